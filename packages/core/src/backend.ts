@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { LabError } from './errors.js';
+import { registerWasmCompletions } from './wasm/register.js';
+
+/** A backend name accepted by {@link initBackend}; `auto` picks the fastest one available. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface InitBackendOptions {
+  /**
+   * Folder (ending in '/') that holds `tfjs-backend-wasm*.wasm`. Only needed when a bundler moved
+   * @tensorflow/tfjs-backend-wasm away from its `dist/` folder; see the README's bundling notes.
+   */
+  wasmPaths?: string;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryImportNative(): Promise<boolean> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      // Opaque specifier: bundlers and tsc must not try to resolve the optional native packages.
+      await import(/* @vite-ignore */ pkg);
+      if (tf.findBackendFactory('tensorflow')) return true;
+    } catch {
+      // not installed (or failed to load): try the next one
+    }
+  }
+  return false;
+}
+
+async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return false;
+    await tf.ready();
+    return tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Selects and initialises the TensorFlow.js backend and returns the name chosen.
+ *
+ * `auto` (the default) tries `tensorflow` (when the user installed `@tensorflow/tfjs-node-gpu` or
+ * `@tensorflow/tfjs-node`; never a dependency of ours), then `wasm`, then `cpu`. The environment variable
+ * `LAB_BACKEND` overrides the argument. Requesting a specific backend that cannot start throws a
+ * {@link LabError} with code `BACKEND_UNAVAILABLE`.
+ *
+ * On `wasm`, the kernels and gradients stock tfjs lacks (and the fast paths) are registered first.
+ *
+ * @example
+ * const name = await initBackend();        // 'wasm' on a machine without tfjs-node
+ * await initBackend('cpu');                // force the pure-JS backend
+ */
+export async function initBackend(name: BackendName = 'auto', options: InitBackendOptions = {}): Promise<Exclude<BackendName, 'auto'>> {
+  const requested = (process.env.LAB_BACKEND?.trim() || name) as BackendName;
+  const valid: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+  if (!valid.includes(requested)) {
+    const source = process.env.LAB_BACKEND ? 'LAB_BACKEND' : 'name';
+    throw new LabError('INVALID_ARGUMENT', `${source}: expected one of ${valid.join(', ')}, got '${requested}'`);
+  }
+  if (options.wasmPaths !== undefined) {
+    if (!options.wasmPaths.endsWith('/')) {
+      throw new LabError('INVALID_ARGUMENT', `wasmPaths: expected a folder path ending in '/', got '${options.wasmPaths}'`);
+    }
+    setWasmPaths(options.wasmPaths);
+  }
+  registerWasmCompletions();
+
+  if (requested === 'tensorflow' || requested === 'auto') {
+    if (await tryImportNative()) {
+      if (await activate('tensorflow')) return 'tensorflow';
+    }
+    if (requested === 'tensorflow') {
+      throw new LabError(
+        'BACKEND_UNAVAILABLE',
+        "backend 'tensorflow' is unavailable: install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (4.22.x) next to @lab/core",
+      );
+    }
+  }
+  if (requested === 'wasm' || requested === 'auto') {
+    if (await activate('wasm')) return 'wasm';
+    if (requested === 'wasm') {
+      throw new LabError('BACKEND_UNAVAILABLE', "backend 'wasm' failed to initialise (are the .wasm files reachable? see the wasmPaths option)");
+    }
+  }
+  if (await activate('cpu')) return 'cpu';
+  throw new LabError('BACKEND_UNAVAILABLE', "backend 'cpu' failed to initialise");
+}
+
+/** The name of the active backend. */
+export function currentBackend(): string {
+  return tf.getBackend();
+}

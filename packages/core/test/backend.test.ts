@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LabError, initBackend, tf } from '@lab/core';
+
+describe('initBackend', () => {
+  afterEach(() => {
+    delete process.env.LAB_BACKEND;
+  });
+
+  it('auto picks wasm when no native tfjs is installed', async () => {
+    expect(await initBackend()).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('switches to cpu on request and back', async () => {
+    expect(await initBackend('cpu')).toBe('cpu');
+    expect(await initBackend('wasm')).toBe('wasm');
+  });
+
+  it('LAB_BACKEND overrides the argument', async () => {
+    process.env.LAB_BACKEND = 'cpu';
+    expect(await initBackend('wasm')).toBe('cpu');
+  });
+
+  it('explains an unavailable or unknown backend', async () => {
+    await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node/);
+    await expect(initBackend('tensorflow')).rejects.toBeInstanceOf(LabError);
+    await expect(initBackend('gpu' as never)).rejects.toThrow(/name: expected one of/);
+    await expect(initBackend('wasm', { wasmPaths: '/no/slash' })).rejects.toThrow(/wasmPaths/);
+  });
+});
