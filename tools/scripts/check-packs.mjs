@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Packs every publishable package with `pnpm pack` (which rewrites workspace:^ ranges), installs all the
+// tarballs into a scratch npm project OUTSIDE the workspace, and checks each one imports in ESM and CJS
+// and that its CLI answers --help. Also runs publint and @arethetypeswrong/cli on each package.
+// Prints one line per check and exits 1 if any failed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const packages = readdirSync(join(root, 'packages'))
+  .sort()
+  .map((dir) => ({ dir, path: join(root, 'packages', dir), json: join(root, 'packages', dir, 'package.json') }))
+  .filter((p) => existsSync(p.json))
+  .map((p) => ({ ...p, pkg: JSON.parse(readFileSync(p.json, 'utf8')) }))
+  .filter((p) => !p.pkg.private);
+
+let failures = 0;
+const check = (label, fn) => {
+  try {
+    fn();
+    console.log(`ok    ${label}`);
+  } catch (err) {
+    failures++;
+    console.log(`FAIL  ${label}\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}${err.message}`.trimEnd());
+  }
+};
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const scratch = mkdtempSync(join(tmpdir(), 'lab-packs-'));
+const tarballs = [];
+for (const p of packages) {
+  check(`${p.pkg.name}: publint`, () => execFileSync(bin('publint'), ['--strict'], { cwd: p.path, stdio: 'pipe' }));
+  // esm-only: the bin is an ESM entry by design; attw checks the library entry points.
+  check(`${p.pkg.name}: attw`, () => execFileSync(bin('attw'), ['--pack', '.', '--format', 'ascii', '--profile', 'node16'], { cwd: p.path, stdio: 'pipe' }));
+  check(`${p.pkg.name}: pnpm pack`, () => {
+    const out = execFileSync('pnpm', ['pack', '--pack-destination', scratch], { cwd: p.path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const file = out.trim().split('\n').pop().trim();
+    tarballs.push(file.startsWith('/') ? file : join(scratch, file));
+  });
+}
+
+writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'lab-pack-check', private: true, version: '0.0.0' }));
+check(`npm install of ${tarballs.length} tarballs outside the workspace`, () =>
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: scratch, stdio: 'pipe' }),
+);
+for (const p of packages) {
+  const name = p.pkg.name;
+  check(`${name}: import (ESM)`, () => {
+    const code = `const m = await import('${name}'); if (Object.keys(m).length === 0) throw new Error('no exports');`;
+    execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, stdio: 'pipe' });
+  });
+  check(`${name}: require (CJS)`, () => {
+    const code = `const m = require('${name}'); if (Object.keys(m).length === 0) throw new Error('no exports');`;
+    execFileSync(process.execPath, ['-e', code], { cwd: scratch, stdio: 'pipe' });
+  });
+  for (const binName of Object.keys(p.pkg.bin ?? {})) {
+    check(`${name}: ${binName} --help`, () => {
+      const r = spawnSync(join(scratch, 'node_modules', '.bin', binName), ['--help'], { cwd: scratch, encoding: 'utf8' });
+      if (r.status !== 0 || !r.stdout.includes(binName)) throw new Error(`exit ${r.status}: ${r.stdout}${r.stderr}`);
+    });
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+console.log(`package checks: ${failures === 0 ? 'all passed' : `${failures} failed`}`);
+process.exit(failures === 0 ? 0 : 1);

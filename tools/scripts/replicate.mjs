@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// `pnpm replicate [package ...] [--preset quick|full] [--seeds N] [--out reports]`
+// Finds every workspace package whose build exports `replicate`, runs each (one process per package) with a
+// live progress display, and writes <out>/replication.md, <out>/replication.json and <out>/<package>.svg.
+// Exit code is non-zero only when a package failed to run, never because a claim was not reproduced.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderChart, renderMarkdown, writeAtomic } from './replication-report.mjs';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const usage = `Usage: pnpm replicate [package ...] [--preset quick|full] [--seeds N] [--out DIR]
+
+Runs the miniature replication of every @lab package that exports replicate() (or only those named,
+e.g. 'symnce' or '@lab/symnce') and writes DIR/replication.md, DIR/replication.json and one SVG per package.
+  --preset   quick (default; minutes on 2 cores) or full (the spec's size; much longer)
+  --seeds    number of seeds (default: the preset's)
+  --out      output folder (default: reports)`;
+
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: { preset: { type: 'string', default: 'quick' }, seeds: { type: 'string' }, out: { type: 'string', default: 'reports' }, help: { type: 'boolean', short: 'h' } },
+  });
+} catch (err) {
+  console.error(`replicate: ${err.message}\n\n${usage}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const { preset, seeds, out } = args.values;
+if (!['quick', 'full'].includes(preset)) {
+  console.error(`replicate: --preset: expected 'quick' or 'full', got '${preset}'`);
+  process.exit(2);
+}
+if (seeds !== undefined && !(Number.isInteger(Number(seeds)) && Number(seeds) > 0)) {
+  console.error(`replicate: --seeds: expected a positive integer, got '${seeds}'`);
+  process.exit(2);
+}
+
+async function discover() {
+  const found = [];
+  for (const dir of readdirSync(join(root, 'packages')).sort()) {
+    const pkgDir = join(root, 'packages', dir);
+    const pkgFile = join(pkgDir, 'package.json');
+    if (!existsSync(pkgFile) || dir === 'core') continue;
+    const { name } = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    const dist = join(pkgDir, 'dist', 'index.js');
+    let exportsReplicate = false;
+    if (existsSync(dist)) {
+      try {
+        exportsReplicate = typeof (await import(pathToFileURL(dist).href)).replicate === 'function';
+      } catch {
+        exportsReplicate = true; // let its own run report why it cannot load
+      }
+    }
+    found.push({ dir, name, pkgDir, exportsReplicate, built: existsSync(dist) });
+  }
+  return found;
+}
+
+const all = await discover();
+const wanted = args.positionals.map((p) => p.replace(/^@lab\//, ''));
+for (const w of wanted) {
+  if (!all.some((p) => p.dir === w)) {
+    console.error(`replicate: unknown package '${w}'. Packages: ${all.map((p) => p.dir).join(', ')}`);
+    process.exit(2);
+  }
+}
+const selected = all.filter((p) => (wanted.length ? wanted.includes(p.dir) : p.exportsReplicate));
+if (selected.length === 0) {
+  console.error('replicate: no built package exports replicate() (run `pnpm build` first)');
+  process.exit(1);
+}
+
+const tty = process.stderr.isTTY;
+const clock = (s) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+function drawProgress(name, p, started) {
+  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  const width = 24;
+  const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+  const line = `${name.padEnd(28)} ${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${clock((Date.now() - started) / 1000)}  ${p.stage}`;
+  if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+function runOne(pkg) {
+  return new Promise((resolveRun) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [join(root, 'tools/scripts/replicate-one.mjs'), pkg.pkgDir, preset, seeds ?? ''], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let report = null;
+    let error = null;
+    let stderrTail = '';
+    let buffer = '';
+    let lastPrint = 0;
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (msg.progress && (tty || Date.now() - lastPrint > 5000)) {
+          lastPrint = Date.now();
+          drawProgress(pkg.name, msg.progress, started);
+        }
+        if (msg.report) report = msg.report;
+        if (msg.error) error = msg.error;
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      stderrTail = (stderrTail + chunk).slice(-4000);
+    });
+    child.on('close', (code, signal) => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      const secondsTaken = (Date.now() - started) / 1000;
+      if (!report && !error) error = `process exited with ${signal ?? `code ${code}`} before reporting\n${stderrTail}`;
+      resolveRun({ name: pkg.name, dir: pkg.dir, report: error ? null : report, error, seconds: secondsTaken });
+    });
+  });
+}
+
+const startedAt = new Date().toISOString();
+const t0 = Date.now();
+const entries = [];
+for (const pkg of selected) {
+  if (!pkg.built) {
+    entries.push({ name: pkg.name, dir: pkg.dir, report: null, error: `${pkg.name} is not built (run pnpm build)`, seconds: 0 });
+    continue;
+  }
+  process.stderr.write(`▶ ${pkg.name} (${preset})${tty ? '' : '\n'}`);
+  if (tty) process.stderr.write('\n');
+  const entry = await runOne(pkg);
+  const status = entry.error ? 'FAILED to run' : entry.report.verdict;
+  process.stderr.write(`${entry.error ? '✗' : '✓'} ${pkg.name}: ${status} (${entry.seconds.toFixed(1)} s)\n`);
+  if (entry.error) process.stderr.write(`${entry.error.split('\n').slice(0, 6).join('\n')}\n`);
+  if (entry.report) {
+    try {
+      const svg = await renderChart(entry.report);
+      if (svg) {
+        writeAtomic(join(root, out, `${pkg.dir}.svg`), svg);
+        entry.chart = `${pkg.dir}.svg`;
+      }
+    } catch (err) {
+      entry.report.notes.push(`chart could not be rendered: ${err.message}`);
+    }
+  }
+  entries.push(entry);
+}
+
+const command = `pnpm replicate ${process.argv.slice(2).join(' ')}`.trim();
+const seconds = (Date.now() - t0) / 1000;
+writeAtomic(join(root, out, 'replication.json'), JSON.stringify({ generatedAt: startedAt, command, seconds, packages: entries }, null, 2));
+writeAtomic(join(root, out, 'replication.md'), renderMarkdown(entries, { command, startedAt, seconds }));
+console.log(`\nWrote ${join(out, 'replication.md')}, ${join(out, 'replication.json')} and ${entries.filter((e) => e.chart).length} chart(s) in ${seconds.toFixed(1)} s.`);
+for (const e of entries) console.log(`  ${e.name.padEnd(28)} ${e.error ? 'failed to run' : e.report.verdict}`);
+process.exit(entries.some((e) => e.error) ? 1 : 0);
