@@ -1,15 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const coreSource = fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url));
+const packagesDir = fileURLToPath(new URL('../../packages/', import.meta.url));
 
 /**
  * Shared vitest settings: unit tests in test/, benchmarks in bench/, one forked process per file
- * (each file gets its own WASM heap and tfjs engine). Tests import @lab/core from source, so a
- * method's tests never wait for (or race with) a core build.
+ * (each file gets its own WASM heap and tfjs engine). Tests import every `@lab/<name>` package from
+ * source, so they never wait for (or race with) a build, and README examples can import the package
+ * they document.
  */
 export const labVitest = defineConfig({
-  resolve: { alias: { '@lab/core': coreSource } },
+  resolve: { alias: [{ find: /^@lab\/([a-z0-9-]+)$/, replacement: `${packagesDir}$1/src/index.ts` }] },
   test: {
     include: ['test/**/*.test.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },

@@ -55,6 +55,19 @@ for (const p of packages) {
     const code = `const m = require('${name}'); if (Object.keys(m).length === 0) throw new Error('no exports');`;
     execFileSync(process.execPath, ['-e', code], { cwd: scratch, stdio: 'pipe' });
   });
+  if (name === '@lab/core') {
+    // Installed from its tarball, the engine must start on WASM (its .wasm files found next to the backend) and compute.
+    check(`${name}: initBackend() + matMul + loadMnist() from the installed tarball`, () => {
+      const code = `const { initBackend, tf, loadMnist } = await import('@lab/core');
+        const backend = await initBackend();
+        if (backend !== 'wasm') throw new Error('backend ' + backend);
+        const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync();
+        if (y[0] !== 3) throw new Error('matMul gave ' + y[0]);
+        const mnist = await loadMnist();
+        if (mnist.count !== 10000) throw new Error('mnist count ' + mnist.count);`;
+      execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, stdio: 'pipe' });
+    });
+  }
   for (const binName of Object.keys(p.pkg.bin ?? {})) {
     check(`${name}: ${binName} --help`, () => {
       const r = spawnSync(join(scratch, 'node_modules', '.bin', binName), ['--help'], { cwd: scratch, encoding: 'utf8' });

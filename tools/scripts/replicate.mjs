@@ -33,7 +33,8 @@ if (args.values.help) {
   console.log(usage);
   process.exit(0);
 }
-const { preset, seeds, out } = args.values;
+const { preset, seeds } = args.values;
+const outDir = resolve(args.values.out); // relative to the working directory (the repository root under `pnpm replicate`)
 if (!['quick', 'full'].includes(preset)) {
   console.error(`replicate: --preset: expected 'quick' or 'full', got '${preset}'`);
   process.exit(2);
@@ -142,7 +143,7 @@ for (const pkg of selected) {
   }
   process.stderr.write(`▶ ${pkg.name} (${preset})${tty ? '' : '\n'}`);
   if (tty) process.stderr.write('\n');
-  const entry = await runOne(pkg);
+  const entry = { ...(await runOne(pkg)), seedsArg: seeds };
   const status = entry.error ? 'FAILED to run' : entry.report.verdict;
   process.stderr.write(`${entry.error ? '✗' : '✓'} ${pkg.name}: ${status} (${entry.seconds.toFixed(1)} s)\n`);
   if (entry.error) process.stderr.write(`${entry.error.split('\n').slice(0, 6).join('\n')}\n`);
@@ -150,7 +151,7 @@ for (const pkg of selected) {
     try {
       const svg = await renderChart(entry.report);
       if (svg) {
-        writeAtomic(join(root, out, `${pkg.dir}.svg`), svg);
+        writeAtomic(join(outDir, `${pkg.dir}.svg`), svg);
         entry.chart = `${pkg.dir}.svg`;
       }
     } catch (err) {
@@ -162,8 +163,8 @@ for (const pkg of selected) {
 
 const command = `pnpm replicate ${process.argv.slice(2).join(' ')}`.trim();
 const seconds = (Date.now() - t0) / 1000;
-writeAtomic(join(root, out, 'replication.json'), JSON.stringify({ generatedAt: startedAt, command, seconds, packages: entries }, null, 2));
-writeAtomic(join(root, out, 'replication.md'), renderMarkdown(entries, { command, startedAt, seconds }));
-console.log(`\nWrote ${join(out, 'replication.md')}, ${join(out, 'replication.json')} and ${entries.filter((e) => e.chart).length} chart(s) in ${seconds.toFixed(1)} s.`);
+writeAtomic(join(outDir, 'replication.json'), JSON.stringify({ generatedAt: startedAt, command, seconds, packages: entries }, null, 2));
+writeAtomic(join(outDir, 'replication.md'), renderMarkdown(entries, { command, startedAt, seconds }));
+console.log(`\nWrote ${join(outDir, 'replication.md')}, ${join(outDir, 'replication.json')} and ${entries.filter((e) => e.chart).length} chart(s) in ${seconds.toFixed(1)} s.`);
 for (const e of entries) console.log(`  ${e.name.padEnd(28)} ${e.error ? 'failed to run' : e.report.verdict}`);
 process.exit(entries.some((e) => e.error) ? 1 : 0);

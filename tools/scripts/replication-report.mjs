@@ -55,7 +55,9 @@ export function renderPackage(entry) {
     lines.push('');
   }
   if (report.notes.length > 0) lines.push('Notes:', '', ...report.notes.map((n) => `- ${n}`), '');
-  lines.push(`Rerun: \`${report.command}\``, '');
+  const seedsFlag = entry.seedsArg ? ` --seeds ${entry.seedsArg}` : '';
+  const viaRunner = entry.dir ? `pnpm replicate ${entry.dir} --preset ${report.preset}${seedsFlag}` : null;
+  lines.push(viaRunner ? `Rerun: \`${viaRunner}\` (the package's own command: \`${report.command}\`)` : `Rerun: \`${report.command}\``, '');
   if (entry.chart) lines.push(`![${name}](${entry.chart})`, '');
   return lines.join('\n');
 }

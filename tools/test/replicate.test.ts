@@ -3,7 +3,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain .mjs module without types
 import { renderChart, renderMarkdown, writeAtomic } from '../scripts/replication-report.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -51,7 +50,7 @@ describe('replication report rendering', () => {
   });
 
   it('draws an SVG chart with vega-lite', async () => {
-    const svg: string = await renderChart(fakeReport('@lab/x', 'reproduced'));
+    const svg = (await renderChart(fakeReport('@lab/x', 'reproduced'))) as string;
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toMatch(/ours/);
   });

@@ -4,7 +4,7 @@ import { LabError } from './errors.js';
 import { registerWasmCompletions } from './wasm/register.js';
 
 /** A backend name accepted by {@link initBackend}; `auto` picks the fastest one available. */
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface InitBackendOptions {
   /**
@@ -29,6 +29,31 @@ async function tryImportNative(): Promise<boolean> {
   return false;
 }
 
+/**
+ * WebGPU in Node: Dawn from the npm package `webgpu` plus `@tensorflow/tfjs-backend-webgpu`, both installed by
+ * the user (optional; never dependencies of ours). Returns false when either is missing or no GPU adapter exists.
+ */
+async function tryRegisterWebgpu(): Promise<boolean> {
+  try {
+    const g = globalThis as { navigator?: { gpu?: { requestAdapter: () => Promise<unknown> } } };
+    if (!g.navigator?.gpu) {
+      const dawnPkg = 'webgpu';
+      const dawn = (await import(/* @vite-ignore */ dawnPkg)) as { create: (flags: string[]) => unknown; globals: object };
+      Object.assign(globalThis, dawn.globals);
+      if (g.navigator === undefined) g.navigator = {};
+      Object.defineProperty(g.navigator, 'gpu', { value: dawn.create([]), configurable: true });
+    }
+    if (!(await g.navigator!.gpu!.requestAdapter())) return false;
+    if (!tf.findBackendFactory('webgpu')) {
+      const backendPkg = '@tensorflow/tfjs-backend-webgpu';
+      await import(/* @vite-ignore */ backendPkg);
+    }
+    return tf.findBackendFactory('webgpu') !== null;
+  } catch {
+    return false;
+  }
+}
+
 async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
@@ -44,7 +69,8 @@ async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
  * Selects and initialises the TensorFlow.js backend and returns the name chosen.
  *
  * `auto` (the default) tries `tensorflow` (when the user installed `@tensorflow/tfjs-node-gpu` or
- * `@tensorflow/tfjs-node`; never a dependency of ours), then `wasm`, then `cpu`. The environment variable
+ * `@tensorflow/tfjs-node`; never a dependency of ours), then `wasm`, then `cpu`. `webgpu` is opt-in
+ * (it needs the user-installed packages `webgpu` and `@tensorflow/tfjs-backend-webgpu` and a GPU). The environment variable
  * `LAB_BACKEND` overrides the argument. Requesting a specific backend that cannot start throws a
  * {@link LabError} with code `BACKEND_UNAVAILABLE`.
  *
@@ -56,7 +82,7 @@ async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
  */
 export async function initBackend(name: BackendName = 'auto', options: InitBackendOptions = {}): Promise<Exclude<BackendName, 'auto'>> {
   const requested = (process.env.LAB_BACKEND?.trim() || name) as BackendName;
-  const valid: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+  const valid: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
   if (!valid.includes(requested)) {
     const source = process.env.LAB_BACKEND ? 'LAB_BACKEND' : 'name';
     throw new LabError('INVALID_ARGUMENT', `${source}: expected one of ${valid.join(', ')}, got '${requested}'`);
@@ -79,6 +105,13 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
         "backend 'tensorflow' is unavailable: install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (4.22.x) next to @lab/core",
       );
     }
+  }
+  if (requested === 'webgpu') {
+    if ((await tryRegisterWebgpu()) && (await activate('webgpu'))) return 'webgpu';
+    throw new LabError(
+      'BACKEND_UNAVAILABLE',
+      "backend 'webgpu' is unavailable: it needs the npm packages 'webgpu' (Dawn for Node) and '@tensorflow/tfjs-backend-webgpu' (4.22.x) installed next to @lab/core, and a GPU with a Vulkan driver",
+    );
   }
   if (requested === 'wasm' || requested === 'auto') {
     if (await activate('wasm')) return 'wasm';

@@ -40,13 +40,200 @@ export type { CliSpec, CliCommand } from './cli.js';
 export { writeFileAtomic } from './io.js';
 
 // ── WASM completion (owner: wasm) ───────────────────────────────────────────────────────
+export { registerWasmCompletions } from './wasm/register.js';
 
 // ── autograd, nn, optimisers, training loop, safetensors (owner: nn) ───────────────────
+export { valueAndGrads, disposeGrads, softmaxCrossEntropyScaleGrad, irmPenaltyClosedForm, hessianVectorProduct, finiteDifferenceHvp } from './autograd.js';
+export type { ParamSet, GradSet, ValueAndGrads } from './autograd.js';
+export { Module, ModuleList, Sequential } from './nn/module.js';
+export type { Layer, StateDict, NamedParametersOptions, LoadStateDictOptions, LoadStateDictResult } from './nn/module.js';
+export {
+  computeFans,
+  calculateGain,
+  uniformInit,
+  normalInit,
+  truncatedNormalInit,
+  kaimingUniformInit,
+  kaimingNormalInit,
+  xavierUniformInit,
+  xavierNormalInit,
+  torchDefaultWeightInit,
+} from './nn/init.js';
+export type { Initializer, Nonlinearity, KaimingOptions } from './nn/init.js';
+export { activation, Linear, MLP, Dropout, Embedding } from './nn/layers.js';
+export type { ActivationName, LinearOptions, MlpOptions, DropoutOptions, EmbeddingOptions } from './nn/layers.js';
+export { LayerNorm, RMSNorm, BatchNorm, BatchNorm1d, BatchNorm2d } from './nn/norm.js';
+export type { LayerNormOptions, RmsNormOptions, BatchNormOptions } from './nn/norm.js';
+export { Conv2d, CnnEncoder, BasicBlock, ResNet } from './nn/conv.js';
+export type { Conv2dOptions, CnnEncoderOptions, ResNetOptions } from './nn/conv.js';
+export { torchLayoutTransform } from './nn/torch.js';
+export { Optimizer } from './optim/optimizer.js';
+export type { OptimizerParams, Gradients, OptimizerState } from './optim/optimizer.js';
+export { SGD } from './optim/sgd.js';
+export type { SgdOptions } from './optim/sgd.js';
+export { Adam, AdamW } from './optim/adam.js';
+export type { AdamOptions } from './optim/adam.js';
+export { constantLr, stepLr, cosineLr, linearWarmupLr } from './optim/schedule.js';
+export type { LrSchedule, StepLrOptions, CosineLrOptions, LinearWarmupOptions } from './optim/schedule.js';
+export { globalNorm, clipByGlobalNorm } from './optim/clip.js';
+export {
+  SAFETENSORS_MAX_HEADER_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  entryToTensor,
+  safetensorsToTensors,
+  loadSafetensors,
+  saveSafetensors,
+  float16ToFloat32,
+  float32ToFloat16,
+  bfloat16ToFloat32,
+  float32ToBfloat16,
+} from './safetensors.js';
+export type {
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsInput,
+  DecodedSafetensors,
+  DecodeSafetensorsOptions,
+  LoadedSafetensors,
+} from './safetensors.js';
+export { fit } from './train/fit.js';
+export type { FitOptions, FitResult, FitCallbacks, StepInfo, EpochRecord, EarlyStoppingOptions, CheckpointOptions } from './train/fit.js';
+export { ProgressReporter } from './train/progress.js';
+export type { ProgressMode, TrainProgress, ProgressReporterOptions } from './train/progress.js';
+export { saveCheckpoint, loadCheckpoint, readCheckpointMeta } from './train/checkpoint.js';
+export type { CheckpointMeta } from './train/checkpoint.js';
 
 // ── data, linear algebra, metrics (owner: data) ─────────────────────────────────────────
+export { loadMnist, mnistGoldenOrder, selectImages, avgPool2, MNIST_CLASS_COUNTS } from './data/mnist.js';
+export type { LabeledImages, LoadMnistOptions } from './data/mnist.js';
+export { batchIndices, iterateBatches, numBatches, shuffleInPlace, splitIndices, gatherRows, kFoldSplits, samplePerClass } from './data/batching.js';
+export type { BatchOptions } from './data/batching.js';
+export { symmetricLabelNoise, asymmetricLabelNoise, noiseTransitionMatrix, ASYM_MAPS } from './data/label-noise.js';
+export type { UniformSource, LabelNoiseResult, NoiseCount, SymmetricNoiseOptions, AsymmetricNoiseOptions } from './data/label-noise.js';
+export { randomCrop, randomShift, rot90, randomRot90, randomFlip, gaussianNoise, uniformNoise, randomResizedCrop, intensityJitter, cutout, augmentBatch, augment, defaultRandomResizedCropOptions, defaultIntensityJitterOptions } from './data/augment.js';
+export type {
+  ImageSizeOption,
+  PadMode,
+  RandomCropOptions,
+  RandomFlipOptions,
+  GaussianNoiseOptions,
+  RandomResizedCropOptions,
+  IntensityJitterOptions,
+  CutoutOptions,
+  AugmentOptions,
+} from './data/augment.js';
+export { gaussianMixture, twoMoons, spirals, shuffleRows, coloredShapes, COLORED_SHAPE_CLASSES } from './data/synthetic.js';
+export type { SyntheticData, GaussianMixtureOptions, ColoredShapesOptions } from './data/synthetic.js';
+export {
+  toHostMatrix,
+  hostMatrix,
+  toNestedArray,
+  hostMatrixToTensor,
+  transposeHost,
+  matmulHost,
+  identityMatrix,
+  fixSigns,
+  svd,
+  svdJacobi,
+  symmetricEigen,
+  symmetricEigenvalues,
+  pinv,
+  cholesky,
+  solveSPD,
+  lstsq,
+  ridge,
+} from './linalg/dense.js';
+export type { HostMatrix, MatrixLike, SvdResult, SvdOptions, EigResult } from './linalg/dense.js';
+export { svdLowRank, orthonormalizeColumns, defaultSvdLowRankOptions } from './linalg/low-rank.js';
+export type { SvdLowRankOptions } from './linalg/low-rank.js';
+export { linalg } from './linalg/namespace.js';
+export { accuracy, quantile, rankData, pearson, spearman, rocAuc, knnClassify, knnAccuracy, defaultKnnOptions, linearProbe, defaultLinearProbeOptions } from './metrics.js';
+export type { KnnOptions, ProbeProtocol, LinearProbeOptions, LinearProbeResult } from './metrics.js';
 
 // ── contrastive losses shared by methods (owner: symnce) ────────────────────────────────
+export {
+  ntXentLoss,
+  defaultNtXentOptions,
+  contrastiveCrossEntropy,
+  meanOverPositives,
+  contrastiveLogits,
+  cosineSimilarityMatrix,
+  l2Normalize,
+  maskDiagonal,
+  offDiagonalLogSoftmax,
+  flattenViews,
+  viewPositiveMask,
+  labelPositiveMask,
+  validateContrastiveFeatures,
+  MASKED_LOGIT,
+  NORMALIZE_EPS,
+} from './losses/contrastive.js';
+export type { NtXentOptions } from './losses/contrastive.js';
 
 // ── graph stack (owner: graph) ──────────────────────────────────────────────────────────
+export {
+  validateGraph,
+  makeGraph,
+  undirectedEdges,
+  undirectedPairs,
+  inDegree,
+  degreeOneHot,
+  bfsDistances,
+  csr,
+  batchGraphs,
+  nodeFeatures,
+  edgeIndexTensor,
+} from './graph/graph.js';
+export type { GraphStructure, Graph, GraphBatch, GraphValidationOptions, GraphInit } from './graph/graph.js';
+export {
+  gatherNodes,
+  segmentSum,
+  propagate,
+  propagateMean,
+  gcnNorm,
+  segmentSoftmax,
+  globalSumPool,
+  globalMeanPool,
+  globalMaxPool,
+  globalPool,
+} from './graph/message-passing.js';
+export type { PoolingKind } from './graph/message-passing.js';
+export { gcnConv, ginAggregate, ginConv, sageConv, gatConv, GCNConv, GINConv, SAGEConv, GATConv } from './graph/layers.js';
+export type { GCNConvParams, GINConvParams, SAGEConvParams, GATConvParams, GATConvOptions, GraphLayerConfig } from './graph/layers.js';
+export {
+  erdosRenyiEdges,
+  barabasiAlbertEdges,
+  wattsStrogatzEdges,
+  motif,
+  graphFromPairs,
+  baShapes,
+  defaultBAShapesOptions,
+  stochasticBlockModel,
+  defaultSBMOptions,
+  graphClassificationDataset,
+  defaultGraphDatasetOptions,
+} from './graph/generators.js';
+export type { EdgePairs, MotifKind, GeneratedFeatures, BAShapesOptions, SBMOptions, GraphFamily, GraphDatasetOptions } from './graph/generators.js';
+export { parseTUDataset, loadTUDataset, defaultTUDatasetOptions } from './graph/tu-dataset.js';
+export type { TUDatasetOptions, TUDataset } from './graph/tu-dataset.js';
 
 // ── LM stack (owner: lm) ────────────────────────────────────────────────────────────────
+export { llamaConfig, gpt2Config, validateConfig, parseHfConfig, toHfConfig } from './lm/config.js';
+export type { CausalLMConfig, LMArchitecture, RopeScaling } from './lm/config.js';
+export { ropeFrequencies, ropeCosSin, rotateHalf, applyRope } from './lm/rope.js';
+export type { RopeFrequencies } from './lm/rope.js';
+export { causalAttention } from './lm/attention.js';
+export type { CausalAttentionOptions, CausalAttentionOutput } from './lm/attention.js';
+export { CausalLM, KVCache, rmsNorm, layerNorm, silu, geluNew, expectedParameterShapes } from './lm/model.js';
+export type { LinearParams, LinearAdapter, CausalLMForwardInput, CausalLMForwardOutput, RandomInitOptions } from './lm/model.js';
+export { targetNll, tokenNll, nextTokenNll } from './lm/nll.js';
+export type { TokenNllOptions } from './lm/nll.js';
+export { generate, sampleToken } from './lm/generate.js';
+export type { GenerateOptions } from './lm/generate.js';
+export { loadCausalLM, saveCausalLM } from './lm/hf.js';
+export type { SaveCausalLMOptions } from './lm/hf.js';
+export { ByteTokenizer, HfTokenizer, decodeDiffOffsets, withDecodeDiffOffsets } from './lm/tokenizer.js';
+export type { Tokenizer, OffsetTokenizer, Offset, EncodeOptions, DecodeOptions, ByteTokenizerOptions } from './lm/tokenizer.js';
+export { tfjsScorer, precomputedScorer, scorerKey } from './lm/scorer.js';
+export type { Scorer } from './lm/scorer.js';

@@ -25,6 +25,7 @@ describe('initBackend', () => {
     await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node/);
     await expect(initBackend('tensorflow')).rejects.toBeInstanceOf(LabError);
     await expect(initBackend('gpu' as never)).rejects.toThrow(/name: expected one of/);
+    await expect(initBackend('webgpu')).rejects.toThrow(/tfjs-backend-webgpu/);
     await expect(initBackend('wasm', { wasmPaths: '/no/slash' })).rejects.toThrow(/wasmPaths/);
   });
 });

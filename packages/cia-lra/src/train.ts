@@ -1,0 +1,227 @@
+import { Adam, LabError, assertInRange, assertOneOf, disposeGrads, tf, valueAndGrads } from '@lab/core';
+import {
+  ciaLossUnchecked,
+  ciaLraLossUnchecked,
+  coralPenaltyUnchecked,
+  groupDroLossUnchecked,
+  irmPenaltyUnchecked,
+  lraPairs,
+  nodeCrossEntropy,
+  resolveLraOptions,
+  vrexPenaltyUnchecked,
+  type LraPairs,
+} from './cia-lra.js';
+import { defaultNodeOODOptions, nodeOODMethods, type LraOptions, type NodeOODOptions } from './config.js';
+import { validateNodeGraph, type NodeGraph } from './graph.js';
+import { NodeGCN } from './model.js';
+
+/** What {@link trainNodeOOD} measured. */
+export interface NodeOODResult {
+  /** OOD test accuracy at the selected epoch. */
+  oodTest: number;
+  /** OOD validation accuracy at the selected epoch. */
+  oodVal: number;
+  /** ID validation accuracy at the selected epoch (NaN when the graph has no `idValMask`). */
+  idVal: number;
+  /** The selected (0-based) epoch. */
+  bestEpoch: number;
+  /** Training accuracy of the final model. */
+  trainAcc: number;
+  /** CIA-LRA only: kept and candidate pairs of the pair table. */
+  keptPairs?: number;
+  candidatePairs?: number;
+  /**
+   * Mean Euclidean distance between the final (eval-mode) representations of same-class training nodes
+   * from different environments (NaN without environment ids).
+   */
+  crossEnvDistance: number;
+  /** crossEnvDistance / the same mean over same-class pairs from the same environment (scale-free). */
+  crossEnvRatio: number;
+  /** Per epoch: training objective, OOD validation and OOD test accuracy. */
+  history: { loss: number[]; oodVal: number[]; oodTest: number[] };
+  seconds: number;
+}
+
+/** Optional callbacks of {@link trainNodeOOD}. */
+export interface TrainHooks {
+  onEpoch?: (epoch: number, metrics: { loss: number; oodVal: number; oodTest: number }) => void;
+  /** A precomputed pair table for CIA-LRA (the trainer otherwise builds it from the graph). */
+  pairs?: LraPairs;
+}
+
+/** Validates and completes trainer options; `faithful` switches CIA-LRA to the official hop and label quirks. */
+export function resolveNodeOODOptions(options: Partial<NodeOODOptions> = {}): NodeOODOptions & { lra: LraOptions } {
+  const o = { ...defaultNodeOODOptions, ...options };
+  assertOneOf(o.method, nodeOODMethods, 'method');
+  assertInRange(o.lambda, 'lambda', { min: 0 });
+  assertInRange(o.epochs, 'epochs', { min: 1, integer: true });
+  assertInRange(o.lr, 'lr', { min: 0, minExclusive: true });
+  assertInRange(o.penaltyStartEpoch, 'penaltyStartEpoch', { min: 0, integer: true });
+  assertInRange(o.hidden, 'hidden', { min: 1, integer: true });
+  assertInRange(o.layers, 'layers', { min: 1, integer: true });
+  assertInRange(o.dropout, 'dropout', { min: 0, max: 1, maxExclusive: true });
+  assertOneOf(o.model, ['gcn'] as const, 'model');
+  assertOneOf(o.sampler, ['full'] as const, 'sampler');
+  assertOneOf(o.select, ['oodVal', 'idVal'] as const, 'select');
+  const quirks: Partial<LraOptions> = o.faithful ? { hopMode: 'official', labelScope: 'all' } : {};
+  const lra = resolveLraOptions({ layers: o.layers, ...quirks, ...o.lra });
+  return { ...o, lra };
+}
+
+const needsEnv: Record<NodeOODOptions['method'], boolean> = {
+  erm: false,
+  'cia-lra': false,
+  irm: true,
+  vrex: true,
+  groupdro: true,
+  coral: true,
+  cia: true,
+};
+
+function accuracy(pred: Int32Array, y: Int32Array, mask: Uint8Array | undefined): number {
+  if (!mask) return NaN;
+  let hit = 0;
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (!mask[i]) continue;
+    total++;
+    if (pred[i] === y[i]) hit++;
+  }
+  return total > 0 ? hit / total : NaN;
+}
+
+/**
+ * Mean distance of same-class training pairs across environments, and its ratio to the same-class
+ * same-environment mean, in float64 on the host; at most `cap` nodes per class (evenly spaced) keep
+ * it O(cap²·D).
+ */
+export function crossEnvironmentDistance(rep: Float32Array, dim: number, g: NodeGraph, cap = 400): { distance: number; ratio: number } {
+  let cross = 0;
+  let crossCount = 0;
+  let same = 0;
+  let sameCount = 0;
+  for (let c = 0; c < g.numClasses; c++) {
+    const all: number[] = [];
+    for (let i = 0; i < g.numNodes; i++) if (g.trainMask[i] && g.env[i]! >= 0 && g.y[i] === c) all.push(i);
+    const step = Math.max(1, all.length / cap);
+    const nodes: number[] = [];
+    for (let k = 0; Math.floor(k) < all.length; k += step) nodes.push(all[Math.floor(k)]!);
+    for (let a = 0; a < nodes.length; a++) {
+      for (let b = a + 1; b < nodes.length; b++) {
+        const u = nodes[a]!;
+        const v = nodes[b]!;
+        let s = 0;
+        for (let k = 0; k < dim; k++) s += (rep[u * dim + k]! - rep[v * dim + k]!) ** 2;
+        const d = Math.sqrt(s);
+        if (g.env[u] !== g.env[v]) {
+          cross += d;
+          crossCount++;
+        } else {
+          same += d;
+          sameCount++;
+        }
+      }
+    }
+  }
+  const distance = crossCount > 0 ? cross / crossCount : NaN;
+  return { distance, ratio: sameCount > 0 ? distance / (same / sameCount) : NaN };
+}
+
+/**
+ * Trains a node classifier on `g` with one method (ERM, IRM, VREx, GroupDRO, Coral, CIA or CIA-LRA) and
+ * selects the epoch with the best OOD-validation accuracy (`select: 'idVal'` for ID validation), as the
+ * official pipeline (`basic_pipeline.py`). Full-batch Adam; objective `mean CE(train) + λ · penalty`, the
+ * penalty from epoch `penaltyStartEpoch` on (GroupDRO replaces the mean CE by its reweighted risk).
+ * Environment ids (`g.env`) are needed by CIA, IRM, VREx, GroupDRO and Coral, not by ERM or CIA-LRA.
+ */
+export async function trainNodeOOD(g: NodeGraph, options: Partial<NodeOODOptions> = {}, hooks: TrainHooks = {}): Promise<NodeOODResult> {
+  const started = performance.now();
+  const o = resolveNodeOODOptions(options);
+  validateNodeGraph(g);
+  const n = g.numNodes;
+  // Environment ids of training nodes only (−1 elsewhere), so no OOD node ever enters a penalty.
+  const env = Int32Array.from(g.env, (e, i) => (g.trainMask[i] ? e : -1));
+  const envIds = new Set(Array.from(env).filter((e) => e >= 0));
+  if (needsEnv[o.method] && envIds.size < (o.method === 'cia' ? 2 : 1)) {
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `graph.env: method '${o.method}' needs environment ids on the training nodes (${o.method === 'cia' ? 'at least 2 environments' : 'at least 1'}), got ${envIds.size}; use 'cia-lra' or 'erm' without environment labels`,
+    );
+  }
+  const trainCount = g.trainMask.reduce((a, b) => a + b, 0);
+  const classCounts = new Int32Array(g.numClasses);
+  for (let i = 0; i < n; i++) if (g.trainMask[i]) classCounts[g.y[i]!]!++;
+  const empty = Array.from(classCounts.keys()).filter((c) => classCounts[c] === 0);
+  if (empty.length > 0) {
+    throw new LabError('EMPTY_INPUT', `graph.trainMask: expected every class in the training split, classes [${empty.join(', ')}] have 0 training nodes`);
+  }
+  if (o.select === 'idVal' && !g.idValMask?.some((v) => v)) {
+    throw new LabError('INVALID_ARGUMENT', "select: 'idVal' needs a non-empty graph.idValMask");
+  }
+  const pairs = o.method === 'cia-lra' ? (hooks.pairs ?? lraPairs(g, { ...o.lra, details: false })) : undefined;
+
+  const model = new NodeGCN({ inDim: g.featDim, hidden: o.hidden, layers: o.layers, classes: g.numClasses, dropout: o.dropout, seed: o.seed });
+  const optimizer = new Adam(model, { lr: o.lr });
+  const x = tf.tensor2d(g.x, [n, g.featDim]);
+  // Edge weights (if the graph has them) enter the GCN normalisation, as PyG's gcn_norm; CIA-LRA's hops and Q use the 0/1 adjacency.
+  const edgeWeight = g.edgeWeight ? tf.tensor1d(g.edgeWeight) : undefined;
+  const trainWeight = tf.tensor1d(Float32Array.from(g.trainMask, (m) => (m ? 1 / trainCount : 0)));
+  const params = model.namedParameters({ trainableOnly: true });
+  const history = { loss: [] as number[], oodVal: [] as number[], oodTest: [] as number[] };
+  let best = { score: -Infinity, epoch: -1, oodVal: NaN, oodTest: NaN, idVal: NaN };
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const withPenalty = epoch >= o.penaltyStartEpoch;
+      const { value, grads } = valueAndGrads(() => {
+        const { logits, rep } = model.apply(x, g, true, edgeWeight);
+        if (o.method === 'groupdro') return groupDroLossUnchecked(logits, g.y, env, o.lambda);
+        const ce = tf.sum(tf.mul(nodeCrossEntropy(logits, g.y), trainWeight)) as tf.Scalar; // mean CE over training nodes
+        if (o.method === 'erm' || !withPenalty) return ce;
+        let penalty: tf.Scalar;
+        if (o.method === 'irm') penalty = irmPenaltyUnchecked(logits, g.y, env);
+        else if (o.method === 'vrex') penalty = vrexPenaltyUnchecked(logits, g.y, env);
+        else if (o.method === 'coral') penalty = coralPenaltyUnchecked(rep, env);
+        else if (o.method === 'cia') penalty = ciaLossUnchecked(rep, g.y, env);
+        else penalty = ciaLraLossUnchecked(rep, pairs!);
+        return tf.add(ce, tf.mul(penalty, o.lambda)) as tf.Scalar;
+      }, params);
+      optimizer.step(grads);
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      disposeGrads(grads);
+      if (!Number.isFinite(loss)) throw new LabError('NON_FINITE', `training loss: expected a finite value, got ${loss} at epoch ${epoch} (method '${o.method}', λ = ${o.lambda})`);
+
+      const pred = tf.tidy(() => tf.argMax(model.apply(x, g, false, edgeWeight).logits, 1).dataSync() as Int32Array);
+      const oodVal = accuracy(pred, g.y, g.valMask);
+      const oodTest = accuracy(pred, g.y, g.testMask);
+      const idVal = accuracy(pred, g.y, g.idValMask);
+      history.loss.push(loss);
+      history.oodVal.push(oodVal);
+      history.oodTest.push(oodTest);
+      const score = o.select === 'oodVal' ? oodVal : idVal;
+      if (score > best.score) best = { score, epoch, oodVal, oodTest, idVal };
+      hooks.onEpoch?.(epoch, { loss, oodVal, oodTest });
+    }
+    const { rep, pred } = tf.tidy(() => {
+      const out = model.apply(x, g, false, edgeWeight);
+      return { rep: out.rep.dataSync() as Float32Array, pred: tf.argMax(out.logits, 1).dataSync() as Int32Array };
+    });
+    const distance = crossEnvironmentDistance(rep, o.hidden, { ...g, env });
+    return {
+      oodTest: best.oodTest,
+      oodVal: best.oodVal,
+      idVal: best.idVal,
+      bestEpoch: best.epoch,
+      trainAcc: accuracy(pred, g.y, g.trainMask),
+      ...(pairs ? { keptPairs: pairs.keptCount, candidatePairs: pairs.candidateCount } : {}),
+      crossEnvDistance: distance.distance,
+      crossEnvRatio: distance.ratio,
+      history,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    tf.dispose([x, trainWeight, ...(edgeWeight ? [edgeWeight] : [])]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,1 @@
+import { labTsup } from '../../tools/config/tsup.ts'; export default labTsup();

@@ -1,0 +1,236 @@
+import * as tf from '@tensorflow/tfjs';
+import { type Backend, type Info, free, freeView, heapF32, mark, reshape, run, stockKernel, view } from './heap.js';
+
+/**
+ * Convolution gradients for WASM through im2col + matmul (XNNPACK).
+ *
+ * Stock tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` (CNNs could not train) and its
+ * `Conv2DBackpropInput` is a naive loop (4.2 s for one 256×26×26×32 ← 3×3×64 layer). Both are
+ * products over the im2col matrix P [M = batch·outH·outW, K = fh·fw·inC]:
+ *   dW [K, outC] = Pᵀ @ dY            (filter gradient)
+ *   dP [M, K]    = dY @ Wᵀ, then col2im scatter-adds dP into dX   (input gradient)
+ * We process M in chunks of ~2 MB so the working set stays in cache and the heap stays small.
+ */
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+let chunkFloats = 1 << 19;
+
+/** Internal (tests): sets the im2col chunk size in floats; returns the previous one. */
+export function setConvChunkFloats(n: number): number {
+  const previous = chunkFloats;
+  chunkFloats = n;
+  return previous;
+}
+
+/** Rows per chunk: ~chunkFloats floats of im2col, and at most 4096 rows (XNNPACK does not block long contractions). */
+function chunkRows(m: number, k: number): number {
+  return Math.max(1, Math.min(m, 4096, Math.floor(chunkFloats / k)));
+}
+
+function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+  );
+}
+
+const NCHW_TO_NHWC = [0, 2, 3, 1];
+const NHWC_TO_NCHW = [0, 3, 1, 2];
+
+/**
+ * dW = Pᵀ dY, chunk by chunk; x: [B, H, W, inC] (NHWC), dy: [B, outH, outW, outC].
+ * Each chunk fills P [rows, K] with contiguous copies of inC-long runs, transposes the dY rows to
+ * [outC, rows] and accumulates dYᵀ P [outC, K] (XNNPACK packs P as the right-hand operand).
+ */
+function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number[], attrs: ConvAttrs): Info {
+  const c = convInfo(x.shape, filterShape, attrs);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
+  const top = c.padInfo.top;
+  const left = c.padInfo.left;
+  const M = batchSize * outHeight * outWidth;
+  const K = fh * fw * inChannels;
+  const rowsPerChunk = chunkRows(M, K);
+  const acc = new Float32Array(outChannels * K); // dWᵀ [outC, K]
+  let dyT = backend.makeOutput([outChannels, rowsPerChunk], 'float32');
+  for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, M - m0);
+    if (rows !== dyT.shape[1]) {
+      free(backend, dyT);
+      dyT = backend.makeOutput([outChannels, rows], 'float32');
+    }
+    // A fresh buffer per chunk: the WASM matmul caches XNNPACK's packed right-hand operand by tensor
+    // id, so refilling one buffer would silently reuse the first chunk's packing.
+    const p = backend.makeOutput([rows, K], 'float32');
+    const ps = heapF32(backend, p);
+    const xs = heapF32(backend, x);
+    // P chunk [rows, K]: row t is the receptive field of output pixel m0 + t, in (i, j, ci) order.
+    let w = 0;
+    for (let t = 0; t < rows; t++) {
+      const m = m0 + t;
+      const ox = m % outWidth;
+      const oy = Math.floor(m / outWidth) % outHeight;
+      const b = Math.floor(m / (outWidth * outHeight));
+      const y0 = oy * sh - top;
+      const x0 = ox * sw - left;
+      for (let i = 0; i < fh; i++) {
+        const yy = y0 + i;
+        const rowOk = yy >= 0 && yy < inHeight;
+        for (let j = 0; j < fw; j++) {
+          const xx = x0 + j;
+          if (rowOk && xx >= 0 && xx < inWidth) {
+            let src = ((b * inHeight + yy) * inWidth + xx) * inChannels;
+            for (let ci = 0; ci < inChannels; ci++) ps[w++] = xs[src++]!;
+          } else {
+            for (let ci = 0; ci < inChannels; ci++) ps[w++] = 0;
+          }
+        }
+      }
+    }
+    // dYᵀ chunk [outC, rows].
+    const g = heapF32(backend, dy);
+    const gt = heapF32(backend, dyT);
+    for (let t = 0; t < rows; t++) {
+      const src = (m0 + t) * outChannels;
+      for (let o = 0; o < outChannels; o++) gt[o * rows + t] = g[src + o]!;
+    }
+    const part = run('BatchMatMul', backend, { a: dyT, b: p }, { transposeA: false, transposeB: false }); // [outC, K]
+    const ps2 = heapF32(backend, part);
+    for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + ps2[i]!;
+    free(backend, part);
+    free(backend, p);
+  }
+  free(backend, dyT);
+  // dWᵀ [outC, K] → dW [K, outC] = [fh, fw, inC, outC].
+  const out = backend.makeOutput(filterShape, 'float32');
+  const o = heapF32(backend, out);
+  for (let k = 0; k < K; k++) for (let q = 0; q < outChannels; q++) o[k * outChannels + q] = acc[q * K + k]!;
+  return out;
+}
+
+/**
+ * Stride 1: dX is a plain convolution of dY (padded by fh−1−top, …) with the filter rotated by 180°
+ * and its in/out channels swapped, which runs on XNNPACK's Conv2D (as fast as the forward pass).
+ * Returns null when the padding would be negative (then col2im is used).
+ */
+function inputGradByConv(backend: Backend, dy: Info, filter: Info, c: tf.backend_util.Conv2DInfo): Info | null {
+  const { filterHeight: fh, filterWidth: fw, inChannels: ci, outChannels: co } = c;
+  const { top, bottom, left, right } = c.padInfo;
+  const pads = [fh - 1 - top, fh - 1 - bottom, fw - 1 - left, fw - 1 - right];
+  if (pads.some((p) => p < 0)) return null;
+  const rotated = backend.makeOutput([fh, fw, co, ci], 'float32'); // W'[i, j, o, k] = W[fh−1−i, fw−1−j, k, o]
+  const w = heapF32(backend, filter);
+  const r = heapF32(backend, rotated);
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const src = ((fh - 1 - i) * fw + (fw - 1 - j)) * ci * co;
+      const dst = (i * fw + j) * co * ci;
+      for (let k = 0; k < ci; k++) for (let o = 0; o < co; o++) r[dst + o * ci + k] = w[src + k * co + o]!;
+    }
+  }
+  const dx = run('Conv2D', backend, { x: dy, filter: rotated }, {
+    strides: [1, 1], pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
+  });
+  free(backend, rotated);
+  return dx;
+}
+
+/** dX by col2im: dP = dY Wᵀ chunk by chunk, scatter-added into dX; dy: [B, outH, outW, outC] (NHWC). */
+function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number[], attrs: ConvAttrs): Info {
+  const c = convInfo(inShape, filter.shape, attrs);
+  if (c.strideHeight === 1 && c.strideWidth === 1) {
+    const dx = inputGradByConv(backend, dy, filter, c);
+    if (dx) return dx;
+  }
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
+  const top = c.padInfo.top;
+  const left = c.padInfo.left;
+  const M = batchSize * outHeight * outWidth;
+  const K = fh * fw * inChannels;
+  const rowsPerChunk = chunkRows(M, K);
+  const w2 = reshape(backend, filter, [K, outChannels]);
+  const wT = run('Transpose', backend, { x: w2 }, { perm: [1, 0] }); // [outC, K]
+  free(backend, w2);
+  const dy2 = reshape(backend, dy, [M, outChannels]);
+  const dx = backend.makeOutput(inShape, 'float32');
+  heapF32(backend, dx).fill(0);
+  for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, M - m0);
+    const dyChunk = view(backend, dy2, m0 * outChannels, [rows, outChannels]);
+    const dP = run('BatchMatMul', backend, { a: dyChunk, b: wT }, { transposeA: false, transposeB: false }); // [rows, K]
+    freeView(backend, dyChunk);
+    const p = heapF32(backend, dP);
+    const out = heapF32(backend, dx);
+    let r = 0;
+    for (let t = 0; t < rows; t++) {
+      const m = m0 + t;
+      const ox = m % outWidth;
+      const oy = Math.floor(m / outWidth) % outHeight;
+      const b = Math.floor(m / (outWidth * outHeight));
+      const y0 = oy * sh - top;
+      const x0 = ox * sw - left;
+      for (let i = 0; i < fh; i++) {
+        const yy = y0 + i;
+        const rowOk = yy >= 0 && yy < inHeight;
+        for (let j = 0; j < fw; j++) {
+          const xx = x0 + j;
+          if (rowOk && xx >= 0 && xx < inWidth) {
+            let dst = ((b * inHeight + yy) * inWidth + xx) * inChannels;
+            for (let ci = 0; ci < inChannels; ci++, dst++) out[dst] = out[dst]! + p[r++]!;
+          } else {
+            r += inChannels;
+          }
+        }
+      }
+    }
+    free(backend, dP);
+  }
+  free(backend, wT);
+  free(backend, dy2);
+  return dx;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
+  const wasm = backend as Backend;
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const a = attrs as unknown as ConvAttrs & { filterShape: number[] };
+  if (a.dataFormat !== 'NCHW') return filterGradNHWC(wasm, x, dy, a.filterShape, a);
+  const xT = run('Transpose', wasm, { x }, { perm: NCHW_TO_NHWC });
+  const dyT = run('Transpose', wasm, { x: dy }, { perm: NCHW_TO_NHWC });
+  try {
+    return filterGradNHWC(wasm, xT, dyT, a.filterShape, a);
+  } finally {
+    free(wasm, xT);
+    free(wasm, dyT);
+  }
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
+  const wasm = backend as Backend;
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
+  if (a.dataFormat !== 'NCHW') return inputGradNHWC(wasm, dy, filter, a.inputShape, a);
+  const [n, ch, h, w] = a.inputShape as [number, number, number, number];
+  const dyT = run('Transpose', wasm, { x: dy }, { perm: NCHW_TO_NHWC });
+  const dxT = inputGradNHWC(wasm, dyT, filter, [n, h, w, ch], a);
+  free(wasm, dyT);
+  const dx = run('Transpose', wasm, { x: dxT }, { perm: NHWC_TO_NCHW });
+  free(wasm, dxT);
+  return dx;
+}
+
+export function convKernels(): tf.KernelConfig[] {
+  const stockInput = stockKernel('Conv2DBackpropInput');
+  return [
+    { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: mark(conv2DBackpropFilter as tf.KernelFunc) },
+    { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: stockInput?.setupFunc, kernelFunc: mark(conv2DBackpropInput as tf.KernelFunc, stockInput) },
+  ];
+}

@@ -1,0 +1,284 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  CnnEncoder,
+  Conv2d,
+  Dropout,
+  Embedding,
+  LabError,
+  LayerNorm,
+  Linear,
+  MLP,
+  RMSNorm,
+  ResNet,
+  Rng,
+  activation,
+  gradCheck,
+  initBackend,
+  tensorLeak,
+  tf,
+  valueAndGrads,
+  disposeGrads,
+} from '@lab/core';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!)));
+};
+
+describe('Linear', () => {
+  it('computes x W + b on 2-D and 3-D input', () => {
+    const lin = new Linear(3, 2, { rng: new Rng(0) });
+    lin.loadStateDict({ weight: tf.tensor2d([[1, 2], [3, 4], [5, 6]]), bias: tf.tensor1d([0.5, -1]) });
+    close(lin.forward(tf.tensor2d([[1, 0, 2]])).dataSync(), [11.5, 13]);
+    const y3 = lin.forward(tf.ones([2, 4, 3]));
+    expect(y3.shape).toEqual([2, 4, 2]);
+    close(y3.dataSync().slice(0, 2), [9.5, 11]);
+    expect(() => lin.forward(tf.ones([2, 4]))).toThrow(/expected shape \[\.\.\., 3\], got \[2, 4\]/);
+    expect(() => lin.forward(tf.ones([2, 3], 'int32'))).toThrow(/x: expected dtype float32, got int32/);
+    expect(() => new Linear(0, 2, { rng: new Rng(0) })).toThrow(LabError);
+    lin.dispose();
+  });
+
+  it('default init is U(±1/√in) as PyTorch', () => {
+    const lin = new Linear(64, 256, { rng: new Rng(1) });
+    const bound = 1 / 8;
+    expect(Math.max(...lin.weight.abs().dataSync())).toBeLessThanOrEqual(bound + 1e-7);
+    expect(Math.max(...lin.weight.abs().dataSync())).toBeGreaterThan(0.9 * bound);
+    expect(Math.max(...lin.bias!.abs().dataSync())).toBeLessThanOrEqual(bound + 1e-7);
+    lin.dispose();
+  });
+
+  it('gradients pass gradCheck and forward leaks nothing', async () => {
+    const lin = new Linear(3, 2, { rng: new Rng(2) });
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 1);
+    const res = gradCheck((w, b) => tf.matMul(x, w).add(b).square().sum() as tf.Scalar, [lin.weight, lin.bias!]);
+    expect(res.passed).toBe(true);
+    expect(await tensorLeak(() => lin.forward(x).dispose())).toBe(0);
+    x.dispose();
+    lin.dispose();
+  });
+});
+
+describe('MLP and activations', () => {
+  it('stacks Linear + activation and names layers.i', () => {
+    const mlp = new MLP([4, 8, 8, 3], { rng: new Rng(0), activation: 'gelu' });
+    expect(Object.keys(mlp.namedParameters())).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias']);
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
+    const manual = tf.tidy(() => {
+      let h = x;
+      mlp.layers.at(0);
+      for (let i = 0; i < 3; i++) {
+        h = mlp.layers.at(i).forward(h);
+        if (i < 2) h = activation('gelu', h);
+      }
+      return h;
+    });
+    close(mlp.forward(x).dataSync(), manual.dataSync());
+    mlp.dispose();
+  });
+
+  it('activations match their definitions', () => {
+    const x = tf.tensor1d([-2, -0.5, 0, 0.7, 3]);
+    const v = Array.from(x.dataSync());
+    const erf = (z: number) => {
+      // Abramowitz–Stegun 7.1.26 is too coarse; use a series good to 1e-7 on |z| < 3.
+      let sum = 0;
+      let term = z;
+      for (let n = 0; n < 60; n++) {
+        sum += term / (2 * n + 1);
+        term *= (-z * z) / (n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    close(activation('gelu', x).dataSync(), v.map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2))), 1e-5);
+    close(activation('silu', x).dataSync(), v.map((a) => a / (1 + Math.exp(-a))), 1e-5);
+    close(activation('leaky_relu', x).dataSync(), v.map((a) => (a > 0 ? a : 0.01 * a)));
+    close(activation('gelu_tanh', x).dataSync(), v.map((a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)))), 1e-5);
+    expect(() => activation('nope' as never, x)).toThrow(/activation: expected one of/);
+  });
+});
+
+describe('Dropout', () => {
+  it('is the identity in eval mode and inverted dropout in training mode', () => {
+    const d = new Dropout(0.25, { rng: new Rng(0) });
+    const x = tf.ones([200, 50]);
+    const y = d.forward(x).dataSync();
+    const zeros = y.filter((a) => a === 0).length / y.length;
+    expect(zeros).toBeGreaterThan(0.2);
+    expect(zeros).toBeLessThan(0.3);
+    expect(y.filter((a) => a !== 0).every((a) => Math.abs(a - 1 / 0.75) < 1e-6)).toBe(true);
+    d.eval();
+    close(d.forward(x).dataSync(), x.dataSync());
+    expect(() => new Dropout(1, { rng: new Rng(0) })).toThrow(/rate/);
+  });
+
+  it('same seed gives the same masks', () => {
+    const masks = (seed: number) => {
+      const d = new Dropout(0.5, { rng: new Rng(seed) });
+      return [0, 1].map(() => Array.from(d.forward(tf.ones([64])).dataSync()));
+    };
+    expect(masks(4)).toEqual(masks(4));
+    expect(masks(4)[0]).not.toEqual(masks(4)[1]);
+  });
+});
+
+describe('Embedding', () => {
+  it('looks rows up and respects paddingIdx', () => {
+    const emb = new Embedding(5, 3, { rng: new Rng(0), paddingIdx: 0 });
+    expect(Array.from(emb.weight.slice([0, 0], [1, 3]).dataSync())).toEqual([0, 0, 0]);
+    const ids = tf.tensor2d([[1, 0], [4, 1]], [2, 2], 'int32');
+    const out = emb.forward(ids);
+    expect(out.shape).toEqual([2, 2, 3]);
+    close(out.slice([0, 0, 0], [1, 1, 3]).dataSync(), emb.weight.slice([1, 0], [1, 3]).dataSync());
+    expect(() => emb.forward(tf.tensor1d([1.5]))).toThrow(/ids: expected int32/);
+    emb.dispose();
+  });
+
+  it('gradient accumulates repeated ids and skips the padding row', () => {
+    const emb = new Embedding(4, 2, { rng: new Rng(1), paddingIdx: 3 });
+    const { value, grads } = valueAndGrads(() => emb.forward([1, 1, 2, 3]).sum() as tf.Scalar, { w: emb.weight });
+    expect(Array.from(grads.w!.dataSync())).toEqual([0, 0, 2, 2, 1, 1, 0, 0]);
+    value.dispose();
+    disposeGrads(grads);
+    emb.dispose();
+  });
+});
+
+describe('LayerNorm and RMSNorm', () => {
+  it('LayerNorm normalises the last axis with the biased variance', () => {
+    const ln = new LayerNorm(4);
+    const x = tf.tensor2d([[1, 2, 3, 4], [-1, 0, 0, 5]]);
+    const rows = x.arraySync() as number[][];
+    const expected = rows.flatMap((r) => {
+      const m = r.reduce((a, b) => a + b, 0) / r.length;
+      const v = r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length;
+      return r.map((a) => (a - m) / Math.sqrt(v + 1e-5));
+    });
+    close(ln.forward(x).dataSync(), expected, 1e-5);
+    expect(gradCheck((a) => ln.forward(a).mul(tf.tensor2d([[1, 2, 3, 4], [0.5, -1, 2, 1]])).sum() as tf.Scalar, [x]).passed).toBe(true);
+    ln.dispose();
+  });
+
+  it('RMSNorm divides by the root mean square', () => {
+    const rms = new RMSNorm(3);
+    const x = tf.tensor2d([[1, 2, 2], [0.1, -0.3, 0.2]]);
+    const expected = (x.arraySync() as number[][]).flatMap((r) => {
+      const ms = r.reduce((a, b) => a + b * b, 0) / r.length;
+      return r.map((a) => a / Math.sqrt(ms + 1e-6));
+    });
+    close(rms.forward(x).dataSync(), expected, 1e-5);
+    expect(gradCheck((a) => rms.forward(a).mul(tf.tensor2d([[1, -2, 3], [0.5, 1, 2]])).sum() as tf.Scalar, [x]).passed).toBe(true);
+    expect(() => rms.forward(tf.ones([2, 4]))).toThrow(/\[\.\.\., 3\]/);
+    rms.dispose();
+  });
+});
+
+describe('BatchNorm', () => {
+  it('BatchNorm1d follows PyTorch: biased batch variance to normalise, unbiased for the running variance', () => {
+    const bn = new BatchNorm1d(2, { momentum: 0.1 });
+    const x = tf.tensor2d([[1, 10], [2, 20], [4, 30]]);
+    const y = bn.forward(x).arraySync() as number[][];
+    // channel 0: mean 7/3, biased var 14/9, unbiased 7/3
+    const m0 = 7 / 3;
+    const v0 = 14 / 9;
+    close([y[0]![0]!], [(1 - m0) / Math.sqrt(v0 + 1e-5)], 1e-5);
+    close(bn.runningMean!.dataSync(), [0.1 * m0, 0.1 * 20], 1e-6);
+    close(bn.runningVar!.dataSync(), [0.9 + 0.1 * (7 / 3), 0.9 + 0.1 * 100], 1e-5);
+    bn.eval();
+    const yEval = bn.forward(tf.tensor2d([[1, 10]])).dataSync();
+    close(yEval, [(1 - 0.1 * m0) / Math.sqrt(0.9 + 0.7 / 3 + 1e-5), (10 - 2) / Math.sqrt(10.9 + 1e-5)], 1e-5);
+    bn.train();
+    expect(() => bn.forward(tf.tensor2d([[1, 2]]))).toThrow(/more than 1 value per channel/);
+    expect(() => bn.forward(tf.ones([2, 3]))).toThrow(/expected shape \[\*, 2\]/);
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+    expect(bn.numBatchesTracked!.dataSync()[0]).toBe(1);
+    bn.dispose();
+  });
+
+  it('trains through valueAndGrads without leaking and gradients pass gradCheck', async () => {
+    const bn = new BatchNorm1d(3);
+    const x = tf.randomNormal([6, 3], 0, 1, 'float32', 7);
+    const w = tf.randomNormal([6, 3], 0, 1, 'float32', 8);
+    expect(gradCheck((a) => bn.forward(a).mul(w).sum() as tf.Scalar, [x]).passed).toBe(true);
+    const leaked = await tensorLeak(() => {
+      const { value, grads } = valueAndGrads(() => bn.forward(x).mul(w).sum() as tf.Scalar, bn.namedParameters());
+      value.dispose();
+      disposeGrads(grads);
+    });
+    expect(leaked).toBe(0);
+    bn.dispose();
+  });
+
+  it('BatchNorm2d normalises per channel over N, H, W', () => {
+    const bn = new BatchNorm2d(2);
+    const x = tf.randomNormal([3, 4, 4, 2], 5, 2, 'float32', 1);
+    const y = bn.forward(x);
+    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    close(mean.dataSync(), [0, 0], 1e-4);
+    close(variance.dataSync(), [1, 1], 1e-3);
+    bn.dispose();
+  });
+});
+
+describe('Conv2d, CnnEncoder, ResNet', () => {
+  it('Conv2d matches a hand-computed convolution, with numeric padding', () => {
+    const conv = new Conv2d(1, 1, 2, { rng: new Rng(0), padding: 1 });
+    conv.loadStateDict({ weight: tf.tensor4d([1, 2, 3, 4], [2, 2, 1, 1]), bias: tf.tensor1d([0.5]) });
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    const y = conv.forward(x);
+    expect(y.shape).toEqual([1, 3, 3, 1]);
+    // top-left output sees only x[0,0] under weight[1,1] = 4
+    close(y.dataSync(), [4.5, 11.5, 6.5, 14.5, 30.5, 14.5, 6.5, 11.5, 4.5]);
+    expect(() => conv.forward(tf.ones([1, 2, 2, 3]))).toThrow(/NHWC/);
+    conv.dispose();
+  });
+
+  it('Conv2d gradients pass gradCheck', () => {
+    const conv = new Conv2d(2, 3, 3, { rng: new Rng(1), stride: 2, padding: 1 });
+    const x = tf.randomNormal([2, 5, 5, 2], 0, 1, 'float32', 2);
+    const r = tf.randomNormal([2, 3, 3, 3], 0, 1, 'float32', 3);
+    const f = (xx: tf.Tensor, w: tf.Tensor) =>
+      tf.conv2d(tf.pad(xx as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), w as tf.Tensor4D, 2, 'valid').mul(r).sum() as tf.Scalar;
+    close(f(x, conv.weight).add(conv.bias!.reshape([1, 1, 1, 3]).mul(r).sum()).dataSync(), conv.forward(x).mul(r).sum().dataSync(), 1e-4);
+    expect(gradCheck(f, [x, conv.weight]).passed).toBe(true);
+    conv.dispose();
+  });
+
+  it('CnnEncoder maps [N, 28, 28, 1] to [N, 128] and trains', async () => {
+    const enc = new CnnEncoder({ rng: new Rng(0), channels: [4, 8], featureDim: 16 });
+    expect(enc.fc.inFeatures).toBe(12 * 12 * 8);
+    const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
+    expect(enc.forward(x).shape).toEqual([2, 16]);
+    const leaked = await tensorLeak(() => {
+      const { value, grads } = valueAndGrads(() => enc.forward(x).square().mean() as tf.Scalar, enc.namedParameters());
+      expect(Object.values(grads).every((g) => g !== null)).toBe(true);
+      value.dispose();
+      disposeGrads(grads);
+    });
+    expect(leaked).toBe(0);
+    enc.dispose();
+  });
+
+  it('ResNet gives pooled features or logits with torchvision-style names', () => {
+    const net = new ResNet({ rng: new Rng(0), widths: [4, 8], numClasses: 3 });
+    const names = Object.keys(net.stateDict());
+    expect(names).toContain('stages.1.0.downsample.0.weight');
+    expect(names).toContain('stages.0.0.bn1.running_var');
+    expect(names).toContain('fc.weight');
+    const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
+    expect(net.features(x).shape).toEqual([2, 8]);
+    const { value, grads } = valueAndGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot([0, 2], 3), net.forward(x)) as tf.Scalar, net.namedParameters());
+    expect(Object.values(grads).every((g) => g !== null)).toBe(true);
+    value.dispose();
+    disposeGrads(grads);
+    net.eval();
+    expect(net.forward(x).shape).toEqual([2, 3]);
+    net.dispose();
+  });
+});

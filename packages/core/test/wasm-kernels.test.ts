@@ -1,0 +1,129 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, registerWasmCompletions, tf } from '@lab/core';
+import { setConvChunkFloats } from '../src/wasm/conv.ts';
+
+/** Runs `f` on cpu and on wasm and returns both results as flat arrays. */
+async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const name of ['cpu', 'wasm'] as const) {
+    await initBackend(name);
+    out[name] = tf.tidy(() => [f()].flat().map((t) => t.dataSync().slice() as Float32Array));
+  }
+  return { cpu: out.cpu!, wasm: out.wasm! };
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
+  return d / Math.max(s, 1e-12);
+}
+
+const seeded = (seed: number, shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+describe('WASM completion kernels', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('registration is idempotent and keeps the stock setup', async () => {
+    const before = tf.getKernel('BatchMatMul', 'wasm');
+    registerWasmCompletions();
+    registerWasmCompletions();
+    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(before);
+    for (const name of ['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'Einsum']) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 4]));
+    expect(Array.from(y.dataSync())).toEqual(new Array(8).fill(3));
+  });
+
+  it('conv gradients cross chunk boundaries (M not a multiple of the chunk) and match cpu', async () => {
+    // K = 3·3·4 = 36. Chunks of 2000 floats → 55-row chunks over M = 2·7·7 = 98 (stride 1) and
+    // M = 2·4·4 = 32 (stride 2): a full chunk plus a remainder, and a single partial chunk. Chunks of
+    // 360 floats → 10 rows: nine full chunks of the same shape in a row (catches stale operand caches).
+    const previous = setConvChunkFloats(2000);
+    try {
+      for (const [stride, floats] of [[1, 2000], [2, 2000], [1, 360]] as const) {
+        setConvChunkFloats(floats);
+        const { cpu, wasm } = await onBoth(() =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same').square().sum())([seeded(1, [2, 7, 7, 4]), seeded(2, [3, 3, 4, 5])]),
+        );
+        cpu.forEach((c, i) => expect(relErr(wasm[i]!, c)).toBeLessThan(1e-4));
+      }
+    } finally {
+      setConvChunkFloats(previous);
+    }
+  });
+
+  it('conv2dTranspose in NCHW goes through the transposing path', async () => {
+    const { cpu, wasm } = await onBoth(() => {
+      const dy = seeded(3, [2, 4, 5, 5]);
+      const w = seeded(4, [3, 3, 3, 4]);
+      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { inputShape: [2, 3, 7, 7], strides: 1, pad: 'valid', dataFormat: 'NCHW' }) as tf.Tensor;
+    });
+    expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('batched matmul paths (loop, broadcast, transposes) match cpu', async () => {
+    const { cpu, wasm } = await onBoth(() => [
+      tf.matMul(seeded(5, [6, 64, 32]), seeded(6, [6, 32, 48])),
+      tf.matMul(seeded(5, [6, 32, 64]), seeded(6, [6, 48, 32]), true, true),
+      tf.matMul(seeded(7, [2, 3, 16, 8]), seeded(8, [8, 5])),
+    ]);
+    cpu.forEach((c, i) => expect(relErr(wasm[i]!, c)).toBeLessThan(1e-5));
+  });
+
+  it('no tensors or WASM buffers leak through the new kernels and their gradients', async () => {
+    await initBackend('wasm');
+    const x = seeded(9, [2, 10, 10, 3]);
+    const w = seeded(10, [3, 3, 3, 4]);
+    const p = seeded(11, [10, 4]);
+    const a = seeded(12, [4, 16, 8]);
+    const step = () =>
+      tf.tidy(() => {
+        const [gx, gw] = tf.grads((u: tf.Tensor, v: tf.Tensor) => tf.conv2d(u as tf.Tensor4D, v as tf.Tensor4D, 2, 'same').square().sum())([x, w]);
+        const gp = tf.grad((q: tf.Tensor) => tf.gather(q, tf.tensor1d([1, 1, 3], 'int32')).sum())(p);
+        const ga = tf.grad((q: tf.Tensor) => tf.einsum('bij,bkj->bik', q, q).sum())(a);
+        return tf.addN([gx!.sum(), gw!.sum(), gp.sum(), ga.sum()]).dataSync()[0];
+      });
+    step();
+    const tensors = tf.memory().numTensors;
+    const buffers = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(buffers);
+  });
+
+  it('the README example: gather has a gradient on WASM', async () => {
+    registerWasmCompletions();
+    await tf.setBackend('wasm');
+    const table = tf.variable(tf.randomNormal([1000, 64]));
+    const ids = tf.tensor1d([3, 3, 17], 'int32');
+    const g = tf.grad((t: tf.Tensor) => tf.gather(t, ids).sum())(table);
+    expect(g.shape).toEqual([1000, 64]);
+    const rows = await g.array() as number[][];
+    expect(rows[3]![0]).toBe(2);
+    expect(rows[17]![5]).toBe(1);
+    expect(rows[4]![0]).toBe(0);
+    tf.dispose([table, ids, g]);
+  });
+
+  it('einsum rejects what it does not support, naming the equation', async () => {
+    await initBackend('wasm');
+    expect(() => tf.einsum('ii->i', tf.ones([2, 2]))).toThrow(/repeated letter/);
+    expect(() => tf.einsum('ij,jk', tf.ones([2, 2]), tf.ones([2, 2]))).toThrow();
+  });
+
+  it('gradients tfjs lacks everywhere: stridedSlice, gatherND, topk, einsum (checked on cpu against wasm)', async () => {
+    const { cpu, wasm } = await onBoth(() => {
+      const x = seeded(13, [5, 6]);
+      return tf.grads((v: tf.Tensor) =>
+        tf.addN([tf.stridedSlice(v, [0, 1], [5, 6], [2, 2]).square().sum(), tf.gatherND(v, tf.tensor2d([[1, 2], [1, 2], [4, 0]], [3, 2], 'int32')).sum(), tf.topk(v, 2).values.mul(3).sum()]) as tf.Scalar,
+      )([x]);
+    });
+    expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
+    expect(cpu[0]!.some((v) => v !== 0)).toBe(true);
+  });
+});

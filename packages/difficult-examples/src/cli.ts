@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { runCli } from '@lab/core';
+import { cliSpec } from './internal/cli-spec.js';
+
+// No top-level await: the shared tsup config also builds a CommonJS copy of this file.
+void runCli(cliSpec).then((code) => {
+  process.exitCode = code;
+});

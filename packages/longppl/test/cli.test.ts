@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CausalLM, initBackend, llamaConfig, runCli, saveCausalLM } from '@lab/core';
+import { cliSpec } from '../src/cli-spec.js';
+
+/** A byte-level tokenizer.json (ids = bytes, no merges) that @huggingface/tokenizers can load. */
+function byteTokenizerJson(): Record<string, unknown> {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = [...bs];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + extra++); }
+  const vocab: Record<string, number> = {};
+  bs.forEach((b, i) => (vocab[String.fromCharCode(cs[i]!)] = b));
+  return {
+    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: [] },
+  };
+}
+
+let out: string[] = [];
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function run(args: string[]): Promise<number> {
+  out = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return runCli(cliSpec, args);
+}
+
+describe('lab-longppl CLI', () => {
+  it('score and find-key-tokens on local HF folders (tiny random LLaMA, byte tokenizer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-longppl-cli-'));
+    const model = CausalLM.random(llamaConfig({ vocabSize: 256, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32 }), { seed: 1 });
+    saveCausalLM(model, dir);
+    model.dispose();
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+    const textFile = join(dir, 'doc.txt');
+    writeFileSync(textFile, 'the cat sat on the mat. the dog sat on the log. the cat sat on the mat.');
+    expect(await run(['score', '--model', dir, '--evaluator', dir, '--text', textFile, '--trunc-len', '16', '--sliding-window', '8', '--json'])).toBe(0);
+    const r = JSON.parse(out[0]!);
+    expect(r.nToken).toBe(71);
+    expect(r.ppl).toBeGreaterThan(1);
+    expect(await run(['find-key-tokens', '--evaluator', dir, '--text', textFile, '--trunc-len', '16', '--sliding-window', '8', '--alpha=-100', '--beta=-100'])).toBe(0);
+    expect(out[0]).toMatch(/^\[16, \d+\]/); // every target from K on is key with these thresholds
+    const spanFile = join(dir, 'spans.txt');
+    writeFileSync(spanFile, '[16, 20]');
+    expect(await run(['score', '--model', dir, '--spans', spanFile, '--text', textFile, '--json'])).toBe(0);
+    expect(JSON.parse(out[0]!).nKey).toBe(4);
+  });
+
+  it('spans: key mask and indices from precomputed losses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-longppl-spans-'));
+    const file = join(dir, 'losses.json');
+    writeFileSync(file, JSON.stringify({ lossFull: [0.1, 3, 0.5, 0.2], lossShort: [4, 3.1, 3, 0.3] }));
+    expect(await run(['spans', '--input', file, '--alpha', '2', '--beta=-2'])).toBe(0);
+    expect(JSON.parse(out[0]!)).toEqual({ mask: [1, 0, 1, 0], indices: [0, 2] });
+    writeFileSync(file, '{ broken');
+    expect(await run(['spans', '--input', file])).toBe(1);
+    expect(out.join('\n')).toMatch(/--input: not valid JSON/);
+  });
+
+  it('bad input exits 1 with the LabError message; --help lists the commands', async () => {
+    expect(await run(['score', '--model', '/nonexistent', '--text', '/nonexistent.txt'])).toBe(1);
+    expect(out.join('\n')).toMatch(/--text: cannot read/);
+    expect(await run(['replicate', '--tier', '3'])).toBe(1);
+    expect(out.join('\n')).toMatch(/--tier: expected 1 or 2/);
+    expect(await run(['--help'])).toBe(0);
+    expect(out.join('\n')).toMatch(/find-key-tokens/);
+  });
+});

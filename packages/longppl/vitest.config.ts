@@ -1,0 +1,1 @@
+import { labVitest } from '../../tools/config/vitest.ts'; export default labVitest;

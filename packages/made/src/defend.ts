@@ -1,0 +1,389 @@
+import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchGraphs, tf, type Graph, type GraphBatch } from '@lab/core';
+import {
+  defaultAblOptions,
+  defaultMadeOptions,
+  defaultTrainOptions,
+  type AblOptions,
+  type MadeOptions,
+  type TrainOptions,
+} from './config.js';
+import {
+  ablLoss,
+  attackSuccessRate,
+  cleanAccuracy,
+  cleanEdgeMask,
+  cleanNodesFromMask,
+  crossEntropyPerSample,
+  graphHomophily,
+  maskObjective,
+  maskedUnlearningLoss,
+  nodeHomophily,
+} from './made.js';
+import { EdgeMaskGenerator, type GraphClassifier } from './models.js';
+
+/*
+ * Training loops: the victim, the isolation warm-up, MADE's masked unlearning and the baselines.
+ * Every loop keeps tf.memory().numTensors flat (optimisers are disposed; every step runs in tidy).
+ */
+
+/** Per-epoch progress of a training loop. */
+export type EpochCallback = (info: { stage: string; epoch: number; epochs: number; loss: number }) => void;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function labelsOf(graphs: readonly Graph[], idx: readonly number[]): Int32Array {
+  return Int32Array.from(idx, (i) => {
+    const y = graphs[i]!.label;
+    if (y === undefined) throw new LabError('INVALID_ARGUMENT', `graphs[${i}].label: every training graph needs a label`);
+    return y;
+  });
+}
+
+function pick(graphs: readonly Graph[], idx: readonly number[]): GraphBatch {
+  return batchGraphs(idx.map((i) => graphs[i]!));
+}
+
+function shuffledBatches(indices: readonly number[], batchSize: number, rng: Rng): number[][] {
+  const order = rng.shuffle(indices.slice());
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}
+
+function checkData(graphs: readonly Graph[], name = 'graphs'): void {
+  if (graphs.length === 0) throw new LabError('EMPTY_INPUT', `${name}: expected a non-empty dataset`);
+}
+
+/**
+ * Predictions (and per-graph CE when every graph is labelled) of a classifier, in chunks of `chunk` graphs.
+ * `maskWith` applies a mask generator's edge mask at inference (the spec's open `maskAtInference` point).
+ */
+export function predict(model: GraphClassifier, graphs: readonly Graph[], options: { chunk?: number; maskWith?: EdgeMaskGenerator } = {}): { predictions: Int32Array; ce?: Float32Array } {
+  const { chunk = 256 } = options;
+  const predictions = new Int32Array(graphs.length);
+  const labelled = graphs.every((g) => g.label !== undefined);
+  const ce = labelled ? new Float32Array(graphs.length) : undefined;
+  for (let start = 0; start < graphs.length; start += chunk) {
+    const idx = Array.from({ length: Math.min(chunk, graphs.length - start) }, (_, k) => start + k);
+    const b = pick(graphs, idx);
+    tf.tidy(() => {
+      const w = options.maskWith ? options.maskWith.apply(model.apply(b).firstH, b) : undefined;
+      const logits = model.apply(b, w).logits;
+      predictions.set(tf.argMax(logits, 1).dataSync() as Int32Array, start);
+      if (ce) ce.set(crossEntropyPerSample(logits, labelsOf(graphs, idx)).dataSync() as Float32Array, start);
+    });
+  }
+  return ce ? { predictions, ce } : { predictions };
+}
+
+/**
+ * Clean accuracy on untouched test graphs and ASR on triggered test graphs of non-target classes. The plain
+ * model is evaluated (all edge weights 1) unless `maskWith` gives a generator whose masks are applied at inference.
+ */
+export function evaluateBackdoor(
+  model: GraphClassifier,
+  cleanTest: readonly Graph[],
+  triggeredTest: readonly Graph[],
+  target: number,
+  options: { maskWith?: EdgeMaskGenerator } = {},
+): { acc: number; asr: number } {
+  checkData(cleanTest, 'cleanTest');
+  checkData(triggeredTest, 'triggeredTest');
+  const acc = cleanAccuracy(predict(model, cleanTest, options).predictions, labelsOf(cleanTest, cleanTest.map((_, i) => i)));
+  const asr = attackSuccessRate(predict(model, triggeredTest, options).predictions, target);
+  return { acc, asr };
+}
+
+/** Plain cross-entropy training with Adam (the no-defense victim and the clean oracle). */
+export async function trainClassifier(model: GraphClassifier, graphs: readonly Graph[], options: Partial<TrainOptions> & { indices?: readonly number[]; onEpoch?: EpochCallback } = {}): Promise<number[]> {
+  const o = { ...defaultTrainOptions, ...options };
+  checkData(graphs);
+  const indices = options.indices ?? graphs.map((_, i) => i);
+  const rng = new Rng(o.seed).fork('train');
+  const opt = new Adam(model, { lr: o.lr });
+  const losses: number[] = [];
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      let total = 0;
+      const batches = shuffledBatches(indices, o.batchSize, rng);
+      for (const idx of batches) {
+        const b = pick(graphs, idx);
+        const y = labelsOf(graphs, idx);
+        total += opt.minimize(() => tf.mean(crossEntropyPerSample(model.apply(b).logits, y)) as tf.Scalar);
+      }
+      losses.push(total / batches.length);
+      options.onEpoch?.({ stage: 'train', epoch, epochs: o.epochs, loss: losses[epoch]! });
+      await yieldToEventLoop();
+    }
+  } finally {
+    opt.dispose();
+  }
+  return losses;
+}
+
+/** Result of {@link isolate}. */
+export interface IsolationResult {
+  /** Indices of the isolated (suspected poisoned) graphs, most suspicious first. */
+  isolated: Int32Array;
+  /** Isolation score of every graph (lower = more suspicious). */
+  scores: Float32Array;
+  /** Per-graph CE after the warm-up. */
+  ce: Float32Array;
+  /** Per-graph feature homophily. */
+  homophily: Float32Array;
+  /** What each criterion would isolate at the same count (diagnostics). */
+  byCriterion: Record<'loss' | 'homophily' | 'both', Int32Array>;
+}
+
+function ranks(values: ArrayLike<number>): Float32Array {
+  const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a]! - values[b]! || a - b);
+  const r = new Float32Array(values.length);
+  order.forEach((i, k) => (r[i] = k));
+  return r;
+}
+
+function lowest(scores: ArrayLike<number>, count: number): Int32Array {
+  return Int32Array.from(
+    Array.from({ length: scores.length }, (_, i) => i)
+      .sort((a, b) => scores[a]! - scores[b]! || a - b)
+      .slice(0, count),
+  );
+}
+
+/**
+ * Stage 1 — isolation [P: loss- and homophily-based; R: the rule]: warm up `isoEpochs` with the ABL
+ * loss (flooding or LGA), then score `s(G) = rank↑(CE_G) + rank↑(homo(G))` (or one of the two) and isolate
+ * the `ratio·|D|` lowest. Trains `model` in place.
+ */
+export async function isolate(
+  model: GraphClassifier,
+  data: readonly Graph[],
+  options: Partial<Pick<MadeOptions, 'isoEpochs' | 'isoLoss' | 'gamma' | 'ratio' | 'criterion' | 'lr' | 'batchSize' | 'seed'>> & { onEpoch?: EpochCallback } = {},
+): Promise<IsolationResult> {
+  const o = { ...defaultMadeOptions, ...options };
+  checkData(data);
+  assertInRange(o.ratio, 'ratio', { min: 0, max: 1 });
+  assertOneOf(o.criterion, ['loss', 'homophily', 'both'], 'criterion');
+  assertOneOf(o.isoLoss, ['flooding', 'lga'], 'isoLoss');
+  const rng = new Rng(o.seed).fork('isolation');
+  const all = data.map((_, i) => i);
+  const opt = new Adam(model, { lr: o.lr });
+  try {
+    for (let epoch = 0; epoch < o.isoEpochs; epoch++) {
+      let total = 0;
+      const batches = shuffledBatches(all, o.batchSize, rng);
+      for (const idx of batches) {
+        const b = pick(data, idx);
+        const y = labelsOf(data, idx);
+        total += opt.minimize(() => tf.mean(ablLoss(crossEntropyPerSample(model.apply(b).logits, y), { kind: o.isoLoss, gamma: o.gamma })) as tf.Scalar);
+      }
+      options.onEpoch?.({ stage: 'isolation warm-up', epoch, epochs: o.isoEpochs, loss: total / batches.length });
+      await yieldToEventLoop();
+    }
+  } finally {
+    opt.dispose();
+  }
+  const ce = predict(model, data).ce!;
+  const homophily = Float32Array.from(data, (g) => graphHomophily(g)[0]!);
+  const rc = ranks(ce);
+  const rh = ranks(homophily);
+  const both = Float32Array.from(rc, (r, i) => r + rh[i]!);
+  const count = Math.round(o.ratio * data.length);
+  const byCriterion = { loss: lowest(rc, count), homophily: lowest(rh, count), both: lowest(both, count) };
+  const scores = o.criterion === 'loss' ? rc : o.criterion === 'homophily' ? rh : both;
+  return { isolated: byCriterion[o.criterion], scores, ce, homophily, byCriterion };
+}
+
+function splitKeep(n: number, isolated: Int32Array): number[] {
+  const iso = new Set(isolated);
+  return Array.from({ length: n }, (_, i) => i).filter((i) => !iso.has(i));
+}
+
+/** One logged unlearning epoch. */
+export interface UnlearnLogEntry {
+  epoch: number;
+  /** Mean classifier objective `L_θ`. */
+  lossModel: number;
+  /** Mean mask objective `L_φ` (NaN without a generator). */
+  lossMask: number;
+  /** Mean mask value on the isolated graphs. */
+  maskMean: number;
+}
+
+/** Result of {@link madeDefend}. */
+export interface MadeResult {
+  isolation: IsolationResult;
+  isolated: Int32Array;
+  /** Final mask of every isolated graph (per directed edge). */
+  masks: Map<number, Float32Array>;
+  log: UnlearnLogEntry[];
+  /** The generator when `maskObjective` uses one (caller disposes), else null. */
+  generator: EdgeMaskGenerator | null;
+}
+
+/** Extra inputs of {@link madeDefend}: a precomputed isolation (the model must then be the warmed one), progress. */
+export interface DefendExtras {
+  isolation?: IsolationResult;
+  onEpoch?: EpochCallback;
+  /** Replace the learned mask by random 0/1 edge drops at this rate (the random-drop baseline). */
+  randomDropRate?: number;
+}
+
+function suspiciousMask(g: Graph, threshold: number): Float32Array {
+  // nodeHomophily objective: edges touching a low-homophily node carry the suspected trigger.
+  const homo = nodeHomophily(g);
+  const clean = Uint8Array.from(homo, (h) => (h >= threshold ? 1 : 0));
+  const m = new Float32Array(g.src.length);
+  for (let k = 0; k < m.length; k++) m[k] = clean[g.src[k]!] && clean[g.dst[k]!] ? 0 : 1;
+  return m;
+}
+
+/**
+ * MADE [P: isolate → adversarial edge masks → masked unlearning; R: objectives and schedule, spec §2.4–§2.6]:
+ * isolates suspicious graphs, then for `unlearnEpochs` alternates per step one generator step on the mask
+ * objective over `isoBatchSize` isolated graphs and one classifier step on
+ * `CE(keep batch) − λ_u·mean min(CE(f(G_iso, w = m), ŷ), b_u)`, then `finetuneEpochs` of plain CE on the kept set.
+ * Trains `model` in place. Inference afterwards uses the plain model (all edge weights 1).
+ */
+export async function madeDefend(model: GraphClassifier, poisoned: readonly Graph[], options: Partial<MadeOptions> & DefendExtras = {}): Promise<MadeResult> {
+  const o = { ...defaultMadeOptions, ...options };
+  checkData(poisoned, 'poisoned');
+  assertInRange(o.lambdaU, 'lambdaU', { min: 0 });
+  assertInRange(o.clip, 'clip', { min: 0, minExclusive: true });
+  assertOneOf(o.maskObjective, ['smallestTrigger', 'adversarialBudget', 'nodeHomophily'], 'maskObjective');
+  if (options.randomDropRate !== undefined) assertInRange(options.randomDropRate, 'randomDropRate', { min: 0, max: 1 });
+  const isolation = options.isolation ?? (await isolate(model, poisoned, o));
+  const isolated = isolation.isolated;
+  const keep = splitKeep(poisoned.length, isolated);
+  const rng = new Rng(o.seed).fork('unlearning');
+  const useGenerator = o.maskObjective !== 'nodeHomophily' && options.randomDropRate === undefined;
+  const generator = useGenerator ? new EdgeMaskGenerator({ embDim: model.config.hidden, hidden: o.generatorHidden, seed: rng.fork('generator').tfSeed() }) : null;
+  const optTheta = new Adam(model, { lr: o.lr });
+  const optPhi = generator ? new Adam(generator, { lr: o.lr }) : null;
+  const log: UnlearnLogEntry[] = [];
+  const fixedMask = (g: Graph): Float32Array => {
+    if (options.randomDropRate !== undefined) {
+      // drop each undirected edge (both directions together) with probability randomDropRate
+      const m = new Float32Array(g.src.length);
+      for (let k = 0; k < m.length; k += 2) m[k] = m[k + 1] = rng.next() < options.randomDropRate ? 0 : 1;
+      return m;
+    }
+    return suspiciousMask(g, o.homophilyThreshold);
+  };
+  const maskFor = (b: GraphBatch, idx: readonly number[]): tf.Tensor1D =>
+    tf.tidy(() => {
+      if (generator) return generator.apply(model.apply(b).firstH, b);
+      const buf = new Float32Array(b.src.length);
+      idx.forEach((i, k) => buf.set(fixedMask(poisoned[i]!), b.edgePtr[k]!));
+      return tf.tensor1d(buf);
+    });
+  try {
+    if (isolated.length > 0 && keep.length > 0) {
+      for (let epoch = 0; epoch < o.unlearnEpochs; epoch++) {
+        let sumModel = 0;
+        let sumMask = 0;
+        let sumMean = 0;
+        const batches = shuffledBatches(keep, o.batchSize, rng);
+        for (const idx of batches) {
+          const isoIdx = Array.from(rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)), (j) => isolated[j]!);
+          const isoB = pick(poisoned, isoIdx);
+          const yIso = labelsOf(poisoned, isoIdx);
+          if (generator && optPhi) {
+            // generator step: only φ is updated (the optimiser holds φ's variables)
+            sumMask += optPhi.minimize(() => {
+              const m = generator.apply(model.apply(isoB).firstH, isoB);
+              const logits = model.apply(isoB, m).logits;
+              if (o.maskObjective === 'smallestTrigger') return maskObjective(logits, yIso, m, { betaSize: o.betaSize, betaEnt: o.betaEnt });
+              // adversarialBudget [R]: keep the edges whose presence hurts the classifier most, paying β_size per dropped edge
+              return tf.add(tf.neg(tf.mean(tf.minimum(crossEntropyPerSample(logits, yIso), o.clip))), tf.mul(o.betaSize, tf.mean(tf.sub(1, m)))) as tf.Scalar;
+            });
+          }
+          const m = maskFor(isoB, isoIdx);
+          sumMean += tf.tidy(() => tf.mean(m).dataSync()[0]!);
+          const keepB = pick(poisoned, idx);
+          const yKeep = labelsOf(poisoned, idx);
+          const clean = o.lambdaC > 0 ? cleanEdgeMask(isoB, cleanNodesFromMask(isoB, m.dataSync())) : null;
+          sumModel += optTheta.minimize(() => {
+            const extra = clean ? { logits: model.apply(isoB, clean).logits, labels: tf.tidy(() => tf.argMax(model.apply(isoB, clean).logits, 1).dataSync() as Int32Array) } : undefined;
+            return maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB, m).logits, yIso, { lambdaU: o.lambdaU, clip: o.clip, lambdaC: o.lambdaC }, extra);
+          });
+          m.dispose();
+          clean?.dispose();
+        }
+        const entry = { epoch, lossModel: sumModel / batches.length, lossMask: generator ? sumMask / batches.length : NaN, maskMean: sumMean / batches.length };
+        log.push(entry);
+        options.onEpoch?.({ stage: 'masked unlearning', epoch, epochs: o.unlearnEpochs, loss: entry.lossModel });
+        await yieldToEventLoop();
+      }
+    }
+  } finally {
+    optTheta.dispose();
+    optPhi?.dispose();
+  }
+  if (o.finetuneEpochs > 0 && keep.length > 0) {
+    await trainClassifier(model, poisoned, { epochs: o.finetuneEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, indices: keep, onEpoch: options.onEpoch });
+  }
+  const masks = new Map<number, Float32Array>();
+  for (let start = 0; start < isolated.length; start += 64) {
+    const idx = Array.from(isolated.slice(start, start + 64));
+    const b = pick(poisoned, idx);
+    const m = maskFor(b, idx);
+    const values = m.dataSync() as Float32Array;
+    idx.forEach((i, k) => masks.set(i, values.slice(b.edgePtr[k]!, b.edgePtr[k + 1]!)));
+    m.dispose();
+  }
+  return { isolation, isolated, masks, log, generator };
+}
+
+/**
+ * ABL baseline (spec §2.3/§5): LGA warm-up and isolation, then the joint schedule (natural CE on the kept
+ * graphs minus the clipped CE of `isoBatchSize` whole isolated graphs per step) or the sequential one
+ * (fine-tune on the kept set, then SGD gradient ascent on the isolated set). Trains `model` in place.
+ */
+export async function ablDefend(model: GraphClassifier, poisoned: readonly Graph[], options: Partial<AblOptions> & Pick<DefendExtras, 'isolation' | 'onEpoch'> = {}): Promise<{ isolation: IsolationResult }> {
+  const o = { ...defaultAblOptions, ...options };
+  checkData(poisoned, 'poisoned');
+  assertOneOf(o.schedule, ['joint', 'sequential'], 'schedule');
+  const isolation = options.isolation ?? (await isolate(model, poisoned, { ...o, isoLoss: o.isoLoss }));
+  const isolated = Array.from(isolation.isolated);
+  const keep = splitKeep(poisoned.length, isolation.isolated);
+  const rng = new Rng(o.seed).fork('abl');
+  if (isolated.length === 0 || keep.length === 0) return { isolation };
+  if (o.schedule === 'joint') {
+    const opt = new Adam(model, { lr: o.lr });
+    try {
+      for (let epoch = 0; epoch < o.epochs; epoch++) {
+        let total = 0;
+        const batches = shuffledBatches(keep, o.batchSize, rng);
+        for (const idx of batches) {
+          const isoIdx = Array.from(rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)), (j) => isolated[j]!);
+          const isoB = pick(poisoned, isoIdx);
+          const keepB = pick(poisoned, idx);
+          const yIso = labelsOf(poisoned, isoIdx);
+          const yKeep = labelsOf(poisoned, idx);
+          total += opt.minimize(() => maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB).logits, yIso, { lambdaU: o.lambdaU, clip: o.clip }));
+        }
+        options.onEpoch?.({ stage: 'ABL joint unlearning', epoch, epochs: o.epochs, loss: total / batches.length });
+        await yieldToEventLoop();
+      }
+    } finally {
+      opt.dispose();
+    }
+  } else {
+    await trainClassifier(model, poisoned, { epochs: o.epochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, indices: keep, onEpoch: options.onEpoch });
+    const opt = new SGD(model, { lr: o.ascentLr });
+    try {
+      for (let epoch = 0; epoch < o.ascentEpochs; epoch++) {
+        for (const idx of shuffledBatches(isolated, o.batchSize, rng)) {
+          const b = pick(poisoned, idx);
+          const y = labelsOf(poisoned, idx);
+          opt.minimize(() => tf.neg(tf.mean(crossEntropyPerSample(model.apply(b).logits, y))) as tf.Scalar);
+        }
+        await yieldToEventLoop();
+      }
+    } finally {
+      opt.dispose();
+    }
+  }
+  return { isolation };
+}
