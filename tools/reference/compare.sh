@@ -21,4 +21,4 @@ run_ts() { # mode, workloads
 }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in ${MODES:-wasm wasm-stock cpu}; do run_ts "$mode" "$ONLY"; done
-if $PY -c 'import torch' 2>/dev/null; then $PY tools/reference/workloads.py --only "$ONLY"; else echo "(PyTorch not installed: apt-get install python3-torch)"; fi
+if $PY -c 'import torch' 2>/dev/null; then $PY tools/reference/workloads.py --only "$ONLY"; else echo "(PyTorch not installed: apt-get install python3-torch libopenblas0-pthread)"; fi

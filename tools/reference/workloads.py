@@ -3,7 +3,7 @@
 
 Same shapes and maths as the TypeScript versions; one full training step each (forward, backward,
 Adam). Runs on the CPU with ONE thread, the comparison point of issue #3. Optional tool: needs
-`apt-get install python3-torch` (PyTorch 1.13 on Debian); never run in CI.
+`apt-get install python3-torch libopenblas0-pthread` (PyTorch 1.13 on Debian; without OpenBLAS it runs on the slow reference BLAS); never run in CI.
 
     /usr/bin/python3 tools/reference/workloads.py [--steps 5] [--only W1,W3]
 

@@ -13,6 +13,7 @@ import {
   tf,
   valueAndGrads,
 } from '@lab/core';
+import { expectClose } from './helpers.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/nn-irm-golden.json', import.meta.url), 'utf8')) as {
   Z: number[][];
@@ -27,10 +28,6 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `index ${i}: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!)));
-};
 
 describe('valueAndGrads', () => {
   it('returns value and gradients keyed like the parameters, null where unused', () => {
@@ -118,14 +115,14 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
         const { z, y } = perEnv(Z, e);
         return irmPenaltyClosedForm(z, y).dataSync()[0]!;
       });
-      close(pens, golden.irm_penalty_per_env, 1e-5);
+      expectClose(pens, golden.irm_penalty_per_env, 1e-5);
       const gradZ = tf.grad((zz: tf.Tensor) =>
         tf.addN(envs.map((e) => {
           const { z, y } = perEnv(zz as tf.Tensor2D, e);
           return irmPenaltyClosedForm(z, y);
         })).div(envs.length) as tf.Scalar,
       )(Z);
-      close(gradZ.dataSync(), golden.irm_penalty_grad_Z.flat(), 1e-5);
+      expectClose(gradZ.dataSync(), golden.irm_penalty_grad_Z.flat(), 1e-5);
       await initBackend('wasm');
     });
   }
@@ -136,9 +133,9 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
     const ce = (w: number) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), z.mul(w)).dataSync()[0]!;
     const h = 1e-2;
     const fd = (ce(1 + h) - ce(1 - h)) / (2 * h);
-    close(softmaxCrossEntropyScaleGrad(z, y).dataSync(), [fd], 1e-3);
+    expectClose(softmaxCrossEntropyScaleGrad(z, y).dataSync(), [fd], 1e-3);
     // soft targets give the same value as one-hot labels
-    close(softmaxCrossEntropyScaleGrad(z, tf.oneHot(y, 3).toFloat()).dataSync(), [fd], 1e-3);
+    expectClose(softmaxCrossEntropyScaleGrad(z, tf.oneHot(y, 3).toFloat()).dataSync(), [fd], 1e-3);
     expect(gradCheck((zz) => irmPenaltyClosedForm(zz, y), [z]).passed).toBe(true);
   });
 
@@ -220,7 +217,7 @@ describe('second-order gradients: nested tf.grad against finite differences (the
         f(tf.tensor1d([0.3, -0.7, 1.1].map((xi, k) => xi + a * [0.5, 1.0, -0.4][k]! + b * e[k]!))).dataSync()[0]!;
       return (fAt(h, h) - fAt(h, -h) - fAt(-h, h) + fAt(-h, -h)) / (4 * h * h);
     };
-    close(hv, [fd2(0), fd2(1), fd2(2)], 2e-2);
+    expectClose(hv, [fd2(0), fd2(1), fd2(2)], 2e-2);
     expect(() => finiteDifferenceHvp(f, x(), tf.ones([2]))).toThrow(/v: expected the shape/);
   });
 });

@@ -21,24 +21,21 @@ import {
   valueAndGrads,
   disposeGrads,
 } from '@lab/core';
+import { expectClose } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!)));
-};
 
 describe('Linear', () => {
   it('computes x W + b on 2-D and 3-D input', () => {
     const lin = new Linear(3, 2, { rng: new Rng(0) });
     lin.loadStateDict({ weight: tf.tensor2d([[1, 2], [3, 4], [5, 6]]), bias: tf.tensor1d([0.5, -1]) });
-    close(lin.forward(tf.tensor2d([[1, 0, 2]])).dataSync(), [11.5, 13]);
+    expectClose(lin.forward(tf.tensor2d([[1, 0, 2]])).dataSync(), [11.5, 13]);
     const y3 = lin.forward(tf.ones([2, 4, 3]));
     expect(y3.shape).toEqual([2, 4, 2]);
-    close(y3.dataSync().slice(0, 2), [9.5, 11]);
+    expectClose(y3.dataSync().slice(0, 2), [9.5, 11]);
     expect(() => lin.forward(tf.ones([2, 4]))).toThrow(/expected shape \[\.\.\., 3\], got \[2, 4\]/);
     expect(() => lin.forward(tf.ones([2, 3], 'int32'))).toThrow(/x: expected dtype float32, got int32/);
     expect(() => new Linear(0, 2, { rng: new Rng(0) })).toThrow(LabError);
@@ -79,7 +76,7 @@ describe('MLP and activations', () => {
       }
       return h;
     });
-    close(mlp.forward(x).dataSync(), manual.dataSync());
+    expectClose(mlp.forward(x).dataSync(), manual.dataSync());
     mlp.dispose();
   });
 
@@ -96,10 +93,10 @@ describe('MLP and activations', () => {
       }
       return (2 / Math.sqrt(Math.PI)) * sum;
     };
-    close(activation('gelu', x).dataSync(), v.map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2))), 1e-5);
-    close(activation('silu', x).dataSync(), v.map((a) => a / (1 + Math.exp(-a))), 1e-5);
-    close(activation('leaky_relu', x).dataSync(), v.map((a) => (a > 0 ? a : 0.01 * a)));
-    close(activation('gelu_tanh', x).dataSync(), v.map((a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)))), 1e-5);
+    expectClose(activation('gelu', x).dataSync(), v.map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2))), 1e-5);
+    expectClose(activation('silu', x).dataSync(), v.map((a) => a / (1 + Math.exp(-a))), 1e-5);
+    expectClose(activation('leaky_relu', x).dataSync(), v.map((a) => (a > 0 ? a : 0.01 * a)));
+    expectClose(activation('gelu_tanh', x).dataSync(), v.map((a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)))), 1e-5);
     expect(() => activation('nope' as never, x)).toThrow(/activation: expected one of/);
   });
 });
@@ -114,7 +111,7 @@ describe('Dropout', () => {
     expect(zeros).toBeLessThan(0.3);
     expect(y.filter((a) => a !== 0).every((a) => Math.abs(a - 1 / 0.75) < 1e-6)).toBe(true);
     d.eval();
-    close(d.forward(x).dataSync(), x.dataSync());
+    expectClose(d.forward(x).dataSync(), x.dataSync());
     expect(() => new Dropout(1, { rng: new Rng(0) })).toThrow(/rate/);
   });
 
@@ -135,7 +132,7 @@ describe('Embedding', () => {
     const ids = tf.tensor2d([[1, 0], [4, 1]], [2, 2], 'int32');
     const out = emb.forward(ids);
     expect(out.shape).toEqual([2, 2, 3]);
-    close(out.slice([0, 0, 0], [1, 1, 3]).dataSync(), emb.weight.slice([1, 0], [1, 3]).dataSync());
+    expectClose(out.slice([0, 0, 0], [1, 1, 3]).dataSync(), emb.weight.slice([1, 0], [1, 3]).dataSync());
     expect(() => emb.forward(tf.tensor1d([1.5]))).toThrow(/ids: expected int32/);
     emb.dispose();
   });
@@ -160,7 +157,7 @@ describe('LayerNorm and RMSNorm', () => {
       const v = r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length;
       return r.map((a) => (a - m) / Math.sqrt(v + 1e-5));
     });
-    close(ln.forward(x).dataSync(), expected, 1e-5);
+    expectClose(ln.forward(x).dataSync(), expected, 1e-5);
     expect(gradCheck((a) => ln.forward(a).mul(tf.tensor2d([[1, 2, 3, 4], [0.5, -1, 2, 1]])).sum() as tf.Scalar, [x]).passed).toBe(true);
     ln.dispose();
   });
@@ -172,7 +169,7 @@ describe('LayerNorm and RMSNorm', () => {
       const ms = r.reduce((a, b) => a + b * b, 0) / r.length;
       return r.map((a) => a / Math.sqrt(ms + 1e-6));
     });
-    close(rms.forward(x).dataSync(), expected, 1e-5);
+    expectClose(rms.forward(x).dataSync(), expected, 1e-5);
     expect(gradCheck((a) => rms.forward(a).mul(tf.tensor2d([[1, -2, 3], [0.5, 1, 2]])).sum() as tf.Scalar, [x]).passed).toBe(true);
     expect(() => rms.forward(tf.ones([2, 4]))).toThrow(/\[\.\.\., 3\]/);
     rms.dispose();
@@ -187,12 +184,12 @@ describe('BatchNorm', () => {
     // channel 0: mean 7/3, biased var 14/9, unbiased 7/3
     const m0 = 7 / 3;
     const v0 = 14 / 9;
-    close([y[0]![0]!], [(1 - m0) / Math.sqrt(v0 + 1e-5)], 1e-5);
-    close(bn.runningMean!.dataSync(), [0.1 * m0, 0.1 * 20], 1e-6);
-    close(bn.runningVar!.dataSync(), [0.9 + 0.1 * (7 / 3), 0.9 + 0.1 * 100], 1e-5);
+    expectClose([y[0]![0]!], [(1 - m0) / Math.sqrt(v0 + 1e-5)], 1e-5);
+    expectClose(bn.runningMean!.dataSync(), [0.1 * m0, 0.1 * 20], 1e-6);
+    expectClose(bn.runningVar!.dataSync(), [0.9 + 0.1 * (7 / 3), 0.9 + 0.1 * 100], 1e-5);
     bn.eval();
     const yEval = bn.forward(tf.tensor2d([[1, 10]])).dataSync();
-    close(yEval, [(1 - 0.1 * m0) / Math.sqrt(0.9 + 0.7 / 3 + 1e-5), (10 - 2) / Math.sqrt(10.9 + 1e-5)], 1e-5);
+    expectClose(yEval, [(1 - 0.1 * m0) / Math.sqrt(0.9 + 0.7 / 3 + 1e-5), (10 - 2) / Math.sqrt(10.9 + 1e-5)], 1e-5);
     bn.train();
     expect(() => bn.forward(tf.tensor2d([[1, 2]]))).toThrow(/more than 1 value per channel/);
     expect(() => bn.forward(tf.ones([2, 3]))).toThrow(/expected shape \[\*, 2\]/);
@@ -220,8 +217,8 @@ describe('BatchNorm', () => {
     const x = tf.randomNormal([3, 4, 4, 2], 5, 2, 'float32', 1);
     const y = bn.forward(x);
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
-    close(mean.dataSync(), [0, 0], 1e-4);
-    close(variance.dataSync(), [1, 1], 1e-3);
+    expectClose(mean.dataSync(), [0, 0], 1e-4);
+    expectClose(variance.dataSync(), [1, 1], 1e-3);
     bn.dispose();
   });
 });
@@ -234,7 +231,7 @@ describe('Conv2d, CnnEncoder, ResNet', () => {
     const y = conv.forward(x);
     expect(y.shape).toEqual([1, 3, 3, 1]);
     // top-left output sees only x[0,0] under weight[1,1] = 4
-    close(y.dataSync(), [4.5, 11.5, 6.5, 14.5, 30.5, 14.5, 6.5, 11.5, 4.5]);
+    expectClose(y.dataSync(), [4.5, 11.5, 6.5, 14.5, 30.5, 14.5, 6.5, 11.5, 4.5]);
     expect(() => conv.forward(tf.ones([1, 2, 2, 3]))).toThrow(/NHWC/);
     conv.dispose();
   });
@@ -245,7 +242,7 @@ describe('Conv2d, CnnEncoder, ResNet', () => {
     const r = tf.randomNormal([2, 3, 3, 3], 0, 1, 'float32', 3);
     const f = (xx: tf.Tensor, w: tf.Tensor) =>
       tf.conv2d(tf.pad(xx as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), w as tf.Tensor4D, 2, 'valid').mul(r).sum() as tf.Scalar;
-    close(f(x, conv.weight).add(conv.bias!.reshape([1, 1, 1, 3]).mul(r).sum()).dataSync(), conv.forward(x).mul(r).sum().dataSync(), 1e-4);
+    expectClose(f(x, conv.weight).add(conv.bias!.reshape([1, 1, 1, 3]).mul(r).sum()).dataSync(), conv.forward(x).mul(r).sum().dataSync(), 1e-4);
     expect(gradCheck(f, [x, conv.weight]).passed).toBe(true);
     conv.dispose();
   });
