@@ -111,8 +111,8 @@ export class Rng {
     return out;
   }
 
-  /** Shuffles an array in place (Fisher–Yates) and returns it. */
-  shuffle<T>(items: T[]): T[] {
+  /** Shuffles an array or typed array in place (Fisher–Yates) and returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(items: A): A {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = items[i]!;
@@ -126,13 +126,7 @@ export class Rng {
   permutation(n: number): Int32Array {
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const tmp = p[i]!;
-      p[i] = p[j]!;
-      p[j] = tmp;
-    }
-    return p;
+    return this.shuffle(p);
   }
 
   /** k distinct indices from 0..n-1, in random order. */

@@ -1,4 +1,4 @@
-import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchGraphs, tf, type Graph, type GraphBatch } from '@lab/core';
+import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchGraphs, batchIndices, tf, type Graph, type GraphBatch } from '@lab/core';
 import {
   defaultAblOptions,
   defaultMadeOptions,
@@ -44,10 +44,7 @@ function pick(graphs: readonly Graph[], idx: readonly number[]): GraphBatch {
 }
 
 function shuffledBatches(indices: readonly number[], batchSize: number, rng: Rng): number[][] {
-  const order = rng.shuffle(indices.slice());
-  const out: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
-  return out;
+  return batchIndices(indices, batchSize, { shuffle: true, rng }).map((batch) => Array.from(batch));
 }
 
 function checkData(graphs: readonly Graph[], name = 'graphs'): void {

@@ -61,13 +61,7 @@ export function numBatches(n: number, batchSize: number, dropLast = false): numb
 
 /** Fisher–Yates shuffle of a typed or plain array in place, driven by the seeded `rng`; returns it. */
 export function shuffleInPlace<T extends { length: number; [i: number]: number }>(items: T, rng: Rng): T {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const tmp = items[i]!;
-    items[i] = items[j]!;
-    items[j] = tmp;
-  }
-  return items;
+  return rng.shuffle(items);
 }
 
 /**
