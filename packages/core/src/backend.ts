@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { LabError } from './errors.js';
 import { registerWasmCompletions } from './wasm/register.js';
+import { configureWasmThreads, defaultWasmThreads, parseWasmThreads, threadedWasmAvailable } from './wasm/threads.js';
 
 /** A backend name accepted by {@link initBackend}; `auto` picks the fastest one available. */
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -12,6 +13,13 @@ export interface InitBackendOptions {
    * @tensorflow/tfjs-backend-wasm away from its `dist/` folder; see the README's bundling notes.
    */
   wasmPaths?: string;
+  /**
+   * XNNPACK threads for the `wasm` backend (1 to 4). Default: `LAB_WASM_THREADS`, else the cores this
+   * process may use, at most 4. More than 1 loads tfjs's threaded SIMD build (Node `worker_threads`);
+   * 1 keeps the single-threaded SIMD build. Fixed when the backend first starts. Ignored with
+   * `wasmPaths`, where the threaded build's loader may not have been bundled.
+   */
+  threads?: number;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -74,7 +82,8 @@ async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
  * `LAB_BACKEND` overrides the argument. Requesting a specific backend that cannot start throws a
  * {@link LabError} with code `BACKEND_UNAVAILABLE`.
  *
- * On `wasm`, the kernels and gradients stock tfjs lacks (and the fast paths) are registered first.
+ * On `wasm`, the kernels and gradients stock tfjs lacks (and the fast paths) are registered first, and
+ * matrix products run on up to 4 threads (see {@link InitBackendOptions.threads}).
  *
  * @example
  * const name = await initBackend();        // 'wasm' on a machine without tfjs-node
@@ -114,6 +123,7 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
     );
   }
   if (requested === 'wasm' || requested === 'auto') {
+    configureWasmThreads(wasmThreadCount(options));
     if (await activate('wasm')) return 'wasm';
     if (requested === 'wasm') {
       throw new LabError('BACKEND_UNAVAILABLE', "backend 'wasm' failed to initialise (are the .wasm files reachable? see the wasmPaths option)");
@@ -121,6 +131,18 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
   }
   if (await activate('cpu')) return 'cpu';
   throw new LabError('BACKEND_UNAVAILABLE', "backend 'cpu' failed to initialise");
+}
+
+function wasmThreadCount(options: InitBackendOptions): number {
+  const threads = options.threads === undefined ? defaultWasmThreads() : parseWasmThreads(options.threads);
+  if (threads === 1 || options.wasmPaths !== undefined) return 1;
+  if (!threadedWasmAvailable()) {
+    if (options.threads !== undefined) {
+      throw new LabError('BACKEND_UNAVAILABLE', `threads: ${threads} requested, but tfjs-backend-wasm's threaded build (wasm-out/) is not installed`);
+    }
+    return 1;
+  }
+  return threads;
 }
 
 /** The name of the active backend. */

@@ -41,6 +41,7 @@ export { writeFileAtomic } from './io.js';
 
 // ── WASM completion (owner: wasm) ───────────────────────────────────────────────────────
 export { registerWasmCompletions } from './wasm/register.js';
+export { wasmThreads } from './wasm/threads.js';
 
 // ── autograd, nn, optimisers, training loop, safetensors (owner: nn) ───────────────────
 export { valueAndGrads, disposeGrads, softmaxCrossEntropyScaleGrad, irmPenaltyClosedForm, hessianVectorProduct, finiteDifferenceHvp } from './autograd.js';

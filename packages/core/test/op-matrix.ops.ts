@@ -78,6 +78,8 @@ export const opCases: OpCase[] = [
   { name: 'topk (values)', owner: 'core', inputs: (r) => [distinct(r, [3, 9])], run: (x) => tf.topk(x, 4).values },
   { name: 'cumsum (forward, reverse, exclusive)', owner: 'core', inputs: (r) => [normal(r, [3, 6])], run: (x) => [tf.cumsum(x, 1), tf.cumsum(x, 1, true, true)] },
   { name: 'pad, mirrorPad, tile, reverse', owner: 'core', inputs: (r) => [normal(r, [3, 4])], run: (x) => [tf.pad(x, [[1, 0], [0, 2]]), tf.mirrorPad(x, [[1, 1], [1, 1]], 'reflect'), tf.tile(x, [2, 1]), tf.reverse(x, 1)] },
+  { name: 'tile rank 3, unstack inner axes', owner: 'core', inputs: (r) => [normal(r, [2, 3, 4])], run: (x) => [tf.tile(x, [3, 1, 2]), tf.tile(x, [1, 2, 1]), ...tf.unstack(x, 1), ...tf.unstack(x, 2)] },
+  { name: 'identity, clone, cast to the same dtype', owner: 'core', inputs: (r) => [normal(r, [3, 5])], run: (x) => [tf.clone(x), tf.cast(x, 'float32'), tf.cast(tf.cast(tf.mul(x, 10), 'int32'), 'float32')] },
   { name: 'transpose, reshape, expandDims, squeeze', owner: 'core', inputs: (r) => [normal(r, [2, 3, 4])], run: (x) => [tf.transpose(x, [2, 0, 1]), tf.reshape(x, [6, 4]), tf.squeeze(tf.expandDims(x, 1), [1])] },
   { name: 'einsum ij,jk->ik', owner: 'core', inputs: (r) => [normal(r, [4, 5]), normal(r, [5, 3])], run: (a, b) => tf.einsum('ij,jk->ik', a, b) },
   { name: 'einsum bhqd,bhkd->bhqk (attention scores)', owner: 'core', inputs: (r) => [normal(r, [2, 3, 5, 4]), normal(r, [2, 3, 6, 4])], run: (a, b) => tf.einsum('bhqd,bhkd->bhqk', a, b) },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, free, heap, mark, run, runStock, size, stockKernel } from './heap.js';
+import { offsetOf, simdKernels } from './simd.js';
 
 /**
  * Overrides for stock tfjs-backend-wasm 4.22 kernels that return wrong values (found by the op matrix):
@@ -40,6 +41,16 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs): Info {
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, parsedAxis, batchDims);
   const { batchSize, outerSize, dimSize, sliceSize } = info;
   const perBatch = size(indices.shape) / batchSize;
+  const simd = x.dtype === 'bool' ? null : simdKernels(wasm);
+  if (simd && batchSize === 1 && indices.dtype === 'int32') {
+    const ids = heap(wasm, indices);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i]! < 0 || ids[i]! >= dimSize) throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dimSize - 1}]`);
+    }
+    const out = wasm.makeOutput(info.outputShape, x.dtype);
+    simd.gatherRows(offsetOf(wasm, x), outerSize, dimSize, sliceSize, offsetOf(wasm, indices), ids.length, offsetOf(wasm, out));
+    return out;
+  }
   const out = wasm.makeOutput(info.outputShape, x.dtype);
   const xs = heap(wasm, x);
   const ids = heap(wasm, indices);

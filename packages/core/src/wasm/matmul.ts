@@ -60,6 +60,23 @@ function batchedByLoop(backend: Backend, a: Info, b: Info): Info {
   return out;
 }
 
+/**
+ * Runs a stock matmul kernel with `b` under a fresh tensor id. The stock kernels cache an XNNPACK
+ * operator (with `b` packed into it) by `b`'s id, but tensors that share a buffer (Reshape, Identity)
+ * share that id under other shapes, and the cached operator then multiplies by a stale layout. A fresh
+ * id per call, released right after (which drops the cached operator), rules that out. Weights change
+ * every training step, so the cache saved nothing there.
+ */
+function withFreshB(backend: Backend, inputs: Record<string, Info>, call: (inputs: Record<string, Info>) => Info): Info {
+  const b = inputs.b!;
+  const fresh = view(backend, b, 0, b.shape);
+  try {
+    return call({ ...inputs, b: fresh });
+  } finally {
+    freeView(backend, fresh);
+  }
+}
+
 /** Batch entries at or above which the per-entry loop beats the stock batched kernel (measured). */
 const LOOP_MIN_WORK = 1 << 14;
 
@@ -75,7 +92,8 @@ function matMulNoTranspose(backend: Backend, a: Info, b: Info): Info {
   const bBatch = size(bBatchShape);
   const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
   const outShape = [...outBatchShape, m, n];
-  const stock = (x: Info, y: Info) => runStock('BatchMatMul', backend, { a: x, b: y }, { transposeA: false, transposeB: false });
+  const stock = (x: Info, y: Info) =>
+    withFreshB(backend, { a: x, b: y }, (ins) => runStock('BatchMatMul', backend, ins, { transposeA: false, transposeB: false }));
 
   if (bBatch === 1 && aBatch > 1) {
     // [B, m, k] @ [k, n] is one [B·m, k] @ [k, n] product.
@@ -115,16 +133,18 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   }
 }
 
-/** `_FusedMatMul` (matmul + bias + activation): transposes made explicit, the rest stays stock. */
+/** `_FusedMatMul` (matmul + bias + activation): transposes made explicit, `b` under a fresh id, the rest stays stock. */
 function fusedMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as Backend;
   const all = attrs as unknown as { transposeA?: boolean; transposeB?: boolean };
   const { a, b } = inputs as { a: Info; b: Info };
-  if (!all.transposeA && !all.transposeB) return runStock('_FusedMatMul', wasm, inputs as Record<string, Info>, attrs as Attrs);
+  const stock = (ins: Record<string, Info>) =>
+    withFreshB(wasm, ins, (fresh) => runStock('_FusedMatMul', wasm, fresh, { ...(attrs as Attrs), transposeA: false, transposeB: false }));
+  if (!all.transposeA && !all.transposeB) return stock(inputs as Record<string, Info>);
   const a2 = all.transposeA ? transposeLast2(wasm, a) : a;
   const b2 = all.transposeB ? transposeLast2(wasm, b) : b;
   try {
-    return runStock('_FusedMatMul', wasm, { ...(inputs as Record<string, Info>), a: a2, b: b2 }, { ...(attrs as Attrs), transposeA: false, transposeB: false });
+    return stock({ ...(inputs as Record<string, Info>), a: a2, b: b2 });
   } finally {
     if (all.transposeA) free(wasm, a2);
     if (all.transposeB) free(wasm, b2);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, free, heap, mark, run, runStock, size, stockKernel } from './heap.js';
+import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
 
 /**
  * `Sum` over axes that are not innermost. The stock kernel first transposes the reduced axes to the
@@ -34,6 +35,12 @@ function sum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backen
   const outer = size(x.shape.slice(0, a0));
   const red = size(x.shape.slice(a0, a1 + 1));
   const inner = size(x.shape.slice(a1 + 1));
+  const simd = simdKernels(wasm);
+  if (simd) {
+    const out = zeroedOutput(wasm, outShape);
+    simd.sumMiddle(offsetOf(wasm, x), outer, red, inner, offsetOf(wasm, out));
+    return out;
+  }
   const out = wasm.makeOutput(outShape, 'float32');
   const o = heap(wasm, out) as Float32Array;
   o.fill(0);

@@ -5,13 +5,15 @@ import { fixKernels } from './fixes.js';
 import { fixBroadcastGradients, gradientConfigs, unsortedSegmentSumGrad } from './gradients.js';
 import { isOurs } from './heap.js';
 import { matMulKernels } from './matmul.js';
+import { movementKernels } from './movement.js';
 import { reduceKernels } from './reduce.js';
 import { segmentKernels } from './segment.js';
+import { simdKernelConfigs } from './simd.js';
 import { transposeKernels } from './transpose.js';
 
 /** Every kernel config we add to (or replace on) the WASM backend. */
 function wasmKernelConfigs(): tf.KernelConfig[] {
-  return [...segmentKernels(), ...convKernels(), ...einsumKernels(), ...matMulKernels(), ...fixKernels(), ...transposeKernels(), ...reduceKernels()];
+  return [...segmentKernels(), ...convKernels(), ...einsumKernels(), ...matMulKernels(), ...fixKernels(), ...transposeKernels(), ...reduceKernels(), ...movementKernels(), ...simdKernelConfigs()];
 }
 
 /**

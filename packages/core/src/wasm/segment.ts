@@ -1,10 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, heap, mark, size } from './heap.js';
+import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
 
 /**
  * `UnsortedSegmentSum` for WASM (stock lacks it, so `tf.gather` had no gradient there):
  * out[s, ...] = Σ_{i: ids[i] = s} x[i, ...]. One pass over the heap, rows added with a tight loop;
- * ids outside [0, numSegments) are dropped, as in TensorFlow.
+ * ids outside [0, numSegments) are dropped, as in TensorFlow. float32 rows are added by the SIMD kernels.
  */
 function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as Backend;
@@ -15,6 +16,12 @@ function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const rows = size(segmentIds.shape);
   const inner = size(x.shape.slice(idRank));
   const outShape = [numSegments, ...x.shape.slice(idRank)];
+  const simd = simdKernels(wasm);
+  if (simd && x.dtype === 'float32' && segmentIds.dtype === 'int32') {
+    const out = zeroedOutput(wasm, outShape);
+    simd.segmentSum(offsetOf(wasm, x), offsetOf(wasm, segmentIds), rows, inner, offsetOf(wasm, out), numSegments);
+    return out;
+  }
   const out = wasm.makeOutput(outShape, x.dtype);
   const o = heap(wasm, out);
   o.fill(0);

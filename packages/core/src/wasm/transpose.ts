@@ -1,11 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, heap, mark, runStock, size, stockKernel } from './heap.js';
+import { offsetOf, simdKernels } from './simd.js';
 
 /**
  * `Transpose` over the WASM heap in JS. The stock kernel walks every element through generic N-d
  * index arithmetic (≈ 58 ns/element for the rank-5 [B, T, 3, H, dh] → [3, B, H, T, dh] split of
  * attention). Here axes that stay adjacent are merged first (that split becomes rank 4 or less), and
- * when the last axis stays last whole rows are copied.
+ * when the last axis stays last whole rows are copied. Swapping the last two axes of 4-byte data (the
+ * matmul-gradient case, possibly batched) runs in the SIMD kernels.
  */
 
 /** Merges runs of input axes that remain consecutive in `perm`; drops size-1 axes. */
@@ -41,6 +43,14 @@ function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   const r = s.shape.length;
   if (s.perm.every((p, i) => p === i)) {
     dst.set(src.subarray(0, n));
+    return out;
+  }
+  const simd = x.dtype === 'bool' ? null : simdKernels(wasm);
+  const swapsLastTwo = r >= 2 && s.perm[r - 1] === r - 2 && s.perm[r - 2] === r - 1 && s.perm.slice(0, r - 2).every((p, i) => p === i);
+  if (simd && swapsLastTwo) {
+    const rows = s.shape[r - 2]!;
+    const cols = s.shape[r - 1]!;
+    simd.transpose(offsetOf(wasm, x), offsetOf(wasm, out), n / (rows * cols), rows, cols);
     return out;
   }
   const inStrides = new Array<number>(r);

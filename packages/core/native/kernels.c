@@ -1,0 +1,151 @@
+/*
+ * SIMD kernels for @lab/core's WASM backend (see src/wasm/simd.ts).
+ *
+ * They run on tensors that already live in tfjs-backend-wasm's heap: this module imports that memory,
+ * so every argument is a byte offset into it and nothing is copied. Rules that keep the module safe
+ * next to tfjs's own code: no data segment, no static state, no stack use (tools/scripts/build-kernels.sh
+ * checks the linked binary), single-threaded.
+ *
+ * Build: tools/scripts/build-kernels.sh (clang 14 + wasm-ld, Debian packages clang-14 lld-14).
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef float f32;
+typedef int32_t i32;
+
+/* ── exp ───────────────────────────────────────────────────────────────────────────────────────
+ * Cephes expf: n = round(x / ln 2), r = x − n·ln 2 (in two parts), exp(r) by a degree-6 polynomial,
+ * then scaled by 2^n in two halves so that n = 128 and n = −126 stay representable.
+ * Max relative error ≈ 2 ulp on [−87.3, 88.7]; above → +inf, below → 0, NaN stays NaN. */
+static inline v128_t exp4(v128_t x) {
+  const v128_t hi = wasm_f32x4_splat(88.72283935546875f);
+  const v128_t lo = wasm_f32x4_splat(-87.33654022216797f);
+  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
+  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
+  v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);
+  v128_t n1 = wasm_i32x4_shr(ni, 1);
+  v128_t n2 = wasm_i32x4_sub(ni, n1);
+  v128_t bias = wasm_i32x4_splat(127);
+  v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, bias), 23);
+  v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, bias), 23);
+  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
+  y = wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), y, wasm_f32x4_gt(x, hi));
+  y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
+  return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x));
+}
+
+/* ── tanh ──────────────────────────────────────────────────────────────────────────────────────
+ * Odd rational approximation p(x)/q(x) on [−7.9053, 7.9053] (the one Eigen uses for float), x itself
+ * for |x| < 4e-4; saturates to ±1 outside; NaN stays NaN. */
+static inline v128_t tanh4(v128_t x) {
+  const v128_t c = wasm_f32x4_splat(7.90531110763549805f);
+  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_neg(c)), c);
+  v128_t x2 = wasm_f32x4_mul(xc, xc);
+  v128_t p = wasm_f32x4_splat(-2.76076847742355e-16f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(2.00018790482477e-13f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(-8.60467152213735e-11f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(5.12229709037114e-08f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(1.48572235717979e-05f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(6.37261928875436e-04f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(4.89352455891786e-03f));
+  p = wasm_f32x4_mul(p, xc);
+  v128_t q = wasm_f32x4_splat(1.19825839466702e-06f);
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.18534705686654e-04f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(2.26843463243900e-03f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(4.89352518554385e-03f));
+  v128_t y = wasm_f32x4_div(p, q);
+  v128_t tiny = wasm_f32x4_lt(wasm_f32x4_abs(x), wasm_f32x4_splat(0.0004f));
+  return wasm_v128_bitselect(x, y, wasm_v128_or(tiny, wasm_f32x4_ne(x, x)));
+}
+
+/* Element-wise map over n floats; the last n % 4 go through one padded vector (no stack buffer). */
+#define UNARY(name, fn)                                                              \
+  EXPORT(name) void name(const f32 *x, f32 *y, i32 n) {                              \
+    i32 i = 0;                                                                       \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, fn(wasm_v128_load(x + i)));   \
+    i32 rest = n - i;                                                                \
+    if (rest > 0) {                                                                  \
+      v128_t r = fn(wasm_f32x4_make(x[i], rest > 1 ? x[i + 1] : 0.0f,               \
+                                    rest > 2 ? x[i + 2] : 0.0f, 0.0f));              \
+      y[i] = wasm_f32x4_extract_lane(r, 0);                                          \
+      if (rest > 1) y[i + 1] = wasm_f32x4_extract_lane(r, 1);                        \
+      if (rest > 2) y[i + 2] = wasm_f32x4_extract_lane(r, 2);                        \
+    }                                                                                \
+  }
+
+UNARY(lab_exp_f32, exp4)
+UNARY(lab_tanh_f32, tanh4)
+
+/* ── transpose ─────────────────────────────────────────────────────────────────────────────────
+ * dst[c, r] = src[r, c] for `batch` consecutive [rows, cols] matrices, 4×4 blocks through registers
+ * inside 32×32 tiles. */
+static inline void transpose4x4(const f32 *s, i32 ss, f32 *d, i32 ds) {
+  v128_t a = wasm_v128_load(s), b = wasm_v128_load(s + ss), c = wasm_v128_load(s + 2 * ss), e = wasm_v128_load(s + 3 * ss);
+  v128_t ab0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+  v128_t ce0 = wasm_i32x4_shuffle(c, e, 0, 4, 1, 5), ce1 = wasm_i32x4_shuffle(c, e, 2, 6, 3, 7);
+  wasm_v128_store(d, wasm_i64x2_shuffle(ab0, ce0, 0, 2));
+  wasm_v128_store(d + ds, wasm_i64x2_shuffle(ab0, ce0, 1, 3));
+  wasm_v128_store(d + 2 * ds, wasm_i64x2_shuffle(ab1, ce1, 0, 2));
+  wasm_v128_store(d + 3 * ds, wasm_i64x2_shuffle(ab1, ce1, 1, 3));
+}
+
+EXPORT(lab_transpose_f32) void lab_transpose_f32(const f32 *src, f32 *dst, i32 batch, i32 rows, i32 cols) {
+  const i32 T = 32;
+  for (i32 b = 0; b < batch; b++, src += rows * cols, dst += rows * cols) {
+    for (i32 r0 = 0; r0 < rows; r0 += T) {
+      i32 r1 = r0 + T < rows ? r0 + T : rows;
+      for (i32 c0 = 0; c0 < cols; c0 += T) {
+        i32 c1 = c0 + T < cols ? c0 + T : cols;
+        i32 r = r0;
+        for (; r + 4 <= r1; r += 4) {
+          i32 c = c0;
+          for (; c + 4 <= c1; c += 4) transpose4x4(src + r * cols + c, cols, dst + c * rows + r, rows);
+          for (; c < c1; c++)
+            for (i32 k = 0; k < 4; k++) dst[c * rows + r + k] = src[(r + k) * cols + c];
+        }
+        for (; r < r1; r++)
+          for (i32 c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+      }
+    }
+  }
+}
+
+/* ── rows: gather, segment sum, sum over a middle axis ────────────────────────────────────────── */
+static inline void add_row(f32 *acc, const f32 *x, i32 inner) {
+  i32 j = 0;
+  for (; j + 4 <= inner; j += 4) wasm_v128_store(acc + j, wasm_f32x4_add(wasm_v128_load(acc + j), wasm_v128_load(x + j)));
+  for (; j < inner; j++) acc[j] += x[j];
+}
+
+/* out[s, :] = Σ_{i : ids[i] = s} x[i, :] over rows of `inner` floats; out must be zeroed; ids outside
+ * [0, segments) are skipped. */
+EXPORT(lab_segment_sum_f32) void lab_segment_sum_f32(const f32 *x, const i32 *ids, i32 rows, i32 inner, f32 *out, i32 segments) {
+  for (i32 i = 0; i < rows; i++) {
+    i32 s = ids[i];
+    if (s >= 0 && s < segments) add_row(out + s * inner, x + i * inner, inner);
+  }
+}
+
+/* out[o, i] = Σ_r x[o, r, i] for x of shape [outer, red, inner]; out must be zeroed. */
+EXPORT(lab_sum_middle_f32) void lab_sum_middle_f32(const f32 *x, i32 outer, i32 red, i32 inner, f32 *out) {
+  for (i32 o = 0; o < outer; o++)
+    for (i32 r = 0; r < red; r++) add_row(out + o * inner, x + (o * red + r) * inner, inner);
+}
+
+/* out[p, i, :] = x[p, ids[i], :] for x of shape [outer, n, inner] (ids already checked in range). */
+EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 n, i32 inner, const i32 *ids, i32 count, i32 *out) {
+  for (i32 p = 0; p < outer; p++)
+    for (i32 i = 0; i < count; i++) __builtin_memcpy(out + (p * count + i) * inner, x + (p * n + ids[i]) * inner, (unsigned long)inner * 4);
+}

@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { LabError } from '../errors.js';
+import { writeFileAtomic } from '../io.js';
+
+/**
+ * Multi-threaded WASM in Node.
+ *
+ * tfjs-backend-wasm ships a threaded SIMD build (XNNPACK on a pthreadpool), but its loader never uses it
+ * in Node: the `WASM_HAS_MULTITHREAD_SUPPORT` flag is hard-wired to false there, and the loader would
+ * start the pthread workers from `blob:` URLs, which Node's `worker_threads` refuses. Two more details
+ * stand in the way: the build sizes its thread pool in a static constructor as
+ * `clamp(emscripten_num_logical_cores() / 2, 1, 4)` (one thread on a 2-core machine, whatever
+ * `setThreadsCount` says), and it pre-spawns 8 workers.
+ *
+ * So we load the threaded build ourselves: the worker script goes to a file in the temp folder, the
+ * main script is imported by path, and we instantiate the module with a `emscripten_num_logical_cores`
+ * import that reports twice the threads we want, so the static pool gets exactly that many. Workers
+ * the pool does not use are terminated once the module is up.
+ */
+
+/** Most threads the threaded build's static pool can have (its clamp). */
+export const MAX_WASM_THREADS = 4;
+
+interface EmscriptenModule {
+  cwrap(name: string, ret: string | null, args: string[]): (...args: number[]) => number;
+  PThread?: { unusedWorkers: Array<{ terminate(): Promise<number> }>; runningWorkers: Array<{ unref(): void }> };
+  [key: string]: unknown;
+}
+
+type Imports = WebAssembly.Imports & { env: Record<string, unknown> };
+
+interface FactoryConfig {
+  locateFile(path: string, prefix: string): string;
+  mainScriptUrlOrBlob: string;
+  instantiateWasm(imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object;
+}
+
+/** The thread count to use when the caller gives none: `LAB_WASM_THREADS`, else the cores this process may use (at most 4). */
+export function defaultWasmThreads(): number {
+  const fromEnv = process.env.LAB_WASM_THREADS?.trim();
+  if (fromEnv) return parseWasmThreads(Number(fromEnv), 'LAB_WASM_THREADS');
+  return Math.min(availableParallelism(), MAX_WASM_THREADS);
+}
+
+/** Validates a thread count (an integer in 1..4). */
+export function parseWasmThreads(value: number, name = 'threads'): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_WASM_THREADS) {
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function wasmPackageDir(): string | undefined {
+  // import.meta.url in ESM (and vitest); the CJS build has an empty import.meta and uses __filename.
+  const here = (import.meta as { url?: string }).url ?? (typeof __filename === 'string' ? __filename : undefined);
+  try {
+    return dirname(createRequire(here ?? join(process.cwd(), 'index.js')).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the threaded build's files are where the package put them (a bundler may have moved them). */
+export function threadedWasmAvailable(): boolean {
+  const dir = wasmPackageDir();
+  return dir !== undefined && existsSync(join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
+}
+
+/** Writes the pthread worker script to the temp folder (once per content) and returns its path. */
+function workerScriptPath(outDir: string): string {
+  const req = createRequire(join(outDir, 'loader.js'));
+  const { wasmWorkerContents } = req('./tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+  // The contents are meant for a Blob: real newlines inside string literals must stay escaped.
+  const script = wasmWorkerContents.replace(/\n/g, '\\n');
+  const digest = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  const path = join(tmpdir(), `lab-core-wasm-worker-${digest}.cjs`);
+  if (!existsSync(path) || readFileSync(path, 'utf8') !== script) writeFileAtomic(path, script);
+  return path;
+}
+
+/** Loads the threaded SIMD build with `threads` XNNPACK threads and wraps it in tfjs's BackendWasm. */
+export async function createThreadedWasmBackend(threads: number): Promise<BackendWasm> {
+  const dir = wasmPackageDir();
+  if (dir === undefined) throw new LabError('BACKEND_UNAVAILABLE', 'threaded wasm: @tensorflow/tfjs-backend-wasm not found');
+  const outDir = join(dir, 'wasm-out');
+  const mainScript = join(outDir, 'tfjs-backend-wasm-threaded-simd.js');
+  const workerScript = workerScriptPath(outDir);
+  const factory = createRequire(join(outDir, 'loader.js'))(mainScript) as (config: FactoryConfig) => { then(onReady: (m: EmscriptenModule) => void, onError: (e: unknown) => void): void };
+  const binary = readFileSync(join(outDir, 'tfjs-backend-wasm-threaded-simd.wasm'));
+
+  // The emscripten module is itself a thenable: resolving a promise with it never settles, so it
+  // travels wrapped in an object.
+  const { emModule } = await new Promise<{ emModule: EmscriptenModule }>((resolve, reject) => {
+    const config: FactoryConfig = {
+      locateFile: (path) => (path.endsWith('.worker.js') ? workerScript : join(outDir, path)),
+      mainScriptUrlOrBlob: mainScript,
+      instantiateWasm(imports, receive) {
+        imports.env.emscripten_num_logical_cores = () => 2 * threads;
+        WebAssembly.instantiate(binary, imports).then(({ instance, module }) => receive(instance, module), reject);
+        return {};
+      },
+    };
+    factory(config).then((m) => resolve({ emModule: m }), reject);
+  });
+
+  emModule.tfjs = {
+    init: emModule.cwrap('init', null, []),
+    initWithThreadsCount: emModule.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: emModule.cwrap('get_threads_count', 'number', []),
+    registerTensor: emModule.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: emModule.cwrap('dispose_data', null, ['number']),
+    dispose: emModule.cwrap('dispose', null, []),
+  };
+  setThreadsCount(threads);
+  const backend = new BackendWasm(emModule as unknown as ConstructorParameters<typeof BackendWasm>[0]);
+  const got = (emModule.tfjs as { getThreadsCount(): number }).getThreadsCount();
+  if (got !== threads) {
+    backend.dispose();
+    throw new LabError('BACKEND_UNAVAILABLE', `threaded wasm: asked for ${threads} threads, the module started ${got}`);
+  }
+  // The pool's threads must not keep the process alive, and the spare pre-spawned workers are not needed.
+  const pthreads = emModule.PThread;
+  if (pthreads) {
+    for (const worker of pthreads.runningWorkers) worker.unref();
+    await Promise.all(pthreads.unusedWorkers.splice(0).map((worker) => worker.terminate()));
+  }
+  return backend;
+}
+
+/** Priority tfjs-backend-wasm registers 'wasm' with. */
+const WASM_PRIORITY = 2;
+
+let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
+let configuredThreads = 1;
+
+/** Threads the 'wasm' backend runs XNNPACK with (1 until {@link configureWasmThreads} asks for more). */
+export function wasmThreads(): number {
+  return configuredThreads;
+}
+
+/**
+ * Points tfjs's 'wasm' backend at the threaded build with `threads` threads (1 = the stock
+ * single-threaded SIMD build). Kernels stay registered under 'wasm'. The count is fixed once the backend
+ * has started: asking for another one afterwards throws. If the threaded build fails to start, the
+ * backend falls back to one thread with a warning.
+ */
+export function configureWasmThreads(threads: number): void {
+  if (threads === configuredThreads) return;
+  if (tf.engine().registry.wasm !== undefined) {
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `threads: the wasm backend already runs with ${configuredThreads} thread(s); the count is fixed when it first starts (set LAB_WASM_THREADS or pass threads to the first initBackend call)`,
+    );
+  }
+  stockWasmFactory ??= tf.findBackendFactory('wasm');
+  const stock = stockWasmFactory;
+  if (stock === null) throw new LabError('BACKEND_UNAVAILABLE', 'the wasm backend is not registered');
+  tf.removeBackend('wasm');
+  const factory = threads > 1
+    ? async () => {
+        try {
+          return await createThreadedWasmBackend(threads);
+        } catch (err) {
+          configuredThreads = 1;
+          process.emitWarning(`@lab/core: multi-threaded wasm did not start (${(err as Error).message}); using one thread`);
+          return stock();
+        }
+      }
+    : stock;
+  tf.registerBackend('wasm', factory, WASM_PRIORITY);
+  configuredThreads = threads;
+}
