@@ -15,6 +15,9 @@ export const labVitest = defineConfig({
     include: ['test/**/*.test.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
     pool: 'forks',
+    // Test files run in parallel forks; one XNNPACK thread each keeps them from fighting over the cores.
+    // test/wasm-threads.test.ts in @lab/core covers the threaded build (and reruns the op matrix on it).
+    env: { LAB_WASM_THREADS: process.env.LAB_WASM_THREADS ?? '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // CI also writes a JSON report; tools/scripts/test-summary.mjs sums them into one "N passed, N failed" line.

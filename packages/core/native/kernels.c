@@ -149,3 +149,53 @@ EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 
   for (i32 p = 0; p < outer; p++)
     for (i32 i = 0; i < count; i++) __builtin_memcpy(out + (p * count + i) * inner, x + (p * n + ids[i]) * inner, (unsigned long)inner * 4);
 }
+
+/* ── C = Aᵀ·B without packing ──────────────────────────────────────────────────────────────────
+ * A [K, M], B [K, N], C [M, N], all row-major. Every step of the contraction reads a row of A and a row
+ * of B, both contiguous, and adds their outer product into a 4×8 tile held in registers; the
+ * contraction is cut into blocks of 256 so that the A and B panels stay in cache. XNNPACK would first
+ * pack an operand (single-threaded, ≈ 15 ns per float here), which dominates for long contractions
+ * with small M and N (message-passing and bias-like weight gradients). */
+static void tn_tile(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) {
+  v128_t c00 = wasm_v128_load(C + i0 * N + j0), c01 = wasm_v128_load(C + i0 * N + j0 + 4);
+  v128_t c10 = wasm_v128_load(C + (i0 + 1) * N + j0), c11 = wasm_v128_load(C + (i0 + 1) * N + j0 + 4);
+  v128_t c20 = wasm_v128_load(C + (i0 + 2) * N + j0), c21 = wasm_v128_load(C + (i0 + 2) * N + j0 + 4);
+  v128_t c30 = wasm_v128_load(C + (i0 + 3) * N + j0), c31 = wasm_v128_load(C + (i0 + 3) * N + j0 + 4);
+  for (i32 k = k0; k < k1; k++) {
+    v128_t a = wasm_v128_load(A + k * M + i0);
+    v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);
+    v128_t a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
+    v128_t a2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+  }
+  wasm_v128_store(C + i0 * N + j0, c00); wasm_v128_store(C + i0 * N + j0 + 4, c01);
+  wasm_v128_store(C + (i0 + 1) * N + j0, c10); wasm_v128_store(C + (i0 + 1) * N + j0 + 4, c11);
+  wasm_v128_store(C + (i0 + 2) * N + j0, c20); wasm_v128_store(C + (i0 + 2) * N + j0 + 4, c21);
+  wasm_v128_store(C + (i0 + 3) * N + j0, c30); wasm_v128_store(C + (i0 + 3) * N + j0 + 4, c31);
+}
+
+/* C must be zeroed. */
+EXPORT(lab_matmul_tn_f32) void lab_matmul_tn_f32(const f32 *A, const f32 *B, f32 *C, i32 K, i32 M, i32 N) {
+  const i32 KC = 256;
+  const i32 M4 = M & ~3, N8 = N & ~7;
+  for (i32 k0 = 0; k0 < K; k0 += KC) {
+    i32 k1 = k0 + KC < K ? k0 + KC : K;
+    for (i32 i0 = 0; i0 < M4; i0 += 4)
+      for (i32 j0 = 0; j0 < N8; j0 += 8) tn_tile(A, B, C, M, N, k0, k1, i0, j0);
+    /* Edges: the last M % 4 rows (all columns) and the last N % 8 columns (of the first M4 rows). */
+    for (i32 i = M4; i < M; i++)
+      for (i32 k = k0; k < k1; k++) {
+        f32 a = A[k * M + i];
+        for (i32 j = 0; j < N; j++) C[i * N + j] += a * B[k * N + j];
+      }
+    if (N8 < N)
+      for (i32 i = 0; i < M4; i++)
+        for (i32 k = k0; k < k1; k++) {
+          f32 a = A[k * M + i];
+          for (i32 j = N8; j < N; j++) C[i * N + j] += a * B[k * N + j];
+        }
+  }
+}

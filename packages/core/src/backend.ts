@@ -123,7 +123,7 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
     );
   }
   if (requested === 'wasm' || requested === 'auto') {
-    configureWasmThreads(wasmThreadCount(options));
+    configureWasmThreads(wasmThreadCount(options), options.threads !== undefined);
     if (await activate('wasm')) return 'wasm';
     if (requested === 'wasm') {
       throw new LabError('BACKEND_UNAVAILABLE', "backend 'wasm' failed to initialise (are the .wasm files reachable? see the wasmPaths option)");

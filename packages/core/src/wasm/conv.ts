@@ -46,8 +46,11 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
 
 /**
  * dW = Pᵀ dY, chunk by chunk; x: [B, H, W, inC] (NHWC), dy: [B, outH, outW, outC].
- * Each chunk fills P [rows, K] with contiguous copies of inC-long runs, transposes the dY rows to
- * [outC, rows] and accumulates dYᵀ P [outC, K] (XNNPACK packs P as the right-hand operand).
+ * Each chunk fills P [rows, K] with contiguous copies of inC-long runs. XNNPACK packs the right-hand
+ * operand of every product (single-threaded, and dearer per element than a SIMD transpose), so the
+ * smaller of the two is packed:
+ *   K ≥ outC: dW [K, outC] += Pᵀ [K, rows] · dY[rows, outC]   (dY rows used in place: a heap view)
+ *   K < outC: dWᵀ [outC, K] += dYᵀ [outC, rows] · P [rows, K]  (small K: the first layer)
  */
 function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number[], attrs: ConvAttrs): Info {
   const c = convInfo(x.shape, filterShape, attrs);
@@ -56,21 +59,14 @@ function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number
   const left = c.padInfo.left;
   const M = batchSize * outHeight * outWidth;
   const K = fh * fw * inChannels;
+  const packDy = K >= outChannels;
   const rowsPerChunk = chunkRows(M, K);
-  const acc = new Float32Array(outChannels * K); // dWᵀ [outC, K]
-  let dyT = backend.makeOutput([outChannels, rowsPerChunk], 'float32');
+  const acc = new Float32Array(outChannels * K); // dW [K, outC] when packDy, else dWᵀ [outC, K]
   for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, M - m0);
-    if (rows !== dyT.shape[1]) {
-      free(backend, dyT);
-      dyT = backend.makeOutput([outChannels, rows], 'float32');
-    }
-    // A fresh buffer per chunk: the WASM matmul caches XNNPACK's packed right-hand operand by tensor
-    // id, so refilling one buffer would silently reuse the first chunk's packing.
     const p = backend.makeOutput([rows, K], 'float32');
     const ps = heapF32(backend, p);
     const xs = heapF32(backend, x);
-    // P chunk [rows, K]: row t is the receptive field of output pixel m0 + t, in (i, j, ci) order.
     let w = 0;
     for (let t = 0; t < rows; t++) {
       const m = m0 + t;
@@ -93,24 +89,20 @@ function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number
         }
       }
     }
-    // dYᵀ chunk [outC, rows].
-    const g = heapF32(backend, dy);
-    const gt = heapF32(backend, dyT);
-    for (let t = 0; t < rows; t++) {
-      const src = (m0 + t) * outChannels;
-      for (let o = 0; o < outChannels; o++) gt[o * rows + t] = g[src + o]!;
-    }
-    const part = run('BatchMatMul', backend, { a: dyT, b: p }, { transposeA: false, transposeB: false }); // [outC, K]
+    const dyRows = view(backend, dy, m0 * outChannels, [rows, outChannels]);
+    const part = packDy
+      ? run('BatchMatMul', backend, { a: p, b: dyRows }, { transposeA: true, transposeB: false }) // [K, outC]
+      : run('BatchMatMul', backend, { a: dyRows, b: p }, { transposeA: true, transposeB: false }); // [outC, K]
+    freeView(backend, dyRows);
     const ps2 = heapF32(backend, part);
     for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + ps2[i]!;
     free(backend, part);
     free(backend, p);
   }
-  free(backend, dyT);
-  // dWᵀ [outC, K] → dW [K, outC] = [fh, fw, inC, outC].
   const out = backend.makeOutput(filterShape, 'float32');
   const o = heapF32(backend, out);
-  for (let k = 0; k < K; k++) for (let q = 0; q < outChannels; q++) o[k * outChannels + q] = acc[q * K + k]!;
+  if (packDy) o.set(acc);
+  else for (let k = 0; k < K; k++) for (let q = 0; q < outChannels; q++) o[k * outChannels + q] = acc[q * K + k]!;
   return out;
 }
 

@@ -23,6 +23,8 @@ export interface SimdKernels {
   sumMiddle(x: number, outer: number, red: number, inner: number, out: number): void;
   /** out [outer, count, inner] = x [outer, n, inner] at rows ids (in range, int32); 4-byte elements. */
   gatherRows(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
+  /** C (zeroed, [M, N]) = Aᵀ·B for A [K, M], B [K, N], without packing (see kernels.c). */
+  matMulTN(a: number, b: number, c: number, k: number, m: number, n: number): void;
 }
 
 interface Exports {
@@ -32,6 +34,7 @@ interface Exports {
   lab_segment_sum_f32(x: number, ids: number, rows: number, inner: number, out: number, segments: number): void;
   lab_sum_middle_f32(x: number, outer: number, red: number, inner: number, out: number): void;
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
+  lab_matmul_tn_f32(a: number, b: number, c: number, k: number, m: number, n: number): void;
 }
 
 const instances = new WeakMap<Backend, SimdKernels | null>();
@@ -60,6 +63,7 @@ export function simdKernels(backend: Backend): SimdKernels | null {
         segmentSum: e.lab_segment_sum_f32,
         sumMiddle: e.lab_sum_middle_f32,
         gatherRows: e.lab_gather_rows_32,
+        matMulTN: e.lab_matmul_tn_f32,
       };
     } catch {
       kernels = null;

@@ -136,30 +136,45 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
 /** Priority tfjs-backend-wasm registers 'wasm' with. */
 const WASM_PRIORITY = 2;
 
-let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
-let configuredThreads = 1;
+/**
+ * Kept on globalThis, like tfjs's engine: the ESM and CJS builds of @lab/core (and vitest's per-file
+ * module graphs) are separate module instances that share one tfjs engine.
+ */
+interface ThreadState {
+  stockFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null;
+  threads: number;
+}
+const STATE = Symbol.for('@lab/core/wasm-threads');
+
+function threadState(): ThreadState {
+  const g = globalThis as { [STATE]?: ThreadState };
+  g[STATE] ??= { stockFactory: null, threads: 1 };
+  return g[STATE];
+}
 
 /** Threads the 'wasm' backend runs XNNPACK with (1 until {@link configureWasmThreads} asks for more). */
 export function wasmThreads(): number {
-  return configuredThreads;
+  return threadState().threads;
 }
 
 /**
  * Points tfjs's 'wasm' backend at the threaded build with `threads` threads (1 = the stock
  * single-threaded SIMD build). Kernels stay registered under 'wasm'. The count is fixed once the backend
- * has started: asking for another one afterwards throws. If the threaded build fails to start, the
- * backend falls back to one thread with a warning.
+ * has started: then an `explicit` request for another count throws, a default one keeps the running
+ * backend. If the threaded build fails to start, the backend falls back to one thread with a warning.
  */
-export function configureWasmThreads(threads: number): void {
-  if (threads === configuredThreads) return;
+export function configureWasmThreads(threads: number, explicit: boolean): void {
+  const state = threadState();
+  if (threads === state.threads) return;
   if (tf.engine().registry.wasm !== undefined) {
+    if (!explicit) return;
     throw new LabError(
       'INVALID_ARGUMENT',
-      `threads: the wasm backend already runs with ${configuredThreads} thread(s); the count is fixed when it first starts (set LAB_WASM_THREADS or pass threads to the first initBackend call)`,
+      `threads: the wasm backend already runs with ${state.threads} thread(s); the count is fixed when it first starts (set LAB_WASM_THREADS or pass threads to the first initBackend call)`,
     );
   }
-  stockWasmFactory ??= tf.findBackendFactory('wasm');
-  const stock = stockWasmFactory;
+  state.stockFactory ??= tf.findBackendFactory('wasm');
+  const stock = state.stockFactory;
   if (stock === null) throw new LabError('BACKEND_UNAVAILABLE', 'the wasm backend is not registered');
   tf.removeBackend('wasm');
   const factory = threads > 1
@@ -167,12 +182,12 @@ export function configureWasmThreads(threads: number): void {
         try {
           return await createThreadedWasmBackend(threads);
         } catch (err) {
-          configuredThreads = 1;
+          state.threads = 1;
           process.emitWarning(`@lab/core: multi-threaded wasm did not start (${(err as Error).message}); using one thread`);
           return stock();
         }
       }
     : stock;
   tf.registerBackend('wasm', factory, WASM_PRIORITY);
-  configuredThreads = threads;
+  state.threads = threads;
 }

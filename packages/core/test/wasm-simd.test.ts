@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@lab/core';
+
+/** Runs `f` on cpu and on wasm and returns both results as flat arrays. */
+async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const name of ['cpu', 'wasm'] as const) {
+    await initBackend(name);
+    out[name] = tf.tidy(() => [f()].flat().map((t) => t.dataSync().slice() as Float32Array));
+  }
+  await initBackend('wasm');
+  return { cpu: out.cpu!, wasm: out.wasm! };
+}
+
+/** max |got − want| relative to max |want| (the op matrix's measure: sums with cancellation stay fair). */
+function scaledErr(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  expect(got.length).toBe(want.length);
+  return diff / Math.max(scale, 1e-30);
+}
+
+const seeded = (seed: number, shape: number[], std = 1) => tf.randomNormal(shape, 0, std, 'float32', seed);
+
+describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('exp and tanh agree with float64 Math within a few ulp, odd lengths included, and keep NaN and ±Inf', () => {
+    const n = 100_003; // not a multiple of 4: the padded tail runs too
+    const xs = new Float32Array(n);
+    for (let i = 0; i < n; i++) xs[i] = -100 + (200 * i) / (n - 1);
+    const x = tf.tensor1d(xs);
+    const [e, t] = [tf.exp(x).dataSync(), tf.tanh(x).dataSync()];
+    let expErr = 0;
+    let tanhErr = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = Math.fround(Math.exp(xs[i]!));
+      if (Number.isFinite(ref) && ref > 1e-37) expErr = Math.max(expErr, Math.abs(e[i]! - ref) / ref);
+      if (!Number.isFinite(ref)) expect(e[i]).toBe(ref);
+      const tr = Math.tanh(xs[i]!);
+      tanhErr = Math.max(tanhErr, Math.abs(t[i]! - tr) / Math.max(Math.abs(tr), 1e-30));
+    }
+    expect(expErr).toBeLessThan(5e-7);
+    expect(tanhErr).toBeLessThan(5e-7);
+    const special = tf.tensor1d([NaN, Infinity, -Infinity, 1e-6, -1e-6, 0]);
+    expect(Array.from(tf.exp(special).dataSync())).toEqual([NaN, Infinity, 0, Math.fround(Math.exp(1e-6)), Math.fround(Math.exp(-1e-6)), 1]);
+    const th = Array.from(tf.tanh(special).dataSync());
+    expect(th.slice(0, 3)).toEqual([NaN, 1, -1]);
+    expect(th[3]).toBeCloseTo(1e-6, 12);
+    tf.dispose([x, special]);
+  });
+
+  it('transposes (2-D, batched last-two swap, odd sizes, int32) match cpu', async () => {
+    const { cpu, wasm } = await onBoth(() => [
+      tf.transpose(seeded(1, [37, 45])),
+      tf.transpose(seeded(2, [3, 33, 5]), [0, 2, 1]),
+      tf.transpose(seeded(3, [2, 3, 64, 17]), [0, 1, 3, 2]),
+      tf.transpose(tf.range(0, 6 * 7, 1, 'int32').reshape([6, 7])).cast('float32'),
+    ]);
+    cpu.forEach((c, i) => expect(Array.from(wasm[i]!)).toEqual(Array.from(c)));
+  });
+
+  it('gather rows, segment sums and sums over leading axes match cpu (rows of 66: SIMD body and tail)', async () => {
+    // Small enough for tfjs's cpu UnsortedSegmentSum, which is O(segments × rows × width).
+    const { cpu, wasm } = await onBoth(() => {
+      const h = seeded(4, [100, 66]);
+      const ids = tf.randomUniform([500], 0, 100, 'int32', 5);
+      const msgs = tf.gather(h, ids); // [500, 66]
+      return [msgs, tf.unsortedSegmentSum(msgs, ids, 100), tf.sum(h, 0), tf.sum(seeded(6, [4, 50, 3]), 1), tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1)];
+    });
+    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+  });
+
+  it('gather rejects an index out of range by name, leaving no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([1, 4], 'int32'))).toThrow(/index value 4 is not in \[0, 3\]/);
+    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2); // only the two inputs made above
+  });
+
+  it('Aᵀ·B without packing (small outputs, long contractions, ragged edges) matches cpu', async () => {
+    const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130]] as const;
+    const { cpu, wasm } = await onBoth(() => shapes.map(([k, m, n], i) => tf.matMul(seeded(10 + i, [k, m]), seeded(20 + i, [k, n]), true, false)));
+    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+  });
+
+  it('one buffer used as matmul weights under two shapes gives both right products', () => {
+    // The stock kernel caches XNNPACK operators by the weights' tensor id; reshape/identity share ids.
+    const k = tf.tensor1d([1, 2, 3, 4]);
+    const col = tf.matMul(tf.ones([6, 4]), k.reshape([4, 1]));
+    const row = tf.matMul(tf.ones([6, 1]), k.reshape([1, 4]));
+    expect(Array.from(col.dataSync())).toEqual(new Array(6).fill(10));
+    expect(Array.from(row.dataSync())).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+  });
+
+  it('conv filter gradients with K < outC and K ≥ outC (both product orders) match cpu', async () => {
+    const { cpu, wasm } = await onBoth(() => [
+      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(30, [2, 9, 9, 1]), w as tf.Tensor4D, 1, 'valid').square().sum())(seeded(31, [3, 3, 1, 16])),
+      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(32, [2, 9, 9, 8]), w as tf.Tensor4D, 1, 'same').square().sum())(seeded(33, [3, 3, 8, 4])),
+    ]);
+    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+  });
+
+  it('identity and same-dtype casts share the buffer and free it once', () => {
+    const before = tf.memory();
+    const x = tf.ones([256]);
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers - before.numDataBuffers).toBe(1);
+    x.dispose();
+    expect(Array.from(y.dataSync().slice(0, 2))).toEqual([1, 1]);
+    y.dispose();
+    expect(Array.from(z.dataSync().slice(0, 2))).toEqual([1, 1]);
+    z.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+  });
+});
