@@ -72,7 +72,7 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
       const h = seeded(4, [100, 66]);
       const ids = tf.randomUniform([500], 0, 100, 'int32', 5);
       const msgs = tf.gather(h, ids); // [500, 66]
-      return [msgs, tf.unsortedSegmentSum(msgs, ids, 100), tf.sum(h, 0), tf.sum(seeded(6, [4, 50, 3]), 1), tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1)];
+      return [msgs, tf.unsortedSegmentSum(msgs, ids as tf.Tensor1D, 100), tf.sum(h, 0), tf.sum(seeded(6, [4, 50, 3]), 1), tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1)];
     });
     cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
   });
@@ -100,8 +100,8 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
 
   it('conv filter gradients with K < outC and K ≥ outC (both product orders) match cpu', async () => {
     const { cpu, wasm } = await onBoth(() => [
-      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(30, [2, 9, 9, 1]), w as tf.Tensor4D, 1, 'valid').square().sum())(seeded(31, [3, 3, 1, 16])),
-      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(32, [2, 9, 9, 8]), w as tf.Tensor4D, 1, 'same').square().sum())(seeded(33, [3, 3, 8, 4])),
+      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(30, [2, 9, 9, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').square().sum())(seeded(31, [3, 3, 1, 16])),
+      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(32, [2, 9, 9, 8]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').square().sum())(seeded(33, [3, 3, 8, 4])),
     ]);
     cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
   });
