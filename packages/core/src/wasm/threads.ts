@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors.js';
-import { writeFileAtomic } from '../io.js';
 
 /**
  * Multi-threaded WASM in Node.
@@ -18,7 +16,7 @@ import { writeFileAtomic } from '../io.js';
  * `clamp(emscripten_num_logical_cores() / 2, 1, 4)` (one thread on a 2-core machine, whatever
  * `setThreadsCount` says), and it pre-spawns 8 workers.
  *
- * So we load the threaded build ourselves: the worker script goes to a file in the temp folder, the
+ * So we load the threaded build ourselves: the worker script goes to a private temporary file, the
  * main script is imported by path, and we instantiate the module with a `emscripten_num_logical_cores`
  * import that reports twice the threads we want, so the static pool gets exactly that many. Workers
  * the pool does not use are terminated once the module is up.
@@ -72,16 +70,18 @@ export function threadedWasmAvailable(): boolean {
   return dir !== undefined && existsSync(join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
 }
 
-/** Writes the pthread worker script to the temp folder (once per content) and returns its path. */
-function workerScriptPath(outDir: string): string {
+/**
+ * Writes the pthread worker script into a private temporary folder (mode 0700) and returns the folder
+ * and the script's path: Node starts workers from files, not from the `blob:` URLs tfjs makes.
+ */
+function writeWorkerScript(outDir: string): { dir: string; path: string } {
   const req = createRequire(join(outDir, 'loader.js'));
   const { wasmWorkerContents } = req('./tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+  const dir = mkdtempSync(join(tmpdir(), 'lab-core-wasm-'));
+  const path = join(dir, 'worker.cjs');
   // The contents are meant for a Blob: real newlines inside string literals must stay escaped.
-  const script = wasmWorkerContents.replace(/\n/g, '\\n');
-  const digest = createHash('sha256').update(script).digest('hex').slice(0, 16);
-  const path = join(tmpdir(), `lab-core-wasm-worker-${digest}.cjs`);
-  if (!existsSync(path) || readFileSync(path, 'utf8') !== script) writeFileAtomic(path, script);
-  return path;
+  writeFileSync(path, wasmWorkerContents.replace(/\n/g, '\\n'));
+  return { dir, path };
 }
 
 /** Loads the threaded SIMD build with `threads` XNNPACK threads and wraps it in tfjs's BackendWasm. */
@@ -90,15 +90,16 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
   if (dir === undefined) throw new LabError('BACKEND_UNAVAILABLE', 'threaded wasm: @tensorflow/tfjs-backend-wasm not found');
   const outDir = join(dir, 'wasm-out');
   const mainScript = join(outDir, 'tfjs-backend-wasm-threaded-simd.js');
-  const workerScript = workerScriptPath(outDir);
+  const workerScript = writeWorkerScript(outDir);
   const factory = createRequire(join(outDir, 'loader.js'))(mainScript) as (config: FactoryConfig) => { then(onReady: (m: EmscriptenModule) => void, onError: (e: unknown) => void): void };
   const binary = readFileSync(join(outDir, 'tfjs-backend-wasm-threaded-simd.wasm'));
 
   // The emscripten module is itself a thenable: resolving a promise with it never settles, so it
   // travels wrapped in an object.
+  // Every pre-spawned worker has run the script once the module is ready; the pool never spawns more.
   const { emModule } = await new Promise<{ emModule: EmscriptenModule }>((resolve, reject) => {
     const config: FactoryConfig = {
-      locateFile: (path) => (path.endsWith('.worker.js') ? workerScript : join(outDir, path)),
+      locateFile: (path) => (path.endsWith('.worker.js') ? workerScript.path : join(outDir, path)),
       mainScriptUrlOrBlob: mainScript,
       instantiateWasm(imports, receive) {
         imports.env.emscripten_num_logical_cores = () => 2 * threads;
@@ -107,7 +108,7 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
       },
     };
     factory(config).then((m) => resolve({ emModule: m }), reject);
-  });
+  }).finally(() => rmSync(workerScript.dir, { recursive: true, force: true }));
 
   emModule.tfjs = {
     init: emModule.cwrap('init', null, []),
