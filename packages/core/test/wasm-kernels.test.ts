@@ -1,26 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, registerWasmCompletions, tf } from '@lab/core';
 import { setConvChunkFloats } from '../src/wasm/conv.ts';
-
-/** Runs `f` on cpu and on wasm and returns both results as flat arrays. */
-async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
-  const out: Record<string, Float32Array[]> = {};
-  for (const name of ['cpu', 'wasm'] as const) {
-    await initBackend(name);
-    out[name] = tf.tidy(() => [f()].flat().map((t) => t.dataSync().slice() as Float32Array));
-  }
-  return { cpu: out.cpu!, wasm: out.wasm! };
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / Math.max(s, 1e-12);
-}
+import { onCpuAndWasm, scaledError } from './helpers.js';
 
 const seeded = (seed: number, shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
@@ -47,10 +28,10 @@ describe('WASM completion kernels', () => {
     try {
       for (const [stride, floats] of [[1, 2000], [2, 2000], [1, 360]] as const) {
         setConvChunkFloats(floats);
-        const { cpu, wasm } = await onBoth(() =>
+        const { cpu, wasm } = await onCpuAndWasm(() =>
           tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same').square().sum())([seeded(1, [2, 7, 7, 4]), seeded(2, [3, 3, 4, 5])]),
         );
-        cpu.forEach((c, i) => expect(relErr(wasm[i]!, c)).toBeLessThan(1e-4));
+        cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
       }
     } finally {
       setConvChunkFloats(previous);
@@ -58,21 +39,21 @@ describe('WASM completion kernels', () => {
   });
 
   it('conv2dTranspose in NCHW goes through the transposing path', async () => {
-    const { cpu, wasm } = await onBoth(() => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);
       const w = seeded(4, [3, 3, 3, 4]);
       return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { inputShape: [2, 3, 7, 7], strides: 1, pad: 'valid', dataFormat: 'NCHW' }) as tf.Tensor;
     });
-    expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
+    expect(scaledError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
   });
 
   it('batched matmul paths (loop, broadcast, transposes) match cpu', async () => {
-    const { cpu, wasm } = await onBoth(() => [
+    const { cpu, wasm } = await onCpuAndWasm(() => [
       tf.matMul(seeded(5, [6, 64, 32]), seeded(6, [6, 32, 48])),
       tf.matMul(seeded(5, [6, 32, 64]), seeded(6, [6, 48, 32]), true, true),
       tf.matMul(seeded(7, [2, 3, 16, 8]), seeded(8, [8, 5])),
     ]);
-    cpu.forEach((c, i) => expect(relErr(wasm[i]!, c)).toBeLessThan(1e-5));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-5));
   });
 
   it('no tensors or WASM buffers leak through the new kernels and their gradients', async () => {
@@ -117,13 +98,13 @@ describe('WASM completion kernels', () => {
   });
 
   it('gradients tfjs lacks everywhere: stridedSlice, gatherND, topk, einsum (checked on cpu against wasm)', async () => {
-    const { cpu, wasm } = await onBoth(() => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
       const x = seeded(13, [5, 6]);
       return tf.grads((v: tf.Tensor) =>
         tf.addN([tf.stridedSlice(v, [0, 1], [5, 6], [2, 2]).square().sum(), tf.gatherND(v, tf.tensor2d([[1, 2], [1, 2], [4, 0]], [3, 2], 'int32')).sum(), tf.topk(v, 2).values.mul(3).sum()]) as tf.Scalar,
       )([x]);
     });
-    expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
+    expect(scaledError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
     expect(cpu[0]!.some((v) => v !== 0)).toBe(true);
   });
 });

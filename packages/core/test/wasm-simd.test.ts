@@ -1,28 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@lab/core';
-
-/** Runs `f` on cpu and on wasm and returns both results as flat arrays. */
-async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
-  const out: Record<string, Float32Array[]> = {};
-  for (const name of ['cpu', 'wasm'] as const) {
-    await initBackend(name);
-    out[name] = tf.tidy(() => [f()].flat().map((t) => t.dataSync().slice() as Float32Array));
-  }
-  await initBackend('wasm');
-  return { cpu: out.cpu!, wasm: out.wasm! };
-}
-
-/** max |got − want| relative to max |want| (the op matrix's measure: sums with cancellation stay fair). */
-function scaledErr(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  expect(got.length).toBe(want.length);
-  return diff / Math.max(scale, 1e-30);
-}
+import { onCpuAndWasm, scaledError } from './helpers.js';
 
 const seeded = (seed: number, shape: number[], std = 1) => tf.randomNormal(shape, 0, std, 'float32', seed);
 
@@ -57,7 +35,7 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
   });
 
   it('transposes (2-D, batched last-two swap, odd sizes, int32) match cpu', async () => {
-    const { cpu, wasm } = await onBoth(() => [
+    const { cpu, wasm } = await onCpuAndWasm(() => [
       tf.transpose(seeded(1, [37, 45])),
       tf.transpose(seeded(2, [3, 33, 5]), [0, 2, 1]),
       tf.transpose(seeded(3, [2, 3, 64, 17]), [0, 1, 3, 2]),
@@ -68,13 +46,13 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
 
   it('gather rows, segment sums and sums over leading axes match cpu (rows of 66: SIMD body and tail)', async () => {
     // Small enough for tfjs's cpu UnsortedSegmentSum, which is O(segments × rows × width).
-    const { cpu, wasm } = await onBoth(() => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
       const h = seeded(4, [100, 66]);
       const ids = tf.randomUniform([500], 0, 100, 'int32', 5);
       const msgs = tf.gather(h, ids); // [500, 66]
       return [msgs, tf.unsortedSegmentSum(msgs, ids as tf.Tensor1D, 100), tf.sum(h, 0), tf.sum(seeded(6, [4, 50, 3]), 1), tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1)];
     });
-    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
   });
 
   it('gather rejects an index out of range by name, leaving no tensor behind', () => {
@@ -85,8 +63,8 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
 
   it('Aᵀ·B without packing (small outputs, long contractions, ragged edges) matches cpu', async () => {
     const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130]] as const;
-    const { cpu, wasm } = await onBoth(() => shapes.map(([k, m, n], i) => tf.matMul(seeded(10 + i, [k, m]), seeded(20 + i, [k, n]), true, false)));
-    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+    const { cpu, wasm } = await onCpuAndWasm(() => shapes.map(([k, m, n], i) => tf.matMul(seeded(10 + i, [k, m]), seeded(20 + i, [k, n]), true, false)));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
   });
 
   it('one buffer used as matmul weights under two shapes gives both right products', () => {
@@ -99,11 +77,11 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
   });
 
   it('conv filter gradients with K < outC and K ≥ outC (both product orders) match cpu', async () => {
-    const { cpu, wasm } = await onBoth(() => [
+    const { cpu, wasm } = await onCpuAndWasm(() => [
       tf.grad((w: tf.Tensor) => tf.conv2d(seeded(30, [2, 9, 9, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').square().sum())(seeded(31, [3, 3, 1, 16])),
       tf.grad((w: tf.Tensor) => tf.conv2d(seeded(32, [2, 9, 9, 8]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').square().sum())(seeded(33, [3, 3, 8, 4])),
     ]);
-    cpu.forEach((c, i) => expect(scaledErr(wasm[i]!, c)).toBeLessThan(1e-4));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
   });
 
   it('identity and same-dtype casts share the buffer and free it once', () => {

@@ -13,8 +13,8 @@ import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
  *   2. fold a batched `a` against an unbatched `b` into one 2-D product ([B·m, k] @ [k, n]);
  *   3. run a truly batched product as one XNNPACK 2-D product per batch entry, on views of the
  *      heap (no copies);
- *   4. compute Aᵀ·B with a small output in our SIMD kernel (no packing), and with n > m as (Bᵀ·A)ᵀ, so
- *      that XNNPACK packs the smaller operand;
+ *   4. compute Aᵀ·B with a small output in our SIMD kernel (no packing), batched products with small
+ *      per-entry outputs likewise, and Aᵀ·B with n > m as (Bᵀ·A)ᵀ, so that XNNPACK packs the smaller operand;
  *   5. hand `b` to the stock kernels under a fresh tensor id (see withFreshB).
  */
 
@@ -142,6 +142,30 @@ function transposedProduct(backend: Backend, a: Info, b: Info): Info {
   return out;
 }
 
+/**
+ * Batched products with small per-entry outputs (≤ TN_MAX_OUTPUT; attention scores and values): both
+ * operands made contraction-major by one batched SIMD transpose each where needed, then one SIMD Aᵀ·B per
+ * entry. This skips XNNPACK's per-entry operator creation and packing. Null when it does not apply.
+ */
+function batchedSmallProducts(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+  const simd = simdKernels(backend);
+  const r = a.shape.length;
+  if (simd === null || r < 3 || b.shape.length !== r || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return null;
+  const m = transposeA ? a.shape[r - 1]! : a.shape[r - 2]!;
+  const k = transposeA ? a.shape[r - 2]! : a.shape[r - 1]!;
+  const n = transposeB ? b.shape[r - 2]! : b.shape[r - 1]!;
+  if (m * n > TN_MAX_OUTPUT || k !== (transposeB ? b.shape[r - 1]! : b.shape[r - 2]!)) return null;
+  const aK = transposeA ? a : transposeLast2(backend, a); // [..., k, m]
+  const bK = transposeB ? transposeLast2(backend, b) : b; // [..., k, n]
+  const out = zeroedOutput(backend, [...a.shape.slice(0, -2), m, n]);
+  const [ao, bo, oo] = [offsetOf(backend, aK), offsetOf(backend, bK), offsetOf(backend, out)];
+  const batch = size(a.shape.slice(0, -2));
+  for (let i = 0; i < batch; i++) simd.matMulTN(ao + 4 * i * k * m, bo + 4 * i * k * n, oo + 4 * i * m * n, k, m, n);
+  if (!transposeA) free(backend, aK);
+  if (transposeB) free(backend, bK);
+  return out;
+}
+
 function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as Backend;
   const { a, b } = inputs as { a: Info; b: Info };
@@ -149,6 +173,8 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
     return runStock('BatchMatMul', wasm, inputs as Record<string, Info>, attrs as Attrs);
   }
+  const small = batchedSmallProducts(wasm, a, b, transposeA, transposeB);
+  if (small) return small;
   if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2) {
     const [k, m] = a.shape as [number, number];
     const n = b.shape[1]!;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   LabError,
@@ -62,6 +62,8 @@ async function replicateInParallel(groups: number[][], args: string[]): Promise<
           const out = join(dir, `seeds-${g}.json`);
           const child = spawn(process.execPath, [process.argv[1]!, 'replicate', ...args, '--seed-list', group.join(','), '--json', out, '--progress-json'], {
             stdio: ['ignore', 'ignore', 'pipe'],
+            // The workers share the cores: each gets its share of WASM threads unless the user chose a count.
+            env: { ...process.env, LAB_WASM_THREADS: process.env.LAB_WASM_THREADS ?? String(Math.max(1, Math.min(4, Math.floor(availableParallelism() / groups.length)))) },
           });
           let errText = '';
           let buffer = '';
