@@ -199,3 +199,60 @@ EXPORT(lab_matmul_tn_f32) void lab_matmul_tn_f32(const f32 *A, const f32 *B, f32
         }
   }
 }
+
+/* ── C = A·B without packing ───────────────────────────────────────────────────────────────────
+ * A [M, K], B [K, N], C [M, N] (zeroed), row-major: the same 4×8 register tile as Aᵀ·B, reading four
+ * A values per step from four rows. For small products (attention per head) where XNNPACK's operator
+ * set-up and packing per call cost more than the product. */
+static void nn_tile(const f32 *A, const f32 *B, f32 *C, i32 K, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) {
+  v128_t c00 = wasm_v128_load(C + i0 * N + j0), c01 = wasm_v128_load(C + i0 * N + j0 + 4);
+  v128_t c10 = wasm_v128_load(C + (i0 + 1) * N + j0), c11 = wasm_v128_load(C + (i0 + 1) * N + j0 + 4);
+  v128_t c20 = wasm_v128_load(C + (i0 + 2) * N + j0), c21 = wasm_v128_load(C + (i0 + 2) * N + j0 + 4);
+  v128_t c30 = wasm_v128_load(C + (i0 + 3) * N + j0), c31 = wasm_v128_load(C + (i0 + 3) * N + j0 + 4);
+  const f32 *a0p = A + i0 * K, *a1p = a0p + K, *a2p = a1p + K, *a3p = a2p + K;
+  for (i32 k = k0; k < k1; k++) {
+    v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);
+    v128_t a0 = wasm_f32x4_splat(a0p[k]), a1 = wasm_f32x4_splat(a1p[k]);
+    v128_t a2 = wasm_f32x4_splat(a2p[k]), a3 = wasm_f32x4_splat(a3p[k]);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+  }
+  wasm_v128_store(C + i0 * N + j0, c00); wasm_v128_store(C + i0 * N + j0 + 4, c01);
+  wasm_v128_store(C + (i0 + 1) * N + j0, c10); wasm_v128_store(C + (i0 + 1) * N + j0 + 4, c11);
+  wasm_v128_store(C + (i0 + 2) * N + j0, c20); wasm_v128_store(C + (i0 + 2) * N + j0 + 4, c21);
+  wasm_v128_store(C + (i0 + 3) * N + j0, c30); wasm_v128_store(C + (i0 + 3) * N + j0 + 4, c31);
+}
+
+EXPORT(lab_matmul_nn_f32) void lab_matmul_nn_f32(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N) {
+  const i32 KC = 256;
+  const i32 M4 = M & ~3, N8 = N & ~7;
+  for (i32 k0 = 0; k0 < K; k0 += KC) {
+    i32 k1 = k0 + KC < K ? k0 + KC : K;
+    for (i32 i0 = 0; i0 < M4; i0 += 4)
+      for (i32 j0 = 0; j0 < N8; j0 += 8) nn_tile(A, B, C, K, N, k0, k1, i0, j0);
+    for (i32 i = M4; i < M; i++)
+      for (i32 k = k0; k < k1; k++) {
+        f32 a = A[i * K + k];
+        for (i32 j = 0; j < N; j++) C[i * N + j] += a * B[k * N + j];
+      }
+    if (N8 < N)
+      for (i32 i = 0; i < M4; i++)
+        for (i32 k = k0; k < k1; k++) {
+          f32 a = A[i * K + k];
+          for (i32 j = N8; j < N; j++) C[i * N + j] += a * B[k * N + j];
+        }
+  }
+}
+
+/* ── rows copied under a permutation of up to four outer axes ──────────────────────────────────
+ * dst holds, in order, rows of `row` 4-byte elements taken from src at i0·s0 + i1·s1 + i2·s2 + i3·s3
+ * (strides in elements) for i0 < n0, i1 < n1, i2 < n2, i3 < n3: a transpose that keeps the last axis. */
+EXPORT(lab_permute_rows_32) void lab_permute_rows_32(const i32 *src, i32 *dst, i32 row, i32 n0, i32 s0, i32 n1, i32 s1, i32 n2, i32 s2, i32 n3, i32 s3) {
+  for (i32 i0 = 0; i0 < n0; i0++)
+    for (i32 i1 = 0; i1 < n1; i1++)
+      for (i32 i2 = 0; i2 < n2; i2++)
+        for (i32 i3 = 0; i3 < n3; i3++, dst += row)
+          __builtin_memcpy(dst, src + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3, (unsigned long)row * 4);
+}

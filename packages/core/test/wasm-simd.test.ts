@@ -40,6 +40,9 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
       tf.transpose(seeded(2, [3, 33, 5]), [0, 2, 1]),
       tf.transpose(seeded(3, [2, 3, 64, 17]), [0, 1, 3, 2]),
       tf.transpose(tf.range(0, 6 * 7, 1, 'int32').reshape([6, 7])).cast('float32'),
+      tf.transpose(seeded(4, [2, 5, 3, 4, 6]), [2, 0, 3, 1, 4]), // attention's head split: rows kept
+      tf.transpose(seeded(5, [3, 2, 4, 5, 6]), [1, 3, 0, 2, 4]),
+      tf.transpose(seeded(6, [4, 3, 5]), [1, 0, 2]),
     ]);
     cpu.forEach((c, i) => expect(Array.from(wasm[i]!)).toEqual(Array.from(c)));
   });
@@ -65,6 +68,16 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
     const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130]] as const;
     const { cpu, wasm } = await onCpuAndWasm(() => shapes.map(([k, m, n], i) => tf.matMul(seeded(10 + i, [k, m]), seeded(20 + i, [k, n]), true, false)));
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
+  });
+
+  it('batched small products (A·B, Aᵀ·B, A·Bᵀ per entry, ragged sizes) match cpu', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => [
+      tf.matMul(seeded(40, [2, 3, 13, 9]), seeded(41, [2, 3, 9, 17])),
+      tf.matMul(seeded(42, [2, 3, 9, 13]), seeded(43, [2, 3, 9, 17]), true, false),
+      tf.matMul(seeded(44, [2, 3, 13, 9]), seeded(45, [2, 3, 17, 9]), false, true),
+      tf.matMul(seeded(46, [4, 128, 32]), seeded(47, [4, 128, 32]), false, true),
+    ]);
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-5));
   });
 
   it('one buffer used as matmul weights under two shapes gives both right products', () => {

@@ -143,9 +143,10 @@ function transposedProduct(backend: Backend, a: Info, b: Info): Info {
 }
 
 /**
- * Batched products with small per-entry outputs (≤ TN_MAX_OUTPUT; attention scores and values): both
- * operands made contraction-major by one batched SIMD transpose each where needed, then one SIMD Aᵀ·B per
- * entry. This skips XNNPACK's per-entry operator creation and packing. Null when it does not apply.
+ * Batched products with small per-entry outputs (≤ TN_MAX_OUTPUT; attention scores and values): one
+ * SIMD product per entry, Aᵀ·B when `a` comes transposed, else A·B (a transposed `b` is transposed
+ * back first, in one batched SIMD call). This skips XNNPACK's per-entry operator set-up and packing.
+ * Null when it does not apply.
  */
 function batchedSmallProducts(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
   const simd = simdKernels(backend);
@@ -155,13 +156,15 @@ function batchedSmallProducts(backend: Backend, a: Info, b: Info, transposeA: bo
   const k = transposeA ? a.shape[r - 2]! : a.shape[r - 1]!;
   const n = transposeB ? b.shape[r - 2]! : b.shape[r - 1]!;
   if (m * n > TN_MAX_OUTPUT || k !== (transposeB ? b.shape[r - 1]! : b.shape[r - 2]!)) return null;
-  const aK = transposeA ? a : transposeLast2(backend, a); // [..., k, m]
   const bK = transposeB ? transposeLast2(backend, b) : b; // [..., k, n]
   const out = zeroedOutput(backend, [...a.shape.slice(0, -2), m, n]);
-  const [ao, bo, oo] = [offsetOf(backend, aK), offsetOf(backend, bK), offsetOf(backend, out)];
+  const [ao, bo, oo] = [offsetOf(backend, a), offsetOf(backend, bK), offsetOf(backend, out)];
   const batch = size(a.shape.slice(0, -2));
-  for (let i = 0; i < batch; i++) simd.matMulTN(ao + 4 * i * k * m, bo + 4 * i * k * n, oo + 4 * i * m * n, k, m, n);
-  if (!transposeA) free(backend, aK);
+  for (let i = 0; i < batch; i++) {
+    const [ai, bi, oi] = [ao + 4 * i * k * m, bo + 4 * i * k * n, oo + 4 * i * m * n];
+    if (transposeA) simd.matMulTN(ai, bi, oi, k, m, n);
+    else simd.matMulNN(ai, bi, oi, m, k, n);
+  }
   if (transposeB) free(backend, bK);
   return out;
 }

@@ -8,8 +8,8 @@ import { KERNELS_PLAIN, KERNELS_SHARED } from './simd-binary.js';
  * The module imports tfjs-backend-wasm's memory, so it reads and writes tensors where they already are:
  * every argument is a byte offset into the heap. Stock tfjs computes `exp` and `tanh` one scalar libm
  * call at a time (≈ 12 and 26 ms per million floats on the build machine); these take ≈ 3 and 2 ms.
- * Moving rows (transpose, gather, segment sums, sums over a middle axis) runs as SIMD loops and
- * `memory.copy` instead of JS element loops.
+ * Moving rows (transposes, gathers, segment sums, sums over a middle axis) runs as SIMD loops and
+ * `memory.copy` instead of JS element loops, and small matrix products skip XNNPACK's per-call packing.
  */
 
 export interface SimdKernels {
@@ -25,6 +25,10 @@ export interface SimdKernels {
   gatherRows(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
   /** C (zeroed, [M, N]) = Aᵀ·B for A [K, M], B [K, N], without packing (see kernels.c). */
   matMulTN(a: number, b: number, c: number, k: number, m: number, n: number): void;
+  /** C (zeroed, [M, N]) = A·B for A [M, K], B [K, N], without packing. */
+  matMulNN(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
+  permuteRows(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
 
 interface Exports {
@@ -35,6 +39,8 @@ interface Exports {
   lab_sum_middle_f32(x: number, outer: number, red: number, inner: number, out: number): void;
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
   lab_matmul_tn_f32(a: number, b: number, c: number, k: number, m: number, n: number): void;
+  lab_matmul_nn_f32(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
 
 const instances = new WeakMap<Backend, SimdKernels | null>();
@@ -64,6 +70,8 @@ export function simdKernels(backend: Backend): SimdKernels | null {
         sumMiddle: e.lab_sum_middle_f32,
         gatherRows: e.lab_gather_rows_32,
         matMulTN: e.lab_matmul_tn_f32,
+        matMulNN: e.lab_matmul_nn_f32,
+        permuteRows: e.lab_permute_rows_32,
       };
     } catch {
       kernels = null;

@@ -6,8 +6,9 @@ import { offsetOf, simdKernels } from './simd.js';
  * `Transpose` over the WASM heap in JS. The stock kernel walks every element through generic N-d
  * index arithmetic (≈ 58 ns/element for the rank-5 [B, T, 3, H, dh] → [3, B, H, T, dh] split of
  * attention). Here axes that stay adjacent are merged first (that split becomes rank 4 or less), and
- * when the last axis stays last whole rows are copied. Swapping the last two axes of 4-byte data (the
- * matmul-gradient case, possibly batched) runs in the SIMD kernels.
+ * when the last axis stays last whole rows are copied. With 4-byte data both run in the SIMD module:
+ * swapping the last two axes (the matmul-gradient case, possibly batched) in 4×4 register blocks, and
+ * row copies over up to four outer axes with `memory.copy`.
  */
 
 /** Merges runs of input axes that remain consecutive in `perm`; drops size-1 axes. */
@@ -79,6 +80,13 @@ function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   }
   const inner = oShape[r - 1]!;
   const innerStride = oStride[r - 1]!;
+  if (simd && innerStride === 1 && r <= 5) {
+    // The last axis stays last: whole rows copied in the SIMD module, over up to four outer axes.
+    const outer4 = [1, 1, 1, 1].map((d, i) => (i < 5 - r ? d : oShape[i - (5 - r)]!));
+    const stride4 = [0, 0, 0, 0].map((d, i) => (i < 5 - r ? d : oStride[i - (5 - r)]!));
+    simd.permuteRows(offsetOf(wasm, x), offsetOf(wasm, out), inner, outer4[0]!, stride4[0]!, outer4[1]!, stride4[1]!, outer4[2]!, stride4[2]!, outer4[3]!, stride4[3]!);
+    return out;
+  }
   const outer = n / inner;
   const idx = new Array<number>(r - 1).fill(0);
   let base = 0;
