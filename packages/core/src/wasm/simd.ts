@@ -7,7 +7,7 @@ import { KERNELS_PLAIN, KERNELS_SHARED } from './simd-binary.js';
  *
  * The module imports tfjs-backend-wasm's memory, so it reads and writes tensors where they already are:
  * every argument is a byte offset into the heap. Stock tfjs computes `exp` and `tanh` one scalar libm
- * call at a time (≈ 12 and 26 ms per million floats on the build machine); these take ≈ 3 and 2 ms.
+ * call at a time (≈ 10 and 25 ms per million floats on the build machine); these take ≈ 3 and 2 ms.
  * Moving rows (transposes, gathers, segment sums, sums over a middle axis) runs as SIMD loops and
  * `memory.copy` instead of JS element loops, and small matrix products skip XNNPACK's per-call packing.
  */
