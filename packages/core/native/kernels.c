@@ -150,101 +150,55 @@ EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 
     for (i32 i = 0; i < count; i++) __builtin_memcpy(out + (p * count + i) * inner, x + (p * n + ids[i]) * inner, (unsigned long)inner * 4);
 }
 
-/* ── C = Aᵀ·B without packing ──────────────────────────────────────────────────────────────────
- * A [K, M], B [K, N], C [M, N], all row-major. Every step of the contraction reads a row of A and a row
- * of B, both contiguous, and adds their outer product into a 4×8 tile held in registers; the
- * contraction is cut into blocks of 256 so that the A and B panels stay in cache. XNNPACK would first
- * pack an operand (single-threaded, ≈ 15 ns per float here), which dominates for long contractions
- * with small M and N (message-passing and bias-like weight gradients). */
-static void tn_tile(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) {
-  v128_t c00 = wasm_v128_load(C + i0 * N + j0), c01 = wasm_v128_load(C + i0 * N + j0 + 4);
-  v128_t c10 = wasm_v128_load(C + (i0 + 1) * N + j0), c11 = wasm_v128_load(C + (i0 + 1) * N + j0 + 4);
-  v128_t c20 = wasm_v128_load(C + (i0 + 2) * N + j0), c21 = wasm_v128_load(C + (i0 + 2) * N + j0 + 4);
-  v128_t c30 = wasm_v128_load(C + (i0 + 3) * N + j0), c31 = wasm_v128_load(C + (i0 + 3) * N + j0 + 4);
-  for (i32 k = k0; k < k1; k++) {
-    v128_t a = wasm_v128_load(A + k * M + i0);
-    v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);
-    v128_t a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
-    v128_t a2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
-  }
-  wasm_v128_store(C + i0 * N + j0, c00); wasm_v128_store(C + i0 * N + j0 + 4, c01);
-  wasm_v128_store(C + (i0 + 1) * N + j0, c10); wasm_v128_store(C + (i0 + 1) * N + j0 + 4, c11);
-  wasm_v128_store(C + (i0 + 2) * N + j0, c20); wasm_v128_store(C + (i0 + 2) * N + j0 + 4, c21);
-  wasm_v128_store(C + (i0 + 3) * N + j0, c30); wasm_v128_store(C + (i0 + 3) * N + j0 + 4, c31);
-}
+/* ── small matrix products without packing ─────────────────────────────────────────────────────
+ * C [M, N] (zeroed) += A·B or Aᵀ·B, B [K, N] row-major; A is [M, K] (NN) or [K, M] (TN). Each step of
+ * the contraction adds the outer product of four A values and one B row segment into a 4×8 tile held
+ * in registers; the contraction is cut into blocks of 256 so that the panels stay in cache. XNNPACK
+ * would first pack an operand (single-threaded, ≈ 15 ns per float here), which dominates for long
+ * contractions into small outputs (message passing, bias-like weight gradients) and for per-head
+ * attention products. TN reads the four A values with one vector load, NN from four rows. */
+#define SPLAT_LANE(v, l) wasm_i32x4_shuffle(v, v, l, l, l, l)
+#define A4_TN(A, M, K, i0, k)                                                                  \
+  v128_t a_ = wasm_v128_load(A + (k) * (M) + (i0));                                            \
+  v128_t a0 = SPLAT_LANE(a_, 0), a1 = SPLAT_LANE(a_, 1), a2 = SPLAT_LANE(a_, 2), a3 = SPLAT_LANE(a_, 3)
+#define A4_NN(A, M, K, i0, k)                                                                  \
+  v128_t a0 = wasm_f32x4_splat(A[(i0) * (K) + (k)]), a1 = wasm_f32x4_splat(A[((i0) + 1) * (K) + (k)]); \
+  v128_t a2 = wasm_f32x4_splat(A[((i0) + 2) * (K) + (k)]), a3 = wasm_f32x4_splat(A[((i0) + 3) * (K) + (k)])
+#define A1_TN(A, M, K, i, k) A[(k) * (M) + (i)]
+#define A1_NN(A, M, K, i, k) A[(i) * (K) + (k)]
+#define MAC(c, a, b) c = wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
 
-/* C must be zeroed. */
-EXPORT(lab_matmul_tn_f32) void lab_matmul_tn_f32(const f32 *A, const f32 *B, f32 *C, i32 K, i32 M, i32 N) {
-  const i32 KC = 256;
-  const i32 M4 = M & ~3, N8 = N & ~7;
-  for (i32 k0 = 0; k0 < K; k0 += KC) {
-    i32 k1 = k0 + KC < K ? k0 + KC : K;
-    for (i32 i0 = 0; i0 < M4; i0 += 4)
-      for (i32 j0 = 0; j0 < N8; j0 += 8) tn_tile(A, B, C, M, N, k0, k1, i0, j0);
-    /* Edges: the last M % 4 rows (all columns) and the last N % 8 columns (of the first M4 rows). */
-    for (i32 i = M4; i < M; i++)
-      for (i32 k = k0; k < k1; k++) {
-        f32 a = A[k * M + i];
-        for (i32 j = 0; j < N; j++) C[i * N + j] += a * B[k * N + j];
-      }
-    if (N8 < N)
-      for (i32 i = 0; i < M4; i++)
-        for (i32 k = k0; k < k1; k++) {
-          f32 a = A[k * M + i];
-          for (i32 j = N8; j < N; j++) C[i * N + j] += a * B[k * N + j];
-        }
+#define SMALL_GEMM(name, A4, A1)                                                               \
+  static void name##_tile(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) { \
+    f32 *c0 = C + i0 * N + j0, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;                       \
+    v128_t c00 = wasm_v128_load(c0), c01 = wasm_v128_load(c0 + 4), c10 = wasm_v128_load(c1), c11 = wasm_v128_load(c1 + 4); \
+    v128_t c20 = wasm_v128_load(c2), c21 = wasm_v128_load(c2 + 4), c30 = wasm_v128_load(c3), c31 = wasm_v128_load(c3 + 4); \
+    for (i32 k = k0; k < k1; k++) {                                                            \
+      v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);     \
+      A4(A, M, K, i0, k);                                                                      \
+      MAC(c00, a0, b0); MAC(c01, a0, b1); MAC(c10, a1, b0); MAC(c11, a1, b1);                  \
+      MAC(c20, a2, b0); MAC(c21, a2, b1); MAC(c30, a3, b0); MAC(c31, a3, b1);                  \
+    }                                                                                          \
+    wasm_v128_store(c0, c00); wasm_v128_store(c0 + 4, c01); wasm_v128_store(c1, c10); wasm_v128_store(c1 + 4, c11); \
+    wasm_v128_store(c2, c20); wasm_v128_store(c2 + 4, c21); wasm_v128_store(c3, c30); wasm_v128_store(c3 + 4, c31); \
+  }                                                                                            \
+  EXPORT(name) void name(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N) {            \
+    const i32 KC = 256, M4 = M & ~3, N8 = N & ~7;                                              \
+    for (i32 k0 = 0; k0 < K; k0 += KC) {                                                       \
+      i32 k1 = k0 + KC < K ? k0 + KC : K;                                                      \
+      for (i32 i0 = 0; i0 < M4; i0 += 4)                                                       \
+        for (i32 j0 = 0; j0 < N8; j0 += 8) name##_tile(A, B, C, M, K, N, k0, k1, i0, j0);      \
+      /* Edges: the last M % 4 rows (all columns), the last N % 8 columns (first M4 rows). */   \
+      for (i32 i = N8 < N ? 0 : M4; i < M; i++)                                                \
+        for (i32 k = k0; k < k1; k++) {                                                        \
+          f32 a = A1(A, M, K, i, k);                                                           \
+          for (i32 j = i < M4 ? N8 : 0; j < N; j++) C[i * N + j] += a * B[k * N + j];          \
+        }                                                                                      \
+    }                                                                                          \
   }
-}
 
-/* ── C = A·B without packing ───────────────────────────────────────────────────────────────────
- * A [M, K], B [K, N], C [M, N] (zeroed), row-major: the same 4×8 register tile as Aᵀ·B, reading four
- * A values per step from four rows. For small products (attention per head) where XNNPACK's operator
- * set-up and packing per call cost more than the product. */
-static void nn_tile(const f32 *A, const f32 *B, f32 *C, i32 K, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) {
-  v128_t c00 = wasm_v128_load(C + i0 * N + j0), c01 = wasm_v128_load(C + i0 * N + j0 + 4);
-  v128_t c10 = wasm_v128_load(C + (i0 + 1) * N + j0), c11 = wasm_v128_load(C + (i0 + 1) * N + j0 + 4);
-  v128_t c20 = wasm_v128_load(C + (i0 + 2) * N + j0), c21 = wasm_v128_load(C + (i0 + 2) * N + j0 + 4);
-  v128_t c30 = wasm_v128_load(C + (i0 + 3) * N + j0), c31 = wasm_v128_load(C + (i0 + 3) * N + j0 + 4);
-  const f32 *a0p = A + i0 * K, *a1p = a0p + K, *a2p = a1p + K, *a3p = a2p + K;
-  for (i32 k = k0; k < k1; k++) {
-    v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);
-    v128_t a0 = wasm_f32x4_splat(a0p[k]), a1 = wasm_f32x4_splat(a1p[k]);
-    v128_t a2 = wasm_f32x4_splat(a2p[k]), a3 = wasm_f32x4_splat(a3p[k]);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
-  }
-  wasm_v128_store(C + i0 * N + j0, c00); wasm_v128_store(C + i0 * N + j0 + 4, c01);
-  wasm_v128_store(C + (i0 + 1) * N + j0, c10); wasm_v128_store(C + (i0 + 1) * N + j0 + 4, c11);
-  wasm_v128_store(C + (i0 + 2) * N + j0, c20); wasm_v128_store(C + (i0 + 2) * N + j0 + 4, c21);
-  wasm_v128_store(C + (i0 + 3) * N + j0, c30); wasm_v128_store(C + (i0 + 3) * N + j0 + 4, c31);
-}
-
-EXPORT(lab_matmul_nn_f32) void lab_matmul_nn_f32(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N) {
-  const i32 KC = 256;
-  const i32 M4 = M & ~3, N8 = N & ~7;
-  for (i32 k0 = 0; k0 < K; k0 += KC) {
-    i32 k1 = k0 + KC < K ? k0 + KC : K;
-    for (i32 i0 = 0; i0 < M4; i0 += 4)
-      for (i32 j0 = 0; j0 < N8; j0 += 8) nn_tile(A, B, C, K, N, k0, k1, i0, j0);
-    for (i32 i = M4; i < M; i++)
-      for (i32 k = k0; k < k1; k++) {
-        f32 a = A[i * K + k];
-        for (i32 j = 0; j < N; j++) C[i * N + j] += a * B[k * N + j];
-      }
-    if (N8 < N)
-      for (i32 i = 0; i < M4; i++)
-        for (i32 k = k0; k < k1; k++) {
-          f32 a = A[i * K + k];
-          for (i32 j = N8; j < N; j++) C[i * N + j] += a * B[k * N + j];
-        }
-  }
-}
+SMALL_GEMM(lab_matmul_tn_f32, A4_TN, A1_TN)
+SMALL_GEMM(lab_matmul_nn_f32, A4_NN, A1_NN)
 
 /* ── rows copied under a permutation of up to four outer axes ──────────────────────────────────
  * dst holds, in order, rows of `row` 4-byte elements taken from src at i0·s0 + i1·s1 + i2·s2 + i3·s3

@@ -162,7 +162,7 @@ function batchedSmallProducts(backend: Backend, a: Info, b: Info, transposeA: bo
   const batch = size(a.shape.slice(0, -2));
   for (let i = 0; i < batch; i++) {
     const [ai, bi, oi] = [ao + 4 * i * k * m, bo + 4 * i * k * n, oo + 4 * i * m * n];
-    if (transposeA) simd.matMulTN(ai, bi, oi, k, m, n);
+    if (transposeA) simd.matMulTN(ai, bi, oi, m, k, n);
     else simd.matMulNN(ai, bi, oi, m, k, n);
   }
   if (transposeB) free(backend, bK);
@@ -184,7 +184,7 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
     const simd = simdKernels(wasm);
     if (simd && m * n <= TN_MAX_OUTPUT && k === b.shape[0]) {
       const out = zeroedOutput(wasm, [m, n]);
-      simd.matMulTN(offsetOf(wasm, a), offsetOf(wasm, b), offsetOf(wasm, out), k, m, n);
+      simd.matMulTN(offsetOf(wasm, a), offsetOf(wasm, b), offsetOf(wasm, out), m, k, n);
       return out;
     }
     if (n > m) return transposedProduct(wasm, a, b);

@@ -24,7 +24,7 @@ export interface SimdKernels {
   /** out [outer, count, inner] = x [outer, n, inner] at rows ids (in range, int32); 4-byte elements. */
   gatherRows(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
   /** C (zeroed, [M, N]) = Aᵀ·B for A [K, M], B [K, N], without packing (see kernels.c). */
-  matMulTN(a: number, b: number, c: number, k: number, m: number, n: number): void;
+  matMulTN(a: number, b: number, c: number, m: number, k: number, n: number): void;
   /** C (zeroed, [M, N]) = A·B for A [M, K], B [K, N], without packing. */
   matMulNN(a: number, b: number, c: number, m: number, k: number, n: number): void;
   /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
@@ -38,7 +38,7 @@ interface Exports {
   lab_segment_sum_f32(x: number, ids: number, rows: number, inner: number, out: number, segments: number): void;
   lab_sum_middle_f32(x: number, outer: number, red: number, inner: number, out: number): void;
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
-  lab_matmul_tn_f32(a: number, b: number, c: number, k: number, m: number, n: number): void;
+  lab_matmul_tn_f32(a: number, b: number, c: number, m: number, k: number, n: number): void;
   lab_matmul_nn_f32(a: number, b: number, c: number, m: number, k: number, n: number): void;
   lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
