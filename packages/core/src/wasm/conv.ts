@@ -45,6 +45,33 @@ const NCHW_TO_NHWC = [0, 2, 3, 1];
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 
 /**
+ * Walks im2col rows m0 … m0 + rows − 1 (output positions, NHWC) patch by patch: for each of the fh·fw
+ * taps, `visit(inputOffset, patchOffset)` gets the offset of its inChannels-long run in the input (−1
+ * where the tap falls in the padding) and the offset of that run in the chunk's patch matrix [rows, K].
+ * im2col copies the runs; col2im adds them back.
+ */
+function forEachPatchRun(c: tf.backend_util.Conv2DInfo, m0: number, rows: number, visit: (inputOffset: number, patchOffset: number) => void): void {
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
+  let patch = 0;
+  for (let t = 0; t < rows; t++) {
+    const m = m0 + t;
+    const ox = m % outWidth;
+    const oy = Math.floor(m / outWidth) % outHeight;
+    const b = Math.floor(m / (outWidth * outHeight));
+    const y0 = oy * sh - c.padInfo.top;
+    const x0 = ox * sw - c.padInfo.left;
+    for (let i = 0; i < fh; i++) {
+      const yy = y0 + i;
+      const rowOk = yy >= 0 && yy < inHeight;
+      for (let j = 0; j < fw; j++, patch += inChannels) {
+        const xx = x0 + j;
+        visit(rowOk && xx >= 0 && xx < inWidth ? ((b * inHeight + yy) * inWidth + xx) * inChannels : -1, patch);
+      }
+    }
+  }
+}
+
+/**
  * dW = Pᵀ dY, chunk by chunk; x: [B, H, W, inC] (NHWC), dy: [B, outH, outW, outC].
  * Each chunk fills P [rows, K] with contiguous copies of inC-long runs. XNNPACK packs the right-hand
  * operand of every product (single-threaded, and dearer per element than a SIMD transpose), so the
@@ -54,9 +81,7 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  */
 function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number[], attrs: ConvAttrs): Info {
   const c = convInfo(x.shape, filterShape, attrs);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
-  const top = c.padInfo.top;
-  const left = c.padInfo.left;
+  const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw } = c;
   const M = batchSize * outHeight * outWidth;
   const K = fh * fw * inChannels;
   const packDy = K >= outChannels;
@@ -67,28 +92,10 @@ function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number
     const p = backend.makeOutput([rows, K], 'float32');
     const ps = heapF32(backend, p);
     const xs = heapF32(backend, x);
-    let w = 0;
-    for (let t = 0; t < rows; t++) {
-      const m = m0 + t;
-      const ox = m % outWidth;
-      const oy = Math.floor(m / outWidth) % outHeight;
-      const b = Math.floor(m / (outWidth * outHeight));
-      const y0 = oy * sh - top;
-      const x0 = ox * sw - left;
-      for (let i = 0; i < fh; i++) {
-        const yy = y0 + i;
-        const rowOk = yy >= 0 && yy < inHeight;
-        for (let j = 0; j < fw; j++) {
-          const xx = x0 + j;
-          if (rowOk && xx >= 0 && xx < inWidth) {
-            let src = ((b * inHeight + yy) * inWidth + xx) * inChannels;
-            for (let ci = 0; ci < inChannels; ci++) ps[w++] = xs[src++]!;
-          } else {
-            for (let ci = 0; ci < inChannels; ci++) ps[w++] = 0;
-          }
-        }
-      }
-    }
+    forEachPatchRun(c, m0, rows, (src, w) => {
+      if (src < 0) for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = 0;
+      else for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = xs[src + ci]!;
+    });
     const dyRows = view(backend, dy, m0 * outChannels, [rows, outChannels]);
     const part = packDy
       ? run('BatchMatMul', backend, { a: p, b: dyRows }, { transposeA: true, transposeB: false }) // [K, outC]
@@ -140,9 +147,7 @@ function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number
     const dx = inputGradByConv(backend, dy, filter, c);
     if (dx) return dx;
   }
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
-  const top = c.padInfo.top;
-  const left = c.padInfo.left;
+  const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw } = c;
   const M = batchSize * outHeight * outWidth;
   const K = fh * fw * inChannels;
   const rowsPerChunk = chunkRows(M, K);
@@ -159,28 +164,10 @@ function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number
     freeView(backend, dyChunk);
     const p = heapF32(backend, dP);
     const out = heapF32(backend, dx);
-    let r = 0;
-    for (let t = 0; t < rows; t++) {
-      const m = m0 + t;
-      const ox = m % outWidth;
-      const oy = Math.floor(m / outWidth) % outHeight;
-      const b = Math.floor(m / (outWidth * outHeight));
-      const y0 = oy * sh - top;
-      const x0 = ox * sw - left;
-      for (let i = 0; i < fh; i++) {
-        const yy = y0 + i;
-        const rowOk = yy >= 0 && yy < inHeight;
-        for (let j = 0; j < fw; j++) {
-          const xx = x0 + j;
-          if (rowOk && xx >= 0 && xx < inWidth) {
-            let dst = ((b * inHeight + yy) * inWidth + xx) * inChannels;
-            for (let ci = 0; ci < inChannels; ci++, dst++) out[dst] = out[dst]! + p[r++]!;
-          } else {
-            r += inChannels;
-          }
-        }
-      }
-    }
+    forEachPatchRun(c, m0, rows, (dst, r) => {
+      if (dst < 0) return;
+      for (let ci = 0; ci < inChannels; ci++) out[dst + ci] = out[dst + ci]! + p[r + ci]!;
+    });
     free(backend, dP);
   }
   free(backend, wT);
