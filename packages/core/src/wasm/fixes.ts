@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, heap, mark, run, runStock, size, stockKernel } from './heap.js';
-import { offsetOf, simdKernels } from './simd.js';
+import { type Backend, type Info, free, heap, mark, offsetOf, run, runStock, size, stockKernel } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
  * Overrides for stock tfjs-backend-wasm 4.22 kernels that return wrong values (found by the op matrix):

@@ -63,6 +63,18 @@ export function heap(backend: Backend, info: Info): HeapArray {
   return backend.typedArrayFromHeap(info) as HeapArray;
 }
 
+/** Byte offset of a tensor's data in the WASM heap (what the SIMD kernels take as a pointer). */
+export function offsetOf(backend: Backend, x: Info): number {
+  return backend.getMemoryOffset(x.dataId);
+}
+
+/** A zero-filled float32 output (accumulating kernels add into it). */
+export function zeroedOutput(backend: Backend, shape: number[]): Info {
+  const out = backend.makeOutput(shape, 'float32');
+  heap(backend, out).fill(0);
+  return out;
+}
+
 /** A float32 view of a tensor's data in the WASM heap (no copy). */
 export function heapF32(backend: Backend, info: Info): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
@@ -86,7 +98,7 @@ export function reshape(backend: Backend, x: Info, shape: number[]): Info {
  */
 export function view(backend: Backend, base: Info, offset: number, shape: number[]): Info {
   const bytes = base.dtype === 'bool' ? 1 : 4;
-  const memoryOffset = backend.getMemoryOffset(base.dataId) + offset * bytes;
+  const memoryOffset = offsetOf(backend, base) + offset * bytes;
   return backend.makeOutput(shape, base.dtype, memoryOffset);
 }
 

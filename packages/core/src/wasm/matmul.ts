@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Attrs, type Backend, type Info, free, freeView, mark, reshape, run, runStock, size, stockKernel, transposeLast2, view } from './heap.js';
-import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
+import { type Attrs, type Backend, type Info, free, freeView, mark, offsetOf, reshape, run, runStock, size, stockKernel, transposeLast2, view, zeroedOutput } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
  * BatchMatMul fast paths for the WASM backend.

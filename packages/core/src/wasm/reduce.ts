@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, heap, mark, run, runStock, size, stockKernel } from './heap.js';
-import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
+import { type Backend, type Info, free, heap, mark, offsetOf, run, runStock, size, stockKernel, zeroedOutput } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
  * `Sum` over axes that are not innermost. The stock kernel first transposes the reduced axes to the

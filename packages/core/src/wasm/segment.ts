@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, heap, mark, size } from './heap.js';
-import { offsetOf, simdKernels, zeroedOutput } from './simd.js';
+import { type Backend, type Info, heap, mark, offsetOf, size, zeroedOutput } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
  * `UnsortedSegmentSum` for WASM (stock lacks it, so `tf.gather` had no gradient there):

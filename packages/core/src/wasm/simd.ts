@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, heap, mark, runStock, size, stockKernel } from './heap.js';
+import { type Backend, type Info, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
 import { KERNELS_PLAIN, KERNELS_SHARED } from './simd-binary.js';
 
 /**
@@ -81,11 +81,6 @@ export function simdKernels(backend: Backend): SimdKernels | null {
   return kernels;
 }
 
-/** Byte offset of a tensor's data in the heap. */
-export function offsetOf(backend: Backend, x: Info): number {
-  return backend.getMemoryOffset(x.dataId);
-}
-
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 function unary(name: 'Exp' | 'Tanh', pick: (k: SimdKernels) => (x: number, y: number, n: number) => void) {
@@ -108,11 +103,4 @@ export function simdKernelConfigs(): tf.KernelConfig[] {
     if (stock) configs.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(unary(name, pick) as tf.KernelFunc, stock) });
   }
   return configs;
-}
-
-/** A zero-filled float32 output (the SIMD accumulators add into it). */
-export function zeroedOutput(backend: Backend, shape: number[]): Info {
-  const out = backend.makeOutput(shape, 'float32');
-  heap(backend, out).fill(0);
-  return out;
 }

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, heap, mark, runStock, size, stockKernel } from './heap.js';
-import { offsetOf, simdKernels } from './simd.js';
+import { type Backend, type Info, heap, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
  * `Transpose` over the WASM heap in JS. The stock kernel walks every element through generic N-d
