@@ -16,7 +16,7 @@ run_ts() { # mode, workloads
   node -e '
     const d = require(process.argv[1]);
     for (const f of d.files) for (const g of f.groups) for (const b of g.benchmarks)
-      if (b.sampleCount > 0) console.log(`${b.name.padEnd(20)} wall mean ${b.mean.toFixed(1)} ms/step (${b.sampleCount} steps)`);
+      if (b.sampleCount > 0) console.log(`${b.name.padEnd(20)} wall median ${b.median.toFixed(1)} ms/step (mean ${b.mean.toFixed(1)}, ${b.sampleCount} steps)`);
   ' "$out/$1.json" 2>/dev/null || echo "($1: no result)"
 }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,7 +13,9 @@ import { type Workload, type WorkloadId, missingKernels, workloads } from './wor
  */
 const mode = (process.env.LAB_BENCH_BACKEND ?? 'wasm') as 'wasm' | 'wasm-stock' | 'cpu';
 const only = (process.env.LAB_BENCH_ONLY ?? 'W1,W2,W3,W4').split(',') as WorkloadId[];
-const options = mode === 'cpu' ? { iterations: 2, warmupIterations: 0, time: 0 } : { iterations: 3, warmupIterations: 1, time: 0 };
+// Steps per workload: the short ones get more (the build machine's speed drifts; compare.sh prints medians).
+const iterations = (id: WorkloadId) => (mode === 'cpu' ? 2 : id === 'W1' || id === 'W3' ? 10 : 5);
+const warmupIterations = mode === 'cpu' ? 0 : 1;
 
 if (mode === 'wasm') await initBackend('wasm');
 else {
@@ -37,7 +39,9 @@ describe(`reference workloads on ${mode}`, () => {
       const c = process.cpuUsage(c0);
       cpuMs.push((c.user + c.system) / 1000);
     }, {
-      ...options,
+      iterations: iterations(id),
+      warmupIterations,
+      time: 0,
       setup: () => {
         w = workloads[id]();
       },

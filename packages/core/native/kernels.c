@@ -4,9 +4,10 @@
  * They run on tensors that already live in tfjs-backend-wasm's heap: this module imports that memory,
  * so every argument is a byte offset into it and nothing is copied. Rules that keep the module safe
  * next to tfjs's own code: no data segment, no static state, no stack use (tools/scripts/build-kernels.sh
- * checks the linked binary), single-threaded.
+ * checks the linked binary). Only the matrix product runs on several threads at once (the worker pool,
+ * src/wasm/pool.ts), on disjoint rows of C.
  *
- * Build: tools/scripts/build-kernels.sh (clang 14 + wasm-ld, Debian packages clang-14 lld-14).
+ * Build: tools/scripts/build-kernels.sh (clang 19 + wasm-ld, Debian packages clang-19 lld-19).
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -150,13 +151,15 @@ EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 
     for (i32 i = 0; i < count; i++) __builtin_memcpy(out + (p * count + i) * inner, x + (p * n + ids[i]) * inner, (unsigned long)inner * 4);
 }
 
-/* ── small matrix products without packing ─────────────────────────────────────────────────────
- * C [M, N] (zeroed) += A·B or Aᵀ·B, B [K, N] row-major; A is [M, K] (NN) or [K, M] (TN). Each step of
- * the contraction adds the outer product of four A values and one B row segment into a 4×8 tile held
- * in registers; the contraction is cut into blocks of 256 so that the panels stay in cache. XNNPACK
- * would first pack an operand (single-threaded, ≈ 15 ns per float here), which dominates for long
- * contractions into small outputs (message passing, bias-like weight gradients) and for per-head
- * attention products. TN reads the four A values with one vector load, NN from four rows. */
+/* ── matrix products ────────────────────────────────────────────────────────────────────────────
+ * C [M, N] = A·B or Aᵀ·B, B [K, N] row-major; A is [M, K] (NN) or [K, M] (TN). B is first copied into
+ * panels of eight columns (lab_pack_b_f32: Bp[p][k][0..8) = B[k][8p..8p+8)), so the inner loop reads it
+ * sequentially. Each step of the contraction then adds the outer product of four A values and one panel
+ * row into a 4×8 tile of C held in registers. Loops are blocked so that a 256-step slice of a panel
+ * stays in L1 while it meets MC rows of A, and those rows stay in L2 while they meet every panel.
+ * (XNNPACK packs B too, but ≈ 20× slower: strided reads of a transposed layout.) The product splits
+ * over the worker pool by rows of C. TN reads the four A values with one vector load, NN from four rows.
+ * The last N % 8 columns and M % 4 rows take a scalar loop over B itself. */
 #define SPLAT_LANE(v, l) wasm_i32x4_shuffle(v, v, l, l, l, l)
 #define A4_TN(A, M, K, i0, k)                                                                  \
   v128_t a_ = wasm_v128_load(A + (k) * (M) + (i0));                                            \
@@ -166,15 +169,33 @@ EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 
   v128_t a2 = wasm_f32x4_splat(A[((i0) + 2) * (K) + (k)]), a3 = wasm_f32x4_splat(A[((i0) + 3) * (K) + (k)])
 #define A1_TN(A, M, K, i, k) A[(k) * (M) + (i)]
 #define A1_NN(A, M, K, i, k) A[(i) * (K) + (k)]
+#ifdef __wasm_relaxed_simd__
+/* Fused multiply-add where the CPU has one (relaxed SIMD): half the instructions of mul + add. */
+#define MAC(c, a, b) c = wasm_f32x4_relaxed_madd(a, b, c)
+#else
 #define MAC(c, a, b) c = wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
 
-#define SMALL_GEMM(name, A4, A1)                                                               \
-  static void name##_tile(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) { \
+/* Bp (one entry: [N / 8][K][8]) from B [K, N], for `batch` consecutive entries. */
+EXPORT(lab_pack_b_f32) void lab_pack_b_f32(const f32 *B, f32 *Bp, i32 K, i32 N, i32 batch) {
+  for (i32 e = 0; e < batch; e++, B += K * N)
+    for (i32 j0 = 0; j0 + 8 <= N; j0 += 8) {
+      const f32 *src = B + j0;
+      for (i32 k = 0; k < K; k++, src += N, Bp += 8) {
+        wasm_v128_store(Bp, wasm_v128_load(src));
+        wasm_v128_store(Bp + 4, wasm_v128_load(src + 4));
+      }
+    }
+}
+
+/* name(A, B, Bp, C, M, K, N, r0, r1) writes rows [r0, r1) of C (r0 a multiple of 4). */
+#define GEMM_ROWS(name, A4, A1)                                                                \
+  static void name##_tile(const f32 *A, const f32 *bp, f32 *C, i32 M, i32 K, i32 N, i32 k0, i32 k1, i32 i0, i32 j0) { \
     f32 *c0 = C + i0 * N + j0, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;                       \
     v128_t c00 = wasm_v128_load(c0), c01 = wasm_v128_load(c0 + 4), c10 = wasm_v128_load(c1), c11 = wasm_v128_load(c1 + 4); \
     v128_t c20 = wasm_v128_load(c2), c21 = wasm_v128_load(c2 + 4), c30 = wasm_v128_load(c3), c31 = wasm_v128_load(c3 + 4); \
     for (i32 k = k0; k < k1; k++) {                                                            \
-      v128_t b0 = wasm_v128_load(B + k * N + j0), b1 = wasm_v128_load(B + k * N + j0 + 4);     \
+      v128_t b0 = wasm_v128_load(bp + 8 * k), b1 = wasm_v128_load(bp + 8 * k + 4);             \
       A4(A, M, K, i0, k);                                                                      \
       MAC(c00, a0, b0); MAC(c01, a0, b1); MAC(c10, a1, b0); MAC(c11, a1, b1);                  \
       MAC(c20, a2, b0); MAC(c21, a2, b1); MAC(c30, a3, b0); MAC(c31, a3, b1);                  \
@@ -182,23 +203,56 @@ EXPORT(lab_gather_rows_32) void lab_gather_rows_32(const i32 *x, i32 outer, i32 
     wasm_v128_store(c0, c00); wasm_v128_store(c0 + 4, c01); wasm_v128_store(c1, c10); wasm_v128_store(c1 + 4, c11); \
     wasm_v128_store(c2, c20); wasm_v128_store(c2 + 4, c21); wasm_v128_store(c3, c30); wasm_v128_store(c3 + 4, c31); \
   }                                                                                            \
-  EXPORT(name) void name(const f32 *A, const f32 *B, f32 *C, i32 M, i32 K, i32 N) {            \
-    const i32 KC = 256, M4 = M & ~3, N8 = N & ~7;                                              \
+  static void name(const f32 *A, const f32 *B, const f32 *Bp, f32 *C, i32 M, i32 K, i32 N, i32 r0, i32 r1) { \
+    __builtin_memset(C + r0 * N, 0, (unsigned long)(r1 - r0) * N * 4);                         \
+    const i32 KC = 256, MC = 64, R4 = r0 + ((r1 - r0) & ~3), N8 = N & ~7;                      \
     for (i32 k0 = 0; k0 < K; k0 += KC) {                                                       \
-      i32 k1 = k0 + KC < K ? k0 + KC : K;                                                      \
-      for (i32 i0 = 0; i0 < M4; i0 += 4)                                                       \
-        for (i32 j0 = 0; j0 < N8; j0 += 8) name##_tile(A, B, C, M, K, N, k0, k1, i0, j0);      \
-      /* Edges: the last M % 4 rows (all columns), the last N % 8 columns (first M4 rows). */   \
-      for (i32 i = N8 < N ? 0 : M4; i < M; i++)                                                \
+      const i32 k1 = k0 + KC < K ? k0 + KC : K;                                                \
+      for (i32 ib = r0; ib < R4; ib += MC) {                                                   \
+        const i32 ie = ib + MC < R4 ? ib + MC : R4;                                            \
+        for (i32 j0 = 0; j0 < N8; j0 += 8)                                                     \
+          for (i32 i0 = ib; i0 < ie; i0 += 4) name##_tile(A, Bp + j0 * K, C, M, K, N, k0, k1, i0, j0); \
+      }                                                                                        \
+      for (i32 i = N8 < N ? r0 : R4; i < r1; i++)                                              \
         for (i32 k = k0; k < k1; k++) {                                                        \
           f32 a = A1(A, M, K, i, k);                                                           \
-          for (i32 j = i < M4 ? N8 : 0; j < N; j++) C[i * N + j] += a * B[k * N + j];          \
+          for (i32 j = i < R4 ? N8 : 0; j < N; j++) C[i * N + j] += a * B[k * N + j];          \
         }                                                                                      \
     }                                                                                          \
   }
 
-SMALL_GEMM(lab_matmul_tn_f32, A4_TN, A1_TN)
-SMALL_GEMM(lab_matmul_nn_f32, A4_NN, A1_NN)
+GEMM_ROWS(rows_tn, A4_TN, A1_TN)
+GEMM_ROWS(rows_nn, A4_NN, A1_NN)
+
+/* Row blocks [u0, u1) of the whole batch (block u = rows 4(u % blocks)… of entry u / blocks). */
+static void matmul_blocks(const f32 *A, const f32 *B, const f32 *Bp, f32 *C, i32 M, i32 K, i32 N, i32 bStride, i32 transA, i32 u0, i32 u1) {
+  const i32 blocks = (M + 3) >> 2, packedStride = bStride ? (N & ~7) * K : 0;
+  for (i32 u = u0; u < u1;) {
+    const i32 e = u / blocks, first = u - e * blocks, last = u1 - e * blocks < blocks ? u1 - e * blocks : blocks;
+    const i32 r1 = 4 * last < M ? 4 * last : M;
+    if (transA) rows_tn(A + e * M * K, B + e * bStride, Bp + e * packedStride, C + e * M * N, M, K, N, 4 * first, r1);
+    else rows_nn(A + e * M * K, B + e * bStride, Bp + e * packedStride, C + e * M * N, M, K, N, 4 * first, r1);
+    u = e * blocks + last;
+  }
+}
+
+/* C[e] = A[e]·B[e] (or A[e]ᵀ·B[e] when transA) for `batch` entries: A entries [M, K] ([K, M]) apart by
+ * M·K, C entries by M·N, B entries by bStride (0: one B for all) and Bp (B packed by lab_pack_b_f32)
+ * entries likewise. The work — blocks of four rows of C over all entries — is handed out in chunks
+ * through the counter `next` (zeroed by the caller): every thread of the worker pool (src/wasm/pool.ts)
+ * runs this same call and takes chunks until none are left, so a thread that starts late simply takes
+ * fewer. Every element of C is summed by one thread in the same order: results do not depend on the
+ * number of threads. `part` and `parts` (the pool's share arguments) are not needed. */
+EXPORT(lab_matmul_f32) void lab_matmul_f32(const f32 *A, const f32 *B, const f32 *Bp, f32 *C, i32 M, i32 K, i32 N, i32 batch, i32 bStride, i32 transA, i32 *next, i32 part, i32 parts) {
+  const i32 total = batch * ((M + 3) >> 2);
+  if (next == 0) { /* no counter: a fixed share (one thread: the whole product) */
+    matmul_blocks(A, B, Bp, C, M, K, N, bStride, transA, (i32)((long long)total * part / parts), (i32)((long long)total * (part + 1) / parts));
+    return;
+  }
+  const i32 chunk = 8; /* row blocks: 32 rows (2, 4, 8, 16 measured alike) */
+  for (i32 u0; (u0 = __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED)) < total;)
+    matmul_blocks(A, B, Bp, C, M, K, N, bStride, transA, u0, u0 + chunk < total ? u0 + chunk : total);
+}
 
 /* ── rows copied under a permutation of up to four outer axes ──────────────────────────────────
  * dst holds, in order, rows of `row` 4-byte elements taken from src at i0·s0 + i1·s1 + i2·s2 + i3·s3

@@ -64,20 +64,35 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
     expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2); // only the two inputs made above
   });
 
-  it('Aᵀ·B without packing (small outputs, long contractions, ragged edges) matches cpu', async () => {
-    const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130]] as const;
-    const { cpu, wasm } = await onCpuAndWasm(() => shapes.map(([k, m, n], i) => tf.matMul(seeded(10 + i, [k, m]), seeded(20 + i, [k, n]), true, false)));
-    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
+  it('matrix products in the SIMD kernel (A·B, Aᵀ·B, A·Bᵀ, ragged edges, long contractions) match cpu', async () => {
+    // [k, m, n]: 4×8 tiles with ragged rows and columns, Aᵀ·B read in place (m < 1024) and transposed first (m ≥ 1024).
+    const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130], [20, 1030, 13], [700, 3, 1]] as const;
+    const { cpu, wasm } = await onCpuAndWasm(() => shapes.flatMap(([k, m, n], i) => {
+      const a = seeded(10 + i, [k, m]);
+      const b = seeded(20 + i, [k, n]);
+      return [tf.matMul(a, b, true, false), tf.matMul(a.transpose(), b), tf.matMul(a.transpose(), b.transpose(), false, true), tf.matMul(a, b.transpose(), true, true)];
+    }));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `product ${i}`).toBeLessThan(1e-5));
   });
 
-  it('batched small products (A·B, Aᵀ·B, A·Bᵀ per entry, ragged sizes) match cpu', async () => {
+  it('empty products give zeros or empty tensors', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => [tf.matMul(tf.ones([4, 0]), tf.ones([0, 3])), tf.matMul(tf.ones([0, 5]), tf.ones([5, 3])), tf.matMul(tf.ones([2, 0, 5]), tf.ones([2, 5, 3]))]);
+    expect(wasm.map((w) => Array.from(w))).toEqual(cpu.map((c) => Array.from(c)));
+    expect(Array.from(wasm[0]!)).toEqual(new Array(12).fill(0));
+  });
+
+  it('batched products (same batch, one b for all, every transpose) match cpu', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => [
       tf.matMul(seeded(40, [2, 3, 13, 9]), seeded(41, [2, 3, 9, 17])),
       tf.matMul(seeded(42, [2, 3, 9, 13]), seeded(43, [2, 3, 9, 17]), true, false),
       tf.matMul(seeded(44, [2, 3, 13, 9]), seeded(45, [2, 3, 17, 9]), false, true),
       tf.matMul(seeded(46, [4, 128, 32]), seeded(47, [4, 128, 32]), false, true),
+      tf.matMul(seeded(48, [3, 7, 10]), seeded(49, [10, 13])),
+      tf.matMul(seeded(50, [3, 10, 7]), seeded(51, [10, 13]), true, false),
+      tf.matMul(seeded(52, [3, 10, 7]), seeded(53, [13, 10]), true, true),
+      tf.matMul(seeded(54, [2, 1, 5, 6]), seeded(55, [1, 3, 6, 4])), // broadcasting batch dimensions: the stock path
     ]);
-    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-5));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `product ${i}`).toBeLessThan(1e-5));
   });
 
   it('one buffer used as matmul weights under two shapes gives both right products', () => {

@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LabError, initBackend, tf, wasmThreads } from '@lab/core';
+import { setPoolMinFlops } from '../src/wasm/simd.ts';
+import { scaledError } from './helpers.ts';
 
 // This file starts the threaded WASM build explicitly (the rest of the suite runs with LAB_WASM_THREADS=1,
 // see tools/config/vitest.ts); each test file is its own process, so the count is free to choose here.
@@ -41,6 +43,30 @@ describe('multi-threaded WASM (tfjs threaded SIMD build in Node worker_threads)'
     });
   });
 
+  it('products split over the worker pool give the bits one thread gives, and what cpu gives', async () => {
+    await initBackend('wasm', { threads: 2 });
+    // Large enough for the pool; ragged rows and columns; 2-D, batched, one b for all, Aᵀ·B in place and transposed first.
+    const run = () => tf.tidy(() => [
+      tf.matMul(tf.randomNormal([301, 257], 0, 1, 'float32', 5), tf.randomNormal([257, 131], 0, 1, 'float32', 6)),
+      tf.matMul(tf.randomNormal([6, 61, 90], 0, 1, 'float32', 7), tf.randomNormal([6, 90, 75], 0, 1, 'float32', 8)),
+      tf.matMul(tf.randomNormal([5, 90, 61], 0, 1, 'float32', 9), tf.randomNormal([90, 130], 0, 1, 'float32', 10), true, false),
+      tf.matMul(tf.randomNormal([40, 1100], 0, 1, 'float32', 11), tf.randomNormal([40, 50], 0, 1, 'float32', 12), true, false),
+    ].map((t) => t.dataSync().slice()));
+    const pooled = run();
+    const previous = setPoolMinFlops(Infinity);
+    let single: ReturnType<typeof run>;
+    try {
+      single = run();
+    } finally {
+      setPoolMinFlops(previous);
+    }
+    pooled.forEach((p, i) => expect(Array.from(p), `product ${i}`).toEqual(Array.from(single[i]!)));
+    await initBackend('cpu');
+    const cpu = run();
+    await initBackend('wasm');
+    cpu.forEach((c, i) => expect(scaledError(pooled[i]!, c), `product ${i}`).toBeLessThan(1e-5));
+  });
+
   it('keeps its count: another explicit count throws, a default request keeps the running backend', async () => {
     await initBackend('wasm', { threads: 2 });
     await expect(initBackend('wasm', { threads: 1 })).rejects.toThrow(LabError);
@@ -75,12 +101,13 @@ describe('multi-threaded WASM (tfjs threaded SIMD build in Node worker_threads)'
   });
 
   it('the op matrix and the kernel tests pass on the threaded build', () => {
-    // A child vitest run with LAB_WASM_THREADS=2: every wasm-vs-cpu case of the matrix, on the shared-memory build.
+    // A child vitest run with LAB_WASM_THREADS=2: every wasm-vs-cpu case of the matrix, on the shared-memory
+    // build, with core's kernels built without relaxed SIMD (the rest of the suite uses the relaxed build).
     const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
     const cwd = fileURLToPath(new URL('..', import.meta.url));
     const out = execFileSync(process.execPath, [vitest, 'run', 'test/op-matrix.test.ts', 'test/wasm-kernels.test.ts', 'test/wasm-simd.test.ts', '--reporter=dot'], {
       cwd,
-      env: { ...process.env, LAB_WASM_THREADS: '2', CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, LAB_WASM_THREADS: '2', LAB_WASM_RELAXED_SIMD: '0', CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });

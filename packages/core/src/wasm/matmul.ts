@@ -1,21 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Attrs, type Backend, type Info, free, freeView, mark, offsetOf, reshape, run, runStock, size, stockKernel, transposeLast2, view, zeroedOutput } from './heap.js';
+import { type Attrs, type Backend, type Info, free, freeView, mark, offsetOf, reshape, run, runStock, size, stockKernel, transposeLast2, view } from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
- * BatchMatMul fast paths for the WASM backend.
+ * BatchMatMul for the WASM backend.
  *
  * Stock tfjs-backend-wasm 4.22 runs a matmul with `transposeA`/`transposeB` through a slow generic
  * loop (0.6 GFLOP/s for 1024² with transposeA against ~20 GFLOP/s plain), and every autograd matmul
- * gradient uses transposes. A batched product (batch > 1) also takes a slow path (~1 GFLOP/s).
- * We therefore:
- *   1. materialise transposes with the WASM Transpose kernel, then multiply without transposes;
- *   2. fold a batched `a` against an unbatched `b` into one 2-D product ([B·m, k] @ [k, n]);
- *   3. run a truly batched product as one XNNPACK 2-D product per batch entry, on views of the
- *      heap (no copies);
- *   4. compute Aᵀ·B with a small output in our SIMD kernel (no packing), batched products with small
- *      per-entry outputs likewise, and Aᵀ·B with n > m as (Bᵀ·A)ᵀ, so that XNNPACK packs the smaller operand;
- *   5. hand `b` to the stock kernels under a fresh tensor id (see withFreshB).
+ * gradient uses transposes; a batched product takes a slow path too (~1 GFLOP/s). Its fast path, XNNPACK,
+ * packs the weights on every call (they change every training step), single-threaded and at ≈ 15–20 ns
+ * per float: about as long as a 512×784×512 product itself. So float32 products run in @lab/core's SIMD
+ * kernel (simd.ts, native/kernels.c): it packs B in one SIMD pass, reads Aᵀ in place, uses fused
+ * multiply-add where the engine has relaxed SIMD, and splits over the worker pool on the threaded build.
+ * Measured on the build machine (2 threads): 512×784×512 ≈ 7–10 ms against 15–21 ms through XNNPACK.
+ *
+ * What remains stock: products whose batch dimensions broadcast other than a batched `a` against one
+ * `b` (transposes made explicit, then XNNPACK per entry, see matMulNoTranspose), other dtypes, and the
+ * whole path if the SIMD module cannot load. `b` goes to the stock kernels under a fresh tensor id (see
+ * withFreshB).
  */
 
 type WasmMatMul = (
@@ -121,50 +123,53 @@ function matMulNoTranspose(backend: Backend, a: Info, b: Info): Info {
 }
 
 /**
- * Largest Aᵀ·B output (m·n) computed by the SIMD kernel without packing: long contractions into small
- * outputs (message passing, bias-like weight gradients), where XNNPACK's per-call packing of a k-long
- * operand costs more than the product. Measured on the build machine: [10000, 64]ᵀ·[10000, 64] 4.4 ms
- * against ≈ 12 ms through transpose + XNNPACK with two threads.
+ * Rows of C from which Aᵀ·B transposes A first: the kernel's Aᵀ·B reads A [k, m] down columns, one
+ * m-float stride per step, which slows it once those strides span many pages (measured on the build
+ * machine: [2048, 128]ᵀ-style products 15–26 GFLOP/s read in place against 27–35 transposed first; for
+ * m ≤ 512 reading in place is as fast and skips the copy).
  */
-const TN_MAX_OUTPUT = 128 * 128;
+const TN_MAX_ROWS = 1024;
 
 /**
- * Aᵀ·B for A [k, m], B [k, n] with n > m (weight gradients such as xᵀ·dy), as (Bᵀ·A)ᵀ. XNNPACK packs the
- * right-hand operand on every call, single-threaded, and packing costs more per element than our SIMD
- * transpose; this way the smaller operand (A, k·m) is packed and the larger one (B, k·n) transposed.
+ * A·B, Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ through the SIMD kernel: float32, `a` and `b` with the same batch dimensions
+ * or `b` unbatched. A transposed `b` is transposed back first (one SIMD pass, far cheaper than the
+ * product); a transposed `a` is read in place. Null when it does not apply (other dtypes, broadcasting
+ * batch dimensions, no SIMD module).
  */
-function transposedProduct(backend: Backend, a: Info, b: Info): Info {
-  const bT = transposeLast2(backend, b); // [n, k]
-  const outT = matMulNoTranspose(backend, bT, a); // [n, m]
-  free(backend, bT);
-  const out = transposeLast2(backend, outT); // [m, n]
-  free(backend, outT);
-  return out;
-}
-
-/**
- * Batched products with small per-entry outputs (≤ TN_MAX_OUTPUT; attention scores and values): one
- * SIMD product per entry, Aᵀ·B when `a` comes transposed, else A·B (a transposed `b` is transposed
- * back first, in one batched SIMD call). This skips XNNPACK's per-entry operator set-up and packing.
- * Null when it does not apply.
- */
-function batchedSmallProducts(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+function simdMatMul(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
   const simd = simdKernels(backend);
-  const r = a.shape.length;
-  if (simd === null || r < 3 || b.shape.length !== r || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return null;
-  const m = transposeA ? a.shape[r - 1]! : a.shape[r - 2]!;
-  const k = transposeA ? a.shape[r - 2]! : a.shape[r - 1]!;
-  const n = transposeB ? b.shape[r - 2]! : b.shape[r - 1]!;
-  if (m * n > TN_MAX_OUTPUT || k !== (transposeB ? b.shape[r - 1]! : b.shape[r - 2]!)) return null;
-  const bK = transposeB ? transposeLast2(backend, b) : b; // [..., k, n]
-  const out = zeroedOutput(backend, [...a.shape.slice(0, -2), m, n]);
-  const [ao, bo, oo] = [offsetOf(backend, a), offsetOf(backend, bK), offsetOf(backend, out)];
-  const batch = size(a.shape.slice(0, -2));
-  for (let i = 0; i < batch; i++) {
-    const [ai, bi, oi] = [ao + 4 * i * k * m, bo + 4 * i * k * n, oo + 4 * i * m * n];
-    if (transposeA) simd.matMulTN(ai, bi, oi, m, k, n);
-    else simd.matMulNN(ai, bi, oi, m, k, n);
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  if (simd === null || a.dtype !== 'float32' || b.dtype !== 'float32' || ar < 2 || br < 2) return null;
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const batch = size(aBatchShape);
+  const bBatch = size(bBatchShape);
+  const sameBatch = ar === br && aBatchShape.every((d, i) => d === bBatchShape[i]);
+  if (!sameBatch && bBatch !== 1) return null;
+  const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!;
+  const k = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!;
+  const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
+  if (k !== (transposeB ? b.shape[br - 1]! : b.shape[br - 2]!)) return null;
+  const outBatchShape = sameBatch ? aBatchShape : tf.backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
+  if (transposeA && m >= TN_MAX_ROWS) {
+    const aT = transposeLast2(backend, a); // [..., m, k]
+    try {
+      return simdMatMul(backend, aT, b, false, transposeB);
+    } finally {
+      free(backend, aT);
+    }
   }
+  const bK = transposeB ? transposeLast2(backend, b) : b; // [..., k, n]
+  const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
+  const [ao, bo, oo] = [offsetOf(backend, a), offsetOf(backend, bK), offsetOf(backend, out)];
+  const bStride = bBatch === 1 ? 0 : k * n;
+  const packed = backend.makeOutput([Math.max(1, (bBatch === 1 ? 1 : batch) * k * (n - (n % 8)))], 'float32');
+  const po = offsetOf(backend, packed);
+  // [B, m, k] @ [k, n] is one [B·m, k] @ [k, n] product (rows split better over threads).
+  if (!transposeA && bStride === 0) simd.matMul(ao, bo, po, oo, batch * m, k, n, 1, 0, false);
+  else simd.matMul(ao, bo, po, oo, m, k, n, batch, bStride, transposeA);
+  free(backend, packed);
   if (transposeB) free(backend, bK);
   return out;
 }
@@ -173,21 +178,10 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   const wasm = backend as Backend;
   const { a, b } = inputs as { a: Info; b: Info };
   const { transposeA = false, transposeB = false } = (attrs ?? {}) as Attrs as { transposeA?: boolean; transposeB?: boolean };
+  const viaSimd = simdMatMul(wasm, a, b, transposeA, transposeB);
+  if (viaSimd) return viaSimd;
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
     return runStock('BatchMatMul', wasm, inputs as Record<string, Info>, attrs as Attrs);
-  }
-  const small = batchedSmallProducts(wasm, a, b, transposeA, transposeB);
-  if (small) return small;
-  if (transposeA && !transposeB && a.shape.length === 2 && b.shape.length === 2) {
-    const [k, m] = a.shape as [number, number];
-    const n = b.shape[1]!;
-    const simd = simdKernels(wasm);
-    if (simd && m * n <= TN_MAX_OUTPUT && k === b.shape[0]) {
-      const out = zeroedOutput(wasm, [m, n]);
-      simd.matMulTN(offsetOf(wasm, a), offsetOf(wasm, b), offsetOf(wasm, out), m, k, n);
-      return out;
-    }
-    if (n > m) return transposedProduct(wasm, a, b);
   }
   const a2 = transposeA ? transposeLast2(wasm, a) : a;
   const b2 = transposeB ? transposeLast2(wasm, b) : b;
@@ -199,7 +193,7 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   }
 }
 
-/** `_FusedMatMul` (matmul + bias + activation): transposes made explicit, `b` under a fresh id, the rest stays stock. */
+/** `_FusedMatMul` (matmul + bias + activation, tf.layers): transposes made explicit, `b` under a fresh id, the rest stays stock (XNNPACK). */
 function fusedMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as Backend;
   const all = attrs as unknown as { transposeA?: boolean; transposeB?: boolean };

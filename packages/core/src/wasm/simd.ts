@@ -1,6 +1,9 @@
+import { setFlagsFromString } from 'node:v8';
 import type * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
-import { KERNELS_PLAIN, KERNELS_SHARED } from './simd-binary.js';
+import { KernelPool } from './pool.js';
+import { KERNELS_PLAIN, KERNELS_PLAIN_RELAXED, KERNELS_SHARED, KERNELS_SHARED_RELAXED } from './simd-binary.js';
+import { wasmThreads } from './threads.js';
 
 /**
  * @lab/core's own SIMD kernels (packages/core/native/kernels.c, built by tools/scripts/build-kernels.sh).
@@ -9,7 +12,11 @@ import { KERNELS_PLAIN, KERNELS_SHARED } from './simd-binary.js';
  * every argument is a byte offset into the heap. Stock tfjs computes `exp` and `tanh` one scalar libm
  * call at a time (≈ 10 and 25 ms per million floats on the build machine); these take ≈ 3 and 2 ms.
  * Moving rows (transposes, gathers, segment sums, sums over a middle axis) runs as SIMD loops and
- * `memory.copy` instead of JS element loops, and small matrix products skip XNNPACK's per-call packing.
+ * `memory.copy` instead of JS element loops. Matrix products run here rather than in XNNPACK, whose
+ * per-call packing of the weights is slow (see matmul.ts); on the threaded build they split over a
+ * worker pool (pool.ts) that instantiates this same module on the shared heap. Each kernel comes in
+ * four builds: plain or shared memory (the threaded build), with or without relaxed SIMD (fused
+ * multiply-add).
  */
 
 export interface SimdKernels {
@@ -23,10 +30,13 @@ export interface SimdKernels {
   sumMiddle(x: number, outer: number, red: number, inner: number, out: number): void;
   /** out [outer, count, inner] = x [outer, n, inner] at rows ids (in range, int32); 4-byte elements. */
   gatherRows(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
-  /** C (zeroed, [M, N]) = Aᵀ·B for A [K, M], B [K, N], without packing (see kernels.c). */
-  matMulTN(a: number, b: number, c: number, m: number, k: number, n: number): void;
-  /** C (zeroed, [M, N]) = A·B for A [M, K], B [K, N], without packing. */
-  matMulNN(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  /**
+   * C[e] = A[e]·B[e], or A[e]ᵀ·B[e] when `transposeA`, for `batch` entries: A [M, K] (or [K, M]),
+   * B [K, N] with entries `bStride` floats apart (0: one B for all), C [M, N] (written, not added to).
+   * `packed` is scratch space for (N − N % 8)·K floats per B entry (see kernels.c). Large products
+   * split over the worker pool.
+   */
+  matMul(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transposeA: boolean): void;
   /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
   permuteRows(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
@@ -38,12 +48,52 @@ interface Exports {
   lab_segment_sum_f32(x: number, ids: number, rows: number, inner: number, out: number, segments: number): void;
   lab_sum_middle_f32(x: number, outer: number, red: number, inner: number, out: number): void;
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
-  lab_matmul_tn_f32(a: number, b: number, c: number, m: number, k: number, n: number): void;
-  lab_matmul_nn_f32(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  lab_pack_b_f32(b: number, packed: number, k: number, n: number, batch: number): void;
+  lab_matmul_f32(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transA: number, next: number, part: number, parts: number): void;
   lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
 
 const instances = new WeakMap<Backend, SimdKernels | null>();
+
+/**
+ * Whether the engine runs relaxed SIMD (fused multiply-add: the matrix products run ≈ 1.5× faster).
+ * Node ≥ 22 does by default; Node 20's V8 has it behind a flag, which we turn on (it only widens what
+ * WebAssembly.validate accepts). LAB_WASM_RELAXED_SIMD=0 keeps the plain build: a fused multiply-add
+ * rounds once, so products differ in the last bits between CPUs with and without FMA.
+ */
+function relaxedSimdAvailable(bytes: BufferSource): boolean {
+  if (WebAssembly.validate(bytes)) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(bytes);
+}
+
+/**
+ * Products below this many floating-point operations stay on the calling thread: waking a worker
+ * costs ≈ 0.05–0.5 ms on the build machine (a 2-vCPU VM), about what 2 MFLOP take on one thread.
+ */
+let poolMinFlops = 1 << 21;
+
+/** Internal (tests): the product size from which the worker pool takes part; returns the previous one. */
+export function setPoolMinFlops(flops: number): number {
+  const previous = poolMinFlops;
+  poolMinFlops = flops;
+  return previous;
+}
+
+/** Workers for the threads beyond the calling one; closed with the backend. */
+function startPool(backend: Backend, module: WebAssembly.Module, memory: WebAssembly.Memory): KernelPool {
+  const pool = new KernelPool(module, memory, ['lab_matmul_f32'], wasmThreads() - 1);
+  const dispose = backend.dispose.bind(backend);
+  backend.dispose = () => {
+    pool.close();
+    dispose();
+  };
+  return pool;
+}
 
 function heapMemory(backend: Backend): WebAssembly.Memory | undefined {
   const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
@@ -59,9 +109,13 @@ export function simdKernels(backend: Backend): SimdKernels | null {
   if (memory) {
     try {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const bytes = Buffer.from(shared ? KERNELS_SHARED : KERNELS_PLAIN, 'base64');
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      const e = instance.exports as unknown as Exports;
+      const relaxed = Buffer.from(shared ? KERNELS_SHARED_RELAXED : KERNELS_PLAIN_RELAXED, 'base64');
+      const useRelaxed = process.env.LAB_WASM_RELAXED_SIMD !== '0' && relaxedSimdAvailable(relaxed);
+      const module = new WebAssembly.Module(useRelaxed ? relaxed : Buffer.from(shared ? KERNELS_SHARED : KERNELS_PLAIN, 'base64'));
+      const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+      const pool = shared && wasmThreads() > 1 ? startPool(backend, module, memory) : null;
+      // The pool's chunk counter: four bytes of the heap, kept for the backend's lifetime.
+      const counter = pool === null ? 0 : (backend.wasm as unknown as { _malloc(bytes: number): number })._malloc(4);
       kernels = {
         exp: e.lab_exp_f32,
         tanh: e.lab_tanh_f32,
@@ -69,8 +123,16 @@ export function simdKernels(backend: Backend): SimdKernels | null {
         segmentSum: e.lab_segment_sum_f32,
         sumMiddle: e.lab_sum_middle_f32,
         gatherRows: e.lab_gather_rows_32,
-        matMulTN: e.lab_matmul_tn_f32,
-        matMulNN: e.lab_matmul_nn_f32,
+        matMul(a, b, packed, c, m, k, n, batch, bStride, transposeA) {
+          // Packing B is cheap next to the product; the caller does it, so the workers start once.
+          e.lab_pack_b_f32(b, packed, k, n, bStride === 0 ? 1 : batch);
+          if (pool !== null && 2 * m * k * n * batch >= poolMinFlops) {
+            new Int32Array(memory.buffer, counter, 1)[0] = 0;
+            pool.run('lab_matmul_f32', [a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, counter], e.lab_matmul_f32);
+          } else {
+            e.lab_matmul_f32(a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, 0, 0, 1);
+          }
+        },
         permuteRows: e.lab_permute_rows_32,
       };
     } catch {
