@@ -254,6 +254,31 @@ EXPORT(lab_matmul_f32) void lab_matmul_f32(const f32 *A, const f32 *B, const f32
     matmul_blocks(A, B, Bp, C, M, K, N, bStride, transA, u0, u0 + chunk < total ? u0 + chunk : total);
 }
 
+/* ── im2col ────────────────────────────────────────────────────────────────────────────────────
+ * P [rows, fh·fw·C] for the output positions m0 … m0 + rows − 1 (NHWC order) of a convolution over
+ * x [B, H, W, C]: row m holds, tap by tap, the C-long run of x under that tap, or zeros where the tap
+ * falls in the padding. A convolution is then P·W for the filter W [fh·fw·C, outC]. */
+static inline void copy_run(f32 *dst, const f32 *src, i32 n) {
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+EXPORT(lab_im2col_f32) void lab_im2col_f32(const f32 *x, f32 *P, i32 H, i32 W, i32 C, i32 outH, i32 outW, i32 fh, i32 fw, i32 sh, i32 sw, i32 dh, i32 dw, i32 top, i32 left, i32 m0, i32 rows) {
+  for (i32 m = m0; m < m0 + rows; m++) {
+    const i32 ox = m % outW, oy = (m / outW) % outH, b = m / (outW * outH);
+    const i32 y0 = oy * sh - top, x0 = ox * sw - left;
+    for (i32 i = 0; i < fh; i++) {
+      const i32 yy = y0 + i * dh;
+      for (i32 j = 0; j < fw; j++, P += C) {
+        const i32 xx = x0 + j * dw;
+        if (yy >= 0 && yy < H && xx >= 0 && xx < W) copy_run(P, x + ((b * H + yy) * W + xx) * C, C);
+        else for (i32 c = 0; c < C; c++) P[c] = 0.0f;
+      }
+    }
+  }
+}
+
 /* ── rows copied under a permutation of up to four outer axes ──────────────────────────────────
  * dst holds, in order, rows of `row` 4-byte elements taken from src at i0·s0 + i1·s1 + i2·s2 + i3·s3
  * (strides in elements) for i0 < n0, i1 < n1, i2 < n2, i3 < n3: a transpose that keeps the last axis. */

@@ -38,6 +38,29 @@ describe('WASM completion kernels', () => {
     }
   });
 
+  it('Conv2D (im2col + the SIMD product): chunks, strides, dilations, explicit padding and NCHW match cpu', async () => {
+    const previous = setConvChunkFloats(1 << 19);
+    try {
+      for (const floats of [1 << 19, 360]) {
+        setConvChunkFloats(floats); // 360 floats: 13-row chunks of K = 27
+        const { cpu, wasm } = await onCpuAndWasm(() => {
+          const x = seeded(5, [2, 9, 8, 3]) as tf.Tensor4D;
+          const w = seeded(6, [3, 3, 3, 5]) as tf.Tensor4D;
+          return [
+            tf.conv2d(x, w, [2, 1], 'same'),
+            tf.conv2d(x, w, 1, 'valid', 'NHWC', 2),
+            tf.conv2d(x, w, 1, [[0, 0], [1, 2], [0, 1], [0, 0]]),
+            tf.conv2d(x, seeded(7, [1, 1, 3, 9]) as tf.Tensor4D, 1, 'valid'),
+            tf.engine().runKernel('Conv2D', { x: tf.transpose(x, [0, 3, 1, 2]), filter: w }, { strides: 1, pad: 'same', dataFormat: 'NCHW', dilations: 1 }) as tf.Tensor,
+          ];
+        });
+        cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `conv ${i}`).toBeLessThan(1e-5));
+      }
+    } finally {
+      setConvChunkFloats(previous);
+    }
+  });
+
   it('conv2dTranspose in NCHW goes through the transposing path', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);

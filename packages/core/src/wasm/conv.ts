@@ -1,14 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, freeView, heapF32, mark, reshape, run, stockKernel, view } from './heap.js';
+import { type Backend, type Info, free, freeView, heapF32, mark, offsetOf, reshape, run, runStock, stockKernel, view } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /**
- * Convolution gradients for WASM through im2col + matmul (XNNPACK).
+ * Convolutions for WASM through im2col + matmul (core's SIMD kernels, see matmul.ts).
  *
- * Stock tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` (CNNs could not train) and its
- * `Conv2DBackpropInput` is a naive loop (4.2 s for one 256×26×26×32 ← 3×3×64 layer). Both are
- * products over the im2col matrix P [M = batch·outH·outW, K = fh·fw·inC]:
+ * Stock tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` (CNNs could not train), its
+ * `Conv2DBackpropInput` is a naive loop (4.2 s for one 256×26×26×32 ← 3×3×64 layer), and its `Conv2D`
+ * runs on XNNPACK's thread pool, whose idle threads spin and compete with core's own worker pool (core
+ * starts XNNPACK with one thread, see threads.ts). All three are products over the im2col matrix
+ * P [M = batch·outH·outW, K = fh·fw·inC]:
+ *   Y [M, outC]  = P @ W               (forward)
  *   dW [K, outC] = Pᵀ @ dY            (filter gradient)
- *   dP [M, K]    = dY @ Wᵀ, then col2im scatter-adds dP into dX   (input gradient)
+ *   dP [M, K]    = dY @ Wᵀ, then col2im scatter-adds dP into dX   (input gradient; stride 1: a forward
+ *                                      convolution of dY with the rotated filter)
  * We process M in chunks of ~2 MB so the working set stays in cache and the heap stays small.
  */
 
@@ -28,17 +33,46 @@ export function setConvChunkFloats(n: number): number {
   return previous;
 }
 
-/** Rows per chunk: ~chunkFloats floats of im2col, and at most 4096 rows (XNNPACK does not block long contractions). */
+/** Rows per chunk: ~chunkFloats floats of im2col (it stays in cache), and at most 4096 rows. */
 function chunkRows(m: number, k: number): number {
   return Math.max(1, Math.min(m, 4096, Math.floor(chunkFloats / k)));
 }
 
-function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: number | [number, number] = 1): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+    a.strides, dilations, a.pad, a.dimRoundingMode, false, 'channelsLast',
   );
+}
+
+type Simd = NonNullable<ReturnType<typeof simdKernels>>;
+
+/** im2col rows m0 … m0 + rows − 1 of x (NHWC) into the chunk p [rows, K], in the SIMD kernel. */
+function im2col(backend: Backend, simd: Simd, c: tf.backend_util.Conv2DInfo, x: Info, p: Info, m0: number, rows: number): void {
+  simd.im2col(
+    offsetOf(backend, x), offsetOf(backend, p), c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padInfo.top, c.padInfo.left, m0, rows,
+  );
+}
+
+/** Y = P·W chunk by chunk, each chunk's product written straight into its rows of Y; x [B, H, W, inC], filter [fh, fw, inC, outC]. */
+function conv2dNHWC(backend: Backend, simd: Simd, x: Info, filter: Info, c: tf.backend_util.Conv2DInfo): Info {
+  const { batchSize, outHeight, outWidth, outChannels: N, filterHeight: fh, filterWidth: fw, inChannels } = c;
+  const M = batchSize * outHeight * outWidth;
+  const K = fh * fw * inChannels;
+  const y = backend.makeOutput([batchSize, outHeight, outWidth, N], 'float32');
+  const rowsPerChunk = chunkRows(M, K);
+  const p = backend.makeOutput([Math.max(1, rowsPerChunk * K)], 'float32');
+  const packed = backend.makeOutput([Math.max(1, K * (N - (N % 8)))], 'float32');
+  for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, M - m0);
+    im2col(backend, simd, c, x, p, m0, rows);
+    simd.matMul(offsetOf(backend, p), offsetOf(backend, filter), offsetOf(backend, packed), offsetOf(backend, y) + 4 * m0 * N, rows, K, N, 1, 0, false);
+  }
+  free(backend, p);
+  free(backend, packed);
+  return y;
 }
 
 const NCHW_TO_NHWC = [0, 2, 3, 1];
@@ -72,34 +106,32 @@ function forEachPatchRun(c: tf.backend_util.Conv2DInfo, m0: number, rows: number
 }
 
 /**
- * dW = Pᵀ dY, chunk by chunk; x: [B, H, W, inC] (NHWC), dy: [B, outH, outW, outC].
- * Each chunk fills P [rows, K] with contiguous copies of inC-long runs. XNNPACK packs the right-hand
- * operand of every product (single-threaded, and dearer per element than a SIMD transpose), so the
- * smaller of the two is packed:
- *   K ≥ outC: dW [K, outC] += Pᵀ [K, rows] · dY[rows, outC]   (dY rows used in place: a heap view)
- *   K < outC: dWᵀ [outC, K] += dYᵀ [outC, rows] · P [rows, K]  (small K: the first layer)
+ * dW [K, outC] = Σ over chunks of Pᵀ [K, rows] · dY [rows, outC]; x: [B, H, W, inC] (NHWC),
+ * dy: [B, outH, outW, outC]. Each chunk fills P [rows, K] with contiguous copies of inC-long runs; the
+ * chunk's dY rows are used in place (a heap view), and the product reads Pᵀ in place.
  */
 function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number[], attrs: ConvAttrs): Info {
   const c = convInfo(x.shape, filterShape, attrs);
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight: fh, filterWidth: fw } = c;
   const M = batchSize * outHeight * outWidth;
   const K = fh * fw * inChannels;
-  const packDy = K >= outChannels;
+  const simd = simdKernels(backend);
   const rowsPerChunk = chunkRows(M, K);
-  const acc = new Float32Array(outChannels * K); // dW [K, outC] when packDy, else dWᵀ [outC, K]
+  const acc = new Float32Array(outChannels * K); // dW [K, outC]
   for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, M - m0);
     const p = backend.makeOutput([rows, K], 'float32');
-    const ps = heapF32(backend, p);
-    const xs = heapF32(backend, x);
-    forEachPatchRun(c, m0, rows, (src, w) => {
-      if (src < 0) for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = 0;
-      else for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = xs[src + ci]!;
-    });
+    if (simd) im2col(backend, simd, c, x, p, m0, rows);
+    else {
+      const ps = heapF32(backend, p);
+      const xs = heapF32(backend, x);
+      forEachPatchRun(c, m0, rows, (src, w) => {
+        if (src < 0) for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = 0;
+        else for (let ci = 0; ci < inChannels; ci++) ps[w + ci] = xs[src + ci]!;
+      });
+    }
     const dyRows = view(backend, dy, m0 * outChannels, [rows, outChannels]);
-    const part = packDy
-      ? run('BatchMatMul', backend, { a: p, b: dyRows }, { transposeA: true, transposeB: false }) // [K, outC]
-      : run('BatchMatMul', backend, { a: dyRows, b: p }, { transposeA: true, transposeB: false }); // [outC, K]
+    const part = run('BatchMatMul', backend, { a: p, b: dyRows }, { transposeA: true, transposeB: false }); // [K, outC]
     freeView(backend, dyRows);
     const ps2 = heapF32(backend, part);
     for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + ps2[i]!;
@@ -108,14 +140,13 @@ function filterGradNHWC(backend: Backend, x: Info, dy: Info, filterShape: number
   }
   const out = backend.makeOutput(filterShape, 'float32');
   const o = heapF32(backend, out);
-  if (packDy) o.set(acc);
-  else for (let k = 0; k < K; k++) for (let q = 0; q < outChannels; q++) o[k * outChannels + q] = acc[q * K + k]!;
+  o.set(acc);
   return out;
 }
 
 /**
  * Stride 1: dX is a plain convolution of dY (padded by fh−1−top, …) with the filter rotated by 180°
- * and its in/out channels swapped, which runs on XNNPACK's Conv2D (as fast as the forward pass).
+ * and its in/out channels swapped, which runs on our Conv2D (as fast as the forward pass).
  * Returns null when the padding would be negative (then col2im is used).
  */
 function inputGradByConv(backend: Backend, dy: Info, filter: Info, c: tf.backend_util.Conv2DInfo): Info | null {
@@ -177,6 +208,21 @@ function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
+function conv2D({ inputs, backend, attrs }: KernelArgs): Info {
+  const wasm = backend as Backend;
+  const { x, filter } = inputs as { x: Info; filter: Info };
+  const a = attrs as unknown as ConvAttrs & { dilations?: number | [number, number] };
+  const simd = simdKernels(wasm);
+  if (simd === null || x.dtype !== 'float32' || filter.dtype !== 'float32') return runStock('Conv2D', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
+  if (a.dataFormat !== 'NCHW') return conv2dNHWC(wasm, simd, x, filter, convInfo(x.shape, filter.shape, a, a.dilations));
+  const xT = run('Transpose', wasm, { x }, { perm: NCHW_TO_NHWC });
+  const yT = conv2dNHWC(wasm, simd, xT, filter, convInfo(xT.shape, filter.shape, a, a.dilations));
+  free(wasm, xT);
+  const y = run('Transpose', wasm, { x: yT }, { perm: NHWC_TO_NCHW });
+  free(wasm, yT);
+  return y;
+}
+
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { x, dy } = inputs as { x: Info; dy: Info };
@@ -208,7 +254,9 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
 
 export function convKernels(): tf.KernelConfig[] {
   const stockInput = stockKernel('Conv2DBackpropInput');
+  const stockConv = stockKernel('Conv2D');
   return [
+    { kernelName: 'Conv2D', backendName: 'wasm', setupFunc: stockConv?.setupFunc, kernelFunc: mark(conv2D as tf.KernelFunc, stockConv) },
     { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: mark(conv2DBackpropFilter as tf.KernelFunc) },
     { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: stockInput?.setupFunc, kernelFunc: mark(conv2DBackpropInput as tf.KernelFunc, stockInput) },
   ];

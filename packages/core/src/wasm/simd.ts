@@ -37,6 +37,11 @@ export interface SimdKernels {
    * split over the worker pool.
    */
   matMul(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transposeA: boolean): void;
+  /**
+   * im2col: P [rows, fh·fw·C] for output positions m0 … m0 + rows − 1 of a convolution over x [B, H, W, C]
+   * (strides sh, sw; dilations dh, dw; padding top, left), zeros where a tap falls in the padding.
+   */
+  im2col(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
   /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
   permuteRows(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
@@ -50,6 +55,7 @@ interface Exports {
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
   lab_pack_b_f32(b: number, packed: number, k: number, n: number, batch: number): void;
   lab_matmul_f32(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transA: number, next: number, part: number, parts: number): void;
+  lab_im2col_f32(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
   lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
 
@@ -133,6 +139,7 @@ export function simdKernels(backend: Backend): SimdKernels | null {
             e.lab_matmul_f32(a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, 0, 0, 1);
           }
         },
+        im2col: e.lab_im2col_f32,
         permuteRows: e.lab_permute_rows_32,
       };
     } catch {

@@ -9,20 +9,22 @@ import { LabError } from '../errors.js';
 /**
  * Multi-threaded WASM in Node.
  *
- * tfjs-backend-wasm ships a threaded SIMD build (XNNPACK on a pthreadpool), but its loader never uses it
- * in Node: the `WASM_HAS_MULTITHREAD_SUPPORT` flag is hard-wired to false there, and the loader would
- * start the pthread workers from `blob:` URLs, which Node's `worker_threads` refuses. Two more details
- * stand in the way: the build sizes its thread pool in a static constructor as
- * `clamp(emscripten_num_logical_cores() / 2, 1, 4)` (one thread on a 2-core machine, whatever
- * `setThreadsCount` says), and it pre-spawns 8 workers.
+ * What core needs from tfjs-backend-wasm's threaded SIMD build is its shared memory: core's worker pool
+ * (pool.ts) runs core's SIMD kernels — matrix products, convolutions — on that heap from several
+ * threads. XNNPACK's own thread pool stays at one thread: its idle threads spin after every operation
+ * they took part in, which on a 2-core machine took a core away from core's pool (W1 ≈ 91 → 75 ms/step
+ * and W4 ≈ 608 → 537 with XNNPACK on one thread instead of two, alternating runs on the build machine).
  *
- * So we load the threaded build ourselves: the worker script goes to a private temporary file, the
- * main script is imported by path, and we instantiate the module with a `emscripten_num_logical_cores`
- * import that reports twice the threads we want, so the static pool gets exactly that many. Workers
- * the pool does not use are terminated once the module is up.
+ * The loader never uses the threaded build in Node: the `WASM_HAS_MULTITHREAD_SUPPORT` flag is
+ * hard-wired to false there, and the loader would start the pthread workers from `blob:` URLs, which
+ * Node's `worker_threads` refuses. The build also sizes XNNPACK's pool in a static constructor as
+ * `clamp(emscripten_num_logical_cores() / 2, 1, 4)`, whatever `setThreadsCount` says, and pre-spawns
+ * 8 workers. So we load it ourselves: the worker script goes to a private temporary file, the main
+ * script is imported by path, the module is instantiated with a `emscripten_num_logical_cores` import
+ * that yields a pool of one, and the pre-spawned workers are terminated once the module is up.
  */
 
-/** Most threads the threaded build's static pool can have (its clamp). */
+/** Most threads core's worker pool runs with (more were never measured). */
 export const MAX_WASM_THREADS = 4;
 
 interface EmscriptenModule {
@@ -84,8 +86,8 @@ function writeWorkerScript(outDir: string): { dir: string; path: string } {
   return { dir, path };
 }
 
-/** Loads the threaded SIMD build with `threads` XNNPACK threads and wraps it in tfjs's BackendWasm. */
-export async function createThreadedWasmBackend(threads: number): Promise<BackendWasm> {
+/** Loads the threaded SIMD build (shared memory, XNNPACK on one thread) and wraps it in tfjs's BackendWasm. */
+export async function createThreadedWasmBackend(): Promise<BackendWasm> {
   const dir = wasmPackageDir();
   if (dir === undefined) throw new LabError('BACKEND_UNAVAILABLE', 'threaded wasm: @tensorflow/tfjs-backend-wasm not found');
   const outDir = join(dir, 'wasm-out');
@@ -102,7 +104,7 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
       locateFile: (path) => (path.endsWith('.worker.js') ? workerScript.path : join(outDir, path)),
       mainScriptUrlOrBlob: mainScript,
       instantiateWasm(imports, receive) {
-        imports.env.emscripten_num_logical_cores = () => 2 * threads;
+        imports.env.emscripten_num_logical_cores = () => 2; // XNNPACK's pool: clamp(2 / 2, 1, 4) = 1
         WebAssembly.instantiate(binary, imports).then(({ instance, module }) => receive(instance, module), reject);
         return {};
       },
@@ -118,14 +120,14 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
     disposeData: emModule.cwrap('dispose_data', null, ['number']),
     dispose: emModule.cwrap('dispose', null, []),
   };
-  setThreadsCount(threads);
+  setThreadsCount(1);
   const backend = new BackendWasm(emModule as unknown as ConstructorParameters<typeof BackendWasm>[0]);
   const got = (emModule.tfjs as { getThreadsCount(): number }).getThreadsCount();
-  if (got !== threads) {
+  if (got !== 1) {
     backend.dispose();
-    throw new LabError('BACKEND_UNAVAILABLE', `threaded wasm: asked for ${threads} threads, the module started ${got}`);
+    throw new LabError('BACKEND_UNAVAILABLE', `threaded wasm: XNNPACK was meant to run on one thread, the module started ${got}`);
   }
-  // The pool's threads must not keep the process alive, and the spare pre-spawned workers are not needed.
+  // No pthread runs; the pre-spawned workers are not needed (and must not keep the process alive).
   const pthreads = emModule.PThread;
   if (pthreads) {
     for (const worker of pthreads.runningWorkers) worker.unref();
@@ -153,14 +155,14 @@ function threadState(): ThreadState {
   return g[STATE];
 }
 
-/** Threads the 'wasm' backend runs XNNPACK with (1 until {@link configureWasmThreads} asks for more). */
+/** Threads the 'wasm' backend runs core's matrix products and convolutions on (1 until {@link configureWasmThreads} asks for more). */
 export function wasmThreads(): number {
   return threadState().threads;
 }
 
 /**
- * Points tfjs's 'wasm' backend at the threaded build with `threads` threads (1 = the stock
- * single-threaded SIMD build). Kernels stay registered under 'wasm'. The count is fixed once the backend
+ * Points tfjs's 'wasm' backend at the threaded build, for core's worker pool to run `threads` threads
+ * (1 = the stock single-threaded SIMD build, no pool). Kernels stay registered under 'wasm'. The count is fixed once the backend
  * has started: then an `explicit` request for another count throws, a default one keeps the running
  * backend. If the threaded build fails to start, the backend falls back to one thread with a warning.
  */
@@ -181,7 +183,7 @@ export function configureWasmThreads(threads: number, explicit: boolean): void {
   const factory = threads > 1
     ? async () => {
         try {
-          return await createThreadedWasmBackend(threads);
+          return await createThreadedWasmBackend();
         } catch (err) {
           state.threads = 1;
           process.emitWarning(`@lab/core: multi-threaded wasm did not start (${(err as Error).message}); using one thread`);
