@@ -56,13 +56,15 @@ for (const p of packages) {
     execFileSync(process.execPath, ['-e', code], { cwd: scratch, stdio: 'pipe' });
   });
   if (name === '@lab/core') {
-    // Installed from its tarball, the engine must start on WASM (its .wasm files found next to the backend) and compute.
-    check(`${name}: initBackend() + matMul + loadMnist() from the installed tarball`, () => {
-      const code = `const { initBackend, tf, loadMnist } = await import('@lab/core');
-        const backend = await initBackend();
-        if (backend !== 'wasm') throw new Error('backend ' + backend);
-        const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync();
-        if (y[0] !== 3) throw new Error('matMul gave ' + y[0]);
+    // Installed from its tarball, the engine must start on WASM (its .wasm files found next to the backend)
+    // and compute, on two threads: the product is large enough for core's worker pool, whose workers are
+    // evaluated in a parent that runs as an ES module (--input-type=module).
+    check(`${name}: initBackend() + matMul on 2 threads + loadMnist() from the installed tarball`, () => {
+      const code = `const { initBackend, tf, loadMnist, wasmThreads } = await import('@lab/core');
+        const backend = await initBackend('auto', { threads: 2 });
+        if (backend !== 'wasm' || wasmThreads() !== 2) throw new Error('backend ' + backend + ' threads ' + wasmThreads());
+        const y = tf.matMul(tf.ones([200, 100]), tf.ones([100, 200])).dataSync();
+        if (y[0] !== 100 || y[y.length - 1] !== 100) throw new Error('matMul gave ' + y[0]);
         const mnist = await loadMnist();
         if (mnist.count !== 10000) throw new Error('mnist count ' + mnist.count);`;
       execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, stdio: 'pipe' });

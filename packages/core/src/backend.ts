@@ -14,9 +14,10 @@ export interface InitBackendOptions {
    */
   wasmPaths?: string;
   /**
-   * XNNPACK threads for the `wasm` backend (1 to 4). Default: `LAB_WASM_THREADS`, else the cores this
-   * process may use, at most 4. More than 1 loads tfjs's threaded SIMD build (Node `worker_threads`);
-   * 1 keeps the single-threaded SIMD build. Fixed when the backend first starts. Ignored with
+   * Threads for matrix products and convolutions on the `wasm` backend (1 to 4). Default:
+   * `LAB_WASM_THREADS`, else the cores this process may use, at most 4. More than 1 loads tfjs's threaded
+   * SIMD build for its shared heap and starts core's worker pool (Node `worker_threads`); 1 keeps the
+   * single-threaded SIMD build. Fixed when the backend first starts. Ignored with
    * `wasmPaths`, where the threaded build's loader may not have been bundled.
    */
   threads?: number;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KernelPool } from '../src/wasm/pool.ts';
 import { KERNELS_SHARED } from '../src/wasm/simd-binary.ts';
 
@@ -61,6 +61,26 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
       pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32);
       expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
     } finally {
+      pool.close();
+    }
+  });
+
+  it('falls back to the calling thread, with one warning, when its workers cannot start', () => {
+    // A module the workers cannot instantiate (it imports a function they do not provide): none reports ready.
+    const needsImport = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 7, 1, 1, 109, 1, 102, 0, 0]));
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const pool = new KernelPool(needsImport, memory, ['lab_matmul_f32'], 1, 300);
+    try {
+      for (let round = 0; round < 2; round++) {
+        f32.fill(NaN, C / 4, C / 4 + M * N);
+        pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32);
+        expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
+      }
+      expect(pool.parts).toBe(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/1 of 1 kernel worker threads did not start; running on one thread/);
+    } finally {
+      warn.mockRestore();
       pool.close();
     }
   });
