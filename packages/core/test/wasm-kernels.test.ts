@@ -61,6 +61,22 @@ describe('WASM completion kernels', () => {
     }
   });
 
+  it('fused matmul and conv2d (bias, every activation, transposes) match cpu, forward and gradients', async () => {
+    const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+    const { cpu, wasm } = await onCpuAndWasm(() => activations.flatMap((activation, i) => {
+      const a = seeded(60 + i, [9, 7]);
+      const b = seeded(70 + i, [5, 7]);
+      const bias = seeded(80 + i, [5]);
+      const alpha = seeded(90 + i, [5]);
+      const x = seeded(100 + i, [2, 6, 6, 3]) as tf.Tensor4D;
+      const w = seeded(110 + i, [3, 3, 3, 5]) as tf.Tensor4D;
+      const mm = (u: tf.Tensor) => tf.fused.matMul({ a: u as tf.Tensor2D, b: b as tf.Tensor2D, transposeB: true, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.1 });
+      const conv = (u: tf.Tensor) => tf.fused.conv2d({ x: u as tf.Tensor4D, filter: w, strides: 1, pad: 'same', bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.1 });
+      return [mm(a), tf.grad((u: tf.Tensor) => mm(u).square().sum())(a), conv(x), tf.grad((u: tf.Tensor) => conv(u).square().sum())(x)];
+    }));
+    cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `case ${i}`).toBeLessThan(1e-5));
+  });
+
   it('conv2dTranspose in NCHW goes through the transposing path', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);

@@ -208,7 +208,7 @@ function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-function conv2D({ inputs, backend, attrs }: KernelArgs): Info {
+export function conv2D({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { x, filter } = inputs as { x: Info; filter: Info };
   const a = attrs as unknown as ConvAttrs & { dilations?: number | [number, number] };

@@ -136,7 +136,7 @@ const TN_MAX_ROWS = 1024;
  * product); a transposed `a` is read in place. Null when it does not apply (other dtypes, broadcasting
  * batch dimensions, no SIMD module).
  */
-function simdMatMul(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+export function simdMatMul(backend: Backend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
   const simd = simdKernels(backend);
   const ar = a.shape.length;
   const br = b.shape.length;
@@ -174,7 +174,7 @@ function simdMatMul(backend: Backend, a: Info, b: Info, transposeA: boolean, tra
   return out;
 }
 
-function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+export function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as Backend;
   const { a, b } = inputs as { a: Info; b: Info };
   const { transposeA = false, transposeB = false } = (attrs ?? {}) as Attrs as { transposeA?: boolean; transposeB?: boolean };
@@ -193,31 +193,11 @@ function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   }
 }
 
-/** `_FusedMatMul` (matmul + bias + activation, tf.layers): transposes made explicit, `b` under a fresh id, the rest stays stock (XNNPACK). */
-function fusedMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
-  const wasm = backend as Backend;
-  const all = attrs as unknown as { transposeA?: boolean; transposeB?: boolean };
-  const { a, b } = inputs as { a: Info; b: Info };
-  const stock = (ins: Record<string, Info>) =>
-    withFreshB(wasm, ins, (fresh) => runStock('_FusedMatMul', wasm, fresh, { ...(attrs as Attrs), transposeA: false, transposeB: false }));
-  if (!all.transposeA && !all.transposeB) return stock(inputs as Record<string, Info>);
-  const a2 = all.transposeA ? transposeLast2(wasm, a) : a;
-  const b2 = all.transposeB ? transposeLast2(wasm, b) : b;
-  try {
-    return stock({ ...(inputs as Record<string, Info>), a: a2, b: b2 });
-  } finally {
-    if (all.transposeA) free(wasm, a2);
-    if (all.transposeB) free(wasm, b2);
-  }
-}
-
 /** Kernel configs that replace stock ones; each keeps the stock setupFunc (it initialises the cwrap the stock kernel needs). */
 export function matMulKernels(): tf.KernelConfig[] {
   const out: tf.KernelConfig[] = [];
   const bmm = stockKernel('BatchMatMul');
   if (bmm) out.push({ kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: bmm.setupFunc, kernelFunc: mark(batchMatMul as tf.KernelFunc, bmm) });
-  const fused = stockKernel('_FusedMatMul');
-  if (fused) out.push({ kernelName: '_FusedMatMul', backendName: 'wasm', setupFunc: fused.setupFunc, kernelFunc: mark(fusedMatMul as tf.KernelFunc, fused) });
   return out;
 }
 
