@@ -23,15 +23,21 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
     return sum;
   });
 
+  /** Runs the product three times through `pool` (with the chunk counter at `counter`, or fixed shares for 0) and checks C each time. */
+  const expectProducts = (pool: KernelPool, counter: number) => {
+    for (let round = 0; round < 3; round++) {
+      f32.fill(NaN, C / 4, C / 4 + M * N);
+      if (counter !== 0) new Int32Array(memory.buffer, counter, 1)[0] = 0;
+      pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, counter], kernels.lab_matmul_f32);
+      expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
+    }
+  };
+
   it('runs every share of a job, one on the caller and one on the worker (fixed shares)', () => {
     const pool = new KernelPool(module, memory, ['lab_matmul_f32'], 1);
     try {
       expect(pool.parts).toBe(2);
-      for (let round = 0; round < 3; round++) {
-        f32.fill(NaN, C / 4, C / 4 + M * N);
-        pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32);
-        expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
-      }
+      expectProducts(pool, 0);
     } finally {
       pool.close();
     }
@@ -40,12 +46,7 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
   it('hands out row blocks through a counter in the heap (every thread takes chunks until none are left)', () => {
     const pool = new KernelPool(module, memory, ['lab_matmul_f32'], 1);
     try {
-      for (let round = 0; round < 3; round++) {
-        f32.fill(NaN, C / 4, C / 4 + M * N);
-        new Int32Array(memory.buffer, COUNTER, 1)[0] = 0;
-        pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, COUNTER], kernels.lab_matmul_f32);
-        expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
-      }
+      expectProducts(pool, COUNTER);
     } finally {
       pool.close();
     }
@@ -58,8 +59,7 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
       const edge = memory.buffer.byteLength - 4 * N * 4;
       expect(() => pool.run('lab_matmul_f32', [A, B, PACKED, edge, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32)).toThrow(/a worker failed while running lab_matmul_f32/);
       expect(() => pool.run('lab_exp_f32', [0, 0, 4], kernels.lab_matmul_f32)).toThrow(/cannot run lab_exp_f32/);
-      pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32);
-      expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
+      expectProducts(pool, 0);
     } finally {
       pool.close();
     }
@@ -71,11 +71,7 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const pool = new KernelPool(needsImport, memory, ['lab_matmul_f32'], 1, 300);
     try {
-      for (let round = 0; round < 2; round++) {
-        f32.fill(NaN, C / 4, C / 4 + M * N);
-        pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32);
-        expect(Array.from(f32.subarray(C / 4, C / 4 + M * N))).toEqual(expected);
-      }
+      expectProducts(pool, 0);
       expect(pool.parts).toBe(1);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(/1 of 1 kernel worker threads did not start; running on one thread/);
