@@ -74,7 +74,7 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
       expectProducts(pool, 0);
       expect(pool.parts).toBe(1);
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]![0])).toMatch(/1 of 1 kernel worker threads did not start; running on one thread/);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/1 of 1 kernel worker threads did not start \(.*Import.*\); running on one thread/i);
     } finally {
       warn.mockRestore();
       pool.close();

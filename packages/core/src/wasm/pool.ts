@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
  * from a counter in the heap instead, so that a worker that wakes late takes fewer.) Jobs travel
  * through a small control block of shared int32s:
  *   [0] job number (workers wait on it), [1] workers still running (the caller waits on it),
- *   [2] 1 when a worker's call failed, [3] workers ready, [4] kernel index, [5] argument count,
- *   [6…] arguments.
+ *   [2] 1 when a worker's call failed, [3] workers ready, [4] workers that failed to start,
+ *   [5] kernel index, [6] argument count, [7…] arguments; then the first start error's message (UTF-8).
  * Workers never return to their event loop and are unref'd, so they do not keep the process alive.
  */
 
@@ -18,10 +18,13 @@ const JOB = 0;
 const RUNNING = 1;
 const FAILED = 2;
 const READY = 3;
-const KERNEL = 4;
-const ARGC = 5;
-const ARGS = 6;
+const START_FAILED = 4;
+const KERNEL = 5;
+const ARGC = 6;
+const ARGS = 7;
 const MAX_ARGS = 16;
+const MESSAGE_OFFSET = 4 * (ARGS + MAX_ARGS);
+const MESSAGE_BYTES = 256;
 
 /** How long the first job waits for the workers to start before the pool gives up on them (default). */
 const START_TIMEOUT_MS = 10_000;
@@ -34,13 +37,19 @@ const START_TIMEOUT_MS = 10_000;
 const WORKER_SOURCE = `
 const { workerData } = typeof require === 'function' ? require('node:worker_threads') : process.getBuiltinModule('node:worker_threads');
 const { module, memory, control, names, part, parts } = workerData;
-const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const kernels = names.map((name) => exports[name]);
 const ctl = new Int32Array(control);
-let seen = 0;
-Atomics.add(ctl, ${READY}, 1);
+let kernels;
+try {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  kernels = names.map((name) => exports[name]);
+  Atomics.add(ctl, ${READY}, 1);
+} catch (err) {
+  const message = new TextEncoder().encode(String((err && err.message) || err)).slice(0, ${MESSAGE_BYTES} - 1);
+  if (Atomics.add(ctl, ${START_FAILED}, 1) === 0) new Uint8Array(control, ${MESSAGE_OFFSET}, ${MESSAGE_BYTES}).set(message);
+}
 Atomics.notify(ctl, ${READY});
-for (;;) {
+let seen = 0;
+while (kernels) {
   Atomics.wait(ctl, ${JOB}, seen);
   seen = Atomics.load(ctl, ${JOB});
   try {
@@ -66,7 +75,7 @@ export class KernelPool {
     workers: number,
     private readonly startTimeoutMs = START_TIMEOUT_MS,
   ) {
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+    this.control = new Int32Array(new SharedArrayBuffer(MESSAGE_OFFSET + MESSAGE_BYTES));
     const parts = workers + 1;
     this.workers = Array.from({ length: workers }, (_, i) => {
       const worker = new Worker(WORKER_SOURCE, {
@@ -74,7 +83,7 @@ export class KernelPool {
         execArgv: [],
         workerData: { module, memory, control: this.control.buffer, names, part: i + 1, parts },
       });
-      // A worker that fails to start is reported once by run() (it never becomes ready); the event itself must not crash the process.
+      // A worker that fails to start is reported once by run(); an 'error' event must not crash the process.
       worker.on('error', () => {});
       worker.unref();
       return worker;
@@ -116,18 +125,27 @@ export class KernelPool {
     if (ctl[FAILED] !== 0) throw new Error(`@lab/core: a worker failed while running ${kernel}`);
   }
 
-  /** Blocks until every worker has reported ready (or the start timed out: then the pool runs on this thread alone). */
+  /**
+   * Blocks until every worker has reported (ready or failed to start). If any failed, or the start took
+   * longer than `startTimeoutMs`, the pool warns once and closes: jobs then run on this thread alone.
+   */
   private awaitWorkers(): void {
     const ctl = this.control;
+    const total = this.workers.length;
     const deadline = performance.now() + this.startTimeoutMs;
-    for (let ready = Atomics.load(ctl, READY); ready < this.workers.length; ready = Atomics.load(ctl, READY)) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        process.emitWarning(`@lab/core: ${this.workers.length - ready} of ${this.workers.length} kernel worker threads did not start; running on one thread`);
-        this.close();
-        break;
-      }
-      Atomics.wait(ctl, READY, ready, left);
+    let reported = Atomics.load(ctl, READY) + Atomics.load(ctl, START_FAILED);
+    for (let left = this.startTimeoutMs; reported < total && left > 0; left = deadline - performance.now()) {
+      Atomics.wait(ctl, READY, Atomics.load(ctl, READY), Math.min(left, 50));
+      reported = Atomics.load(ctl, READY) + Atomics.load(ctl, START_FAILED);
+    }
+    const ready = Atomics.load(ctl, READY);
+    if (ready < total) {
+      const bytes = new Uint8Array(ctl.buffer, MESSAGE_OFFSET, MESSAGE_BYTES);
+      const end = bytes.indexOf(0);
+      const message = new TextDecoder().decode(bytes.slice(0, end < 0 ? MESSAGE_BYTES : end));
+      const why = message === '' ? `not ready after ${this.startTimeoutMs} ms` : message;
+      process.emitWarning(`@lab/core: ${total - ready} of ${total} kernel worker threads did not start (${why}); running on one thread`);
+      this.close();
     }
     this.started = true;
   }
