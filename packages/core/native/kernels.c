@@ -279,6 +279,53 @@ EXPORT(lab_im2col_f32) void lab_im2col_f32(const f32 *x, f32 *P, i32 H, i32 W, i
   }
 }
 
+/* ── max-pool gradient ──────────────────────────────────────────────────────────────────────────
+ * dx [B, H, W, C] = Σ over windows of dy routed to each window's first maximum (scanning rows, then
+ * columns; a NaN found first keeps the place, a later one never wins), NHWC, as on tfjs's cpu backend.
+ * Taps in the padding are skipped; windows hold no tap only when wholly in the padding. Four channels
+ * at a time: each lane keeps its best value and where it was. */
+EXPORT(lab_max_pool_grad_f32) void lab_max_pool_grad_f32(const f32 *x, const f32 *dy, f32 *dx, i32 B, i32 H, i32 W, i32 C, i32 outH, i32 outW, i32 fh, i32 fw, i32 sh, i32 sw, i32 top, i32 left) {
+  __builtin_memset(dx, 0, (unsigned long)B * H * W * C * 4);
+  const i32 C4 = C & ~3;
+  for (i32 b = 0; b < B; b++)
+    for (i32 oy = 0; oy < outH; oy++)
+      for (i32 ox = 0; ox < outW; ox++, dy += C) {
+        const i32 y0 = oy * sh - top, x0 = ox * sw - left;
+        const i32 i0 = y0 < 0 ? -y0 : 0, i1 = H - y0 < fh ? H - y0 : fh;
+        const i32 j0 = x0 < 0 ? -x0 : 0, j1 = W - x0 < fw ? W - x0 : fw;
+        if (i0 >= i1 || j0 >= j1) continue;
+        const i32 first = ((b * H + y0 + i0) * W + x0 + j0) * C;
+        for (i32 k = 0; k < C4; k += 4) {
+          v128_t best = wasm_v128_load(x + first + k);
+          v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + k), wasm_i32x4_make(0, 1, 2, 3));
+          for (i32 i = i0; i < i1; i++)
+            for (i32 j = (i == i0 ? j0 + 1 : j0); j < j1; j++) {
+              const i32 idx = ((b * H + y0 + i) * W + x0 + j) * C + k;
+              const v128_t v = wasm_v128_load(x + idx), take = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, take);
+              at = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(idx), wasm_i32x4_make(0, 1, 2, 3)), at, take);
+            }
+          dx[wasm_i32x4_extract_lane(at, 0)] += dy[k];
+          dx[wasm_i32x4_extract_lane(at, 1)] += dy[k + 1];
+          dx[wasm_i32x4_extract_lane(at, 2)] += dy[k + 2];
+          dx[wasm_i32x4_extract_lane(at, 3)] += dy[k + 3];
+        }
+        for (i32 k = C4; k < C; k++) {
+          f32 best = x[first + k];
+          i32 at = first + k;
+          for (i32 i = i0; i < i1; i++)
+            for (i32 j = (i == i0 ? j0 + 1 : j0); j < j1; j++) {
+              const i32 idx = ((b * H + y0 + i) * W + x0 + j) * C + k;
+              if (x[idx] > best) {
+                best = x[idx];
+                at = idx;
+              }
+            }
+          dx[at] += dy[k];
+        }
+      }
+}
+
 /* ── rows copied under a permutation of up to four outer axes ──────────────────────────────────
  * dst holds, in order, rows of `row` 4-byte elements taken from src at i0·s0 + i1·s1 + i2·s2 + i3·s3
  * (strides in elements) for i0 < n0, i1 < n1, i2 < n2, i3 < n3: a transpose that keeps the last axis. */

@@ -77,6 +77,22 @@ describe('WASM completion kernels', () => {
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `case ${i}`).toBeLessThan(1e-5));
   });
 
+  it('max-pool gradients (overlapping windows, padding, ties, all-negative windows) route like cpu', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      // Values rounded to tenths: many ties inside a window; a shift below zero leaves whole windows negative.
+      const x = tf.sub(tf.round(tf.mul(seeded(120, [2, 7, 6, 6]), 3)), 4) as tf.Tensor4D; // 6 channels: 4 in SIMD lanes, 2 after
+      const dyScale = seeded(121, [2, 7, 6, 6]);
+      return [
+        tf.grad((u: tf.Tensor) => tf.mul(tf.maxPool(u as tf.Tensor4D, 3, 1, 'same'), dyScale).sum())(x),
+        tf.grad((u: tf.Tensor) => tf.maxPool(u as tf.Tensor4D, [2, 3], [2, 1], 'valid').sum())(x),
+      ];
+    });
+    // Same routing (which inputs get a gradient) everywhere; sums of several dy values may round differently.
+    cpu.forEach((c, i) => expect(Array.from(wasm[i]!, (v) => v !== 0)).toEqual(Array.from(c, (v) => v !== 0)));
+    expect(scaledError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-6);
+    expect(Array.from(wasm[1]!)).toEqual(Array.from(cpu[1]!)); // dy = 1: integer sums, exact
+  });
+
   it('conv2dTranspose in NCHW goes through the transposing path', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);

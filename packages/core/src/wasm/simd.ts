@@ -42,6 +42,8 @@ export interface SimdKernels {
    * (strides sh, sw; dilations dh, dw; padding top, left), zeros where a tap falls in the padding.
    */
   im2col(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
+  /** dx [B, H, W, C] (written) = dy [B, outH, outW, C] routed to each pooling window's first maximum in x (NHWC). */
+  maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
   permuteRows(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
@@ -56,6 +58,7 @@ interface Exports {
   lab_pack_b_f32(b: number, packed: number, k: number, n: number, batch: number): void;
   lab_matmul_f32(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transA: number, next: number, part: number, parts: number): void;
   lab_im2col_f32(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
+  lab_max_pool_grad_f32(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
 }
 
@@ -140,6 +143,7 @@ export function simdKernels(backend: Backend): SimdKernels | null {
           }
         },
         im2col: e.lab_im2col_f32,
+        maxPoolGrad: e.lab_max_pool_grad_f32,
         permuteRows: e.lab_permute_rows_32,
       };
     } catch {
