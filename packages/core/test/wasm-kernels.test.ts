@@ -93,6 +93,28 @@ describe('WASM completion kernels', () => {
     expect(Array.from(wasm[1]!)).toEqual(Array.from(cpu[1]!)); // dy = 1: integer sums, exact
   });
 
+  it('slices (rows copied by the SIMD module: any rank, int32, whole and empty; > 4 outer axes stock) match cpu exactly', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const m = seeded(130, [20, 12]);
+      const t = seeded(131, [3, 4, 5, 6]);
+      const six = seeded(132, [2, 3, 2, 3, 2, 4]);
+      return [
+        tf.slice(m, [0, 4], [20, 4]), // column block: the attention's q/k/v split
+        tf.slice(m, [3, 0], [5, -1]), // contiguous rows
+        tf.slice(m, [0, 0], [-1, -1]), // the whole matrix
+        tf.slice(m, [2, 2], [0, 3]), // empty
+        tf.slice(t, [1, 0, 2, 1], [2, 4, 3, 4]),
+        tf.slice(t, [0, 1, 0, 0], [3, 2, 5, 6]),
+        tf.slice(tf.tensor1d([1, 2, 3, 4, 5, 6, 7], 'int32'), [2], [4]),
+        tf.slice(tf.cast(tf.mul(t, 10), 'int32'), [1, 1, 1, 1], [1, 2, 3, 4]),
+        tf.slice(six, [1, 1, 0, 1, 1, 1], [1, 2, 2, 2, 1, 3]), // five outer axes, four longer than 1
+        tf.slice(six, [0, 1, 0, 1, 0, 1], [2, 2, 2, 2, 2, 3]), // five outer axes longer than 1: stock
+        tf.grad((u: tf.Tensor) => tf.slice(u, [1, 0, 2, 1], [2, 4, 3, 4]).square().sum())(t),
+      ];
+    });
+    expect(wasm.map((w) => Array.from(w))).toEqual(cpu.map((c) => Array.from(c)));
+  });
+
   it('conv2dTranspose in NCHW goes through the transposing path', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);
