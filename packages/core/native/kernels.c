@@ -86,8 +86,108 @@ static inline v128_t tanh4(v128_t x) {
     }                                                                                \
   }
 
+/* ── log ───────────────────────────────────────────────────────────────────────────────────────
+ * Cephes logf: x = m·2^e with m in [√½, √2), log(x) = log1p(m − 1) by a degree-9 polynomial plus
+ * e·ln 2 in two parts. Subnormals are scaled by 2^23 first. ≤ 2 ulp on (0, ∞); log(0) = −∞,
+ * log(x < 0) = NaN, log(∞) = ∞, NaN stays NaN. */
+static inline v128_t log4(v128_t x) {
+  const v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(1.17549435e-38f));
+  v128_t xs = wasm_v128_bitselect(wasm_f32x4_mul(x, wasm_f32x4_splat(8388608.0f)), x, tiny);
+  v128_t bits = xs;
+  v128_t e = wasm_i32x4_sub(wasm_u32x4_shr(bits, 23), wasm_i32x4_splat(126));
+  e = wasm_i32x4_sub(e, wasm_v128_and(tiny, wasm_i32x4_splat(23)));
+  v128_t m = wasm_v128_or(wasm_v128_and(bits, wasm_i32x4_splat(0x007fffff)), wasm_i32x4_splat(0x3f000000)); /* [0.5, 1) */
+  const v128_t small = wasm_f32x4_lt(m, wasm_f32x4_splat(0.707106781186547524f));
+  e = wasm_i32x4_add(e, small); /* e − 1 where m < √½ (the mask is −1) */
+  m = wasm_f32x4_sub(wasm_f32x4_add(m, wasm_v128_and(m, small)), wasm_f32x4_splat(1.0f));
+  v128_t ef = wasm_f32x4_convert_i32x4(e);
+  v128_t z = wasm_f32x4_mul(m, m);
+  v128_t p = wasm_f32x4_splat(7.0376836292e-2f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(-1.1514610310e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(1.1676998740e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(-1.2420140846e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(1.4249322787e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(-1.6668057665e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(2.0000714765e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(-2.4999993993e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, m), wasm_f32x4_splat(3.3333331174e-1f));
+  v128_t y = wasm_f32x4_mul(wasm_f32x4_mul(p, m), z);
+  y = wasm_f32x4_add(y, wasm_f32x4_mul(ef, wasm_f32x4_splat(-2.12194440e-4f)));
+  y = wasm_f32x4_sub(y, wasm_f32x4_mul(z, wasm_f32x4_splat(0.5f)));
+  v128_t r = wasm_f32x4_add(wasm_f32x4_add(m, y), wasm_f32x4_mul(ef, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_v128_bitselect(wasm_f32x4_splat(-__builtin_inff()), r, wasm_f32x4_eq(x, wasm_f32x4_splat(0.0f)));
+  r = wasm_v128_bitselect(x, r, wasm_f32x4_eq(x, wasm_f32x4_splat(__builtin_inff())));
+  return wasm_v128_bitselect(wasm_f32x4_splat(__builtin_nanf("")), r, wasm_v128_or(wasm_f32x4_lt(x, wasm_f32x4_splat(0.0f)), wasm_f32x4_ne(x, x)));
+}
+
+static inline v128_t sqrt4(v128_t x) { return wasm_f32x4_sqrt(x); }
+static inline v128_t rsqrt4(v128_t x) { return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_sqrt(x)); }
+
 UNARY(lab_exp_f32, exp4)
 UNARY(lab_tanh_f32, tanh4)
+UNARY(lab_log_f32, log4)
+UNARY(lab_sqrt_f32, sqrt4)
+UNARY(lab_rsqrt_f32, rsqrt4)
+
+/* ── element-wise binary ops with a broadcast operand ─────────────────────────────────────────
+ * out[i] = op(a[i % aPeriod], b[i % bPeriod]) for i < n, where each period is n (a full operand), 1 (a
+ * scalar) or the size of trailing axes (a row repeated over the leading ones); at least one operand is
+ * full. float32 in; float32 out (maximum, minimum) or bool bytes 0/1 (comparisons). */
+#define CMP_TO_BOOL(mask) wasm_v128_and(wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(mask, mask), wasm_i16x8_narrow_i32x4(mask, mask)), wasm_i8x16_splat(1))
+#define STORE_F32(out, i, v) wasm_v128_store((f32 *)(out) + (i), v)
+#define STORE_BOOL(out, i, v) wasm_v128_store32_lane((unsigned char *)(out) + (i), CMP_TO_BOOL(v), 0)
+#define SET_F32(out, i, v) ((f32 *)(out))[i] = (v)
+#define SET_BOOL(out, i, v) ((unsigned char *)(out))[i] = (unsigned char)((v) ? 1 : 0)
+
+#define BINARY(name, vop, sop, STORE, SET)                                                     \
+  EXPORT(name) void name(const f32 *a, i32 aPeriod, const f32 *b, i32 bPeriod, void *out, i32 n) { \
+    const i32 period = aPeriod < bPeriod ? aPeriod : bPeriod;                                  \
+    for (i32 o = 0; o < n; o += period) {                                                      \
+      const f32 *ra = aPeriod == n ? a + o : a, *rb = bPeriod == n ? b + o : b;                 \
+      i32 j = 0;                                                                               \
+      if (period == 1) {                                                                       \
+        /* one operand is a scalar: the whole loop runs here */                                \
+        const v128_t sa = wasm_v128_load32_splat(a), sb = wasm_v128_load32_splat(b);           \
+        for (; j + 4 <= n; j += 4) {                                                           \
+          const v128_t va = aPeriod == 1 ? sa : wasm_v128_load(a + j);                         \
+          const v128_t vb = bPeriod == 1 ? sb : wasm_v128_load(b + j);                         \
+          STORE(out, j, vop(va, vb));                                                          \
+        }                                                                                      \
+        for (; j < n; j++) SET(out, j, sop(aPeriod == 1 ? a[0] : a[j], bPeriod == 1 ? b[0] : b[j])); \
+        return;                                                                                \
+      }                                                                                        \
+      for (; j + 4 <= period; j += 4) STORE(out, o + j, vop(wasm_v128_load(ra + j), wasm_v128_load(rb + j))); \
+      for (; j < period; j++) SET(out, o + j, sop(ra[j], rb[j]));                              \
+    }                                                                                          \
+  }
+
+static inline f32 fmaxs(f32 x, f32 y) { return x != x || y != y ? __builtin_nanf("") : (x > y ? x : y); }
+static inline f32 fmins(f32 x, f32 y) { return x != x || y != y ? __builtin_nanf("") : (x < y ? x : y); }
+#define GT(x, y) ((x) > (y))
+#define GE(x, y) ((x) >= (y))
+#define LT(x, y) ((x) < (y))
+#define LE(x, y) ((x) <= (y))
+#define EQ(x, y) ((x) == (y))
+#define NE(x, y) ((x) != (y))
+
+BINARY(lab_maximum_f32, wasm_f32x4_max, fmaxs, STORE_F32, SET_F32)
+BINARY(lab_minimum_f32, wasm_f32x4_min, fmins, STORE_F32, SET_F32)
+BINARY(lab_greater_f32, wasm_f32x4_gt, GT, STORE_BOOL, SET_BOOL)
+BINARY(lab_greater_equal_f32, wasm_f32x4_ge, GE, STORE_BOOL, SET_BOOL)
+BINARY(lab_less_f32, wasm_f32x4_lt, LT, STORE_BOOL, SET_BOOL)
+BINARY(lab_less_equal_f32, wasm_f32x4_le, LE, STORE_BOOL, SET_BOOL)
+BINARY(lab_equal_f32, wasm_f32x4_eq, EQ, STORE_BOOL, SET_BOOL)
+BINARY(lab_not_equal_f32, wasm_f32x4_ne, NE, STORE_BOOL, SET_BOOL)
+
+/* out[i] = cond[i] ? t[i] : e[i] for n elements (cond: bool bytes); 4-byte elements. */
+EXPORT(lab_select_32) void lab_select_32(const unsigned char *cond, const i32 *t, const i32 *e, i32 *out, i32 n) {
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t c = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(cond + i)));
+    wasm_v128_store(out + i, wasm_v128_bitselect(wasm_v128_load(t + i), wasm_v128_load(e + i), wasm_i32x4_ne(c, wasm_i32x4_splat(0))));
+  }
+  for (; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
+}
 
 /* ── transpose ─────────────────────────────────────────────────────────────────────────────────
  * dst[c, r] = src[r, c] for `batch` consecutive [rows, cols] matrices, 4×4 blocks through registers

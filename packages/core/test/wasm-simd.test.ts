@@ -34,6 +34,47 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
     tf.dispose([x, special]);
   });
 
+  it('log, sqrt and rsqrt agree with float64 Math (log within a few ulp, over subnormals to the largest float) and keep the special values', () => {
+    const n = 100_003;
+    const xs = new Float32Array(n);
+    for (let i = 0; i < n; i++) xs[i] = Math.fround(Math.exp(-103 + (191 * i) / (n - 1))); // 1e-45 … 3.4e38, subnormals included
+    const x = tf.tensor1d(xs);
+    const [l, q, r] = [tf.log(x).dataSync(), tf.sqrt(x).dataSync(), tf.rsqrt(x).dataSync()];
+    let logErr = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = Math.log(xs[i]!);
+      logErr = Math.max(logErr, Math.abs(l[i]! - ref) / Math.max(Math.abs(ref), 1));
+      expect(q[i]).toBe(Math.fround(Math.sqrt(xs[i]!))); // IEEE square root: exact
+      expect(Math.abs(r[i]! - 1 / Math.sqrt(xs[i]!)) * Math.sqrt(xs[i]!)).toBeLessThan(2.5e-7);
+    }
+    expect(logErr).toBeLessThan(3e-7);
+    const special = tf.tensor1d([NaN, Infinity, 0, -0, -1, 1]);
+    expect(Array.from(tf.log(special).dataSync())).toEqual([NaN, Infinity, -Infinity, -Infinity, NaN, 0]);
+    expect(Array.from(tf.sqrt(special).dataSync())).toEqual([NaN, Infinity, 0, -0, NaN, 1]);
+    expect(Array.from(tf.rsqrt(special).dataSync())).toEqual([NaN, 0, Infinity, -Infinity, NaN, 1]);
+    tf.dispose([x, special]);
+  });
+
+  it('maximum, minimum and comparisons (full, scalar and row operands, ragged lengths, NaN) and select match cpu exactly', async () => {
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const a = tf.concat([seeded(140, [37]), tf.tensor1d([NaN, 0, -0, Infinity])]).reshape([1, 41]).tile([3, 1]); // [3, 41]
+      const b = tf.round(tf.mul(seeded(141, [3, 41]), 2)); // ties with a where a rounds the same
+      const row = seeded(142, [41]);
+      const s = tf.scalar(0.25);
+      const col = seeded(143, [3, 1]); // a column: stock broadcast path
+      const out: tf.Tensor[] = [];
+      for (const [x, y] of [[a, b], [a, s], [s, a], [a, row], [row, a], [b, b], [a, col]] as const) {
+        out.push(tf.maximum(x, y), tf.minimum(x, y));
+        for (const cmp of [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual]) out.push(tf.cast(cmp(x, y), 'float32'));
+      }
+      const c = tf.greater(a, b);
+      out.push(tf.where(c, a, b), tf.where(c, tf.cast(b, 'int32'), tf.cast(tf.neg(b), 'int32')).cast('float32'), tf.where(tf.greater(row, 0), row, s));
+      out.push(tf.cast(tf.equal(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(2, 'int32')), 'float32')); // int32: stock
+      return out;
+    });
+    expect(wasm.map((w) => Array.from(w))).toEqual(cpu.map((c) => Array.from(c)));
+  });
+
   it('transposes (2-D, batched last-two swap, odd sizes, int32) match cpu', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => [
       tf.transpose(seeded(1, [37, 45])),

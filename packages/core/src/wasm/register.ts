@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convKernels } from './conv.js';
 import { einsumKernels } from './einsum.js';
+import { elementwiseKernels } from './elementwise.js';
 import { fixKernels } from './fixes.js';
 import { fusedKernels } from './fused.js';
 import { fixBroadcastGradients, gradientConfigs, unsortedSegmentSumGrad } from './gradients.js';
@@ -14,7 +15,7 @@ import { transposeKernels } from './transpose.js';
 
 /** Every kernel config we add to (or replace on) the WASM backend. */
 function wasmKernelConfigs(): tf.KernelConfig[] {
-  return [...segmentKernels(), ...convKernels(), ...einsumKernels(), ...matMulKernels(), ...fusedKernels(), ...fixKernels(), ...transposeKernels(), ...reduceKernels(), ...movementKernels(), ...simdKernelConfigs()];
+  return [...segmentKernels(), ...convKernels(), ...einsumKernels(), ...matMulKernels(), ...fusedKernels(), ...fixKernels(), ...transposeKernels(), ...reduceKernels(), ...movementKernels(), ...elementwiseKernels(), ...simdKernelConfigs()];
 }
 
 /**
