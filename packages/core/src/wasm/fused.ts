@@ -15,8 +15,10 @@ interface FusedAttrs {
   leakyreluAlpha?: number;
 }
 
-/** Activations applied by a registered kernel after the product (others go to the stock fused kernel). */
-const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu']);
+/** The kernel each fused activation runs as after the product (linear: none); other activations go to the stock fused kernel. */
+const ACTIVATION_KERNELS: Record<string, string | null> = { linear: null, relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+
+const supported = (attrs: FusedAttrs) => (attrs.activation ?? 'linear') in ACTIVATION_KERNELS;
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -29,36 +31,17 @@ function biasAndActivation(backend: Backend, y: Info, inputs: { bias?: Info; pre
     out = next;
   };
   if (inputs.bias) then('Add', { b: inputs.bias });
-  switch (attrs.activation ?? 'linear') {
-    // ACTIVATIONS lists these cases.
-    case 'linear':
-      break;
-    case 'relu':
-      then('Relu');
-      break;
-    case 'relu6':
-      then('Relu6');
-      break;
-    case 'elu':
-      then('Elu');
-      break;
-    case 'sigmoid':
-      then('Sigmoid');
-      break;
-    case 'leakyrelu':
-      then('LeakyRelu', {}, { alpha: attrs.leakyreluAlpha ?? 0.2 });
-      break;
-    case 'prelu':
-      then('Prelu', { alpha: inputs.preluActivationWeights! });
-      break;
-  }
+  const kernel = ACTIVATION_KERNELS[attrs.activation ?? 'linear'];
+  if (kernel === 'LeakyRelu') then(kernel, {}, { alpha: attrs.leakyreluAlpha ?? 0.2 });
+  else if (kernel === 'Prelu') then(kernel, { alpha: inputs.preluActivationWeights! });
+  else if (kernel) then(kernel);
   return out;
 }
 
 function fusedMatMul({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { a, b, bias, preluActivationWeights } = inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
-  if (!ACTIVATIONS.has((attrs as FusedAttrs).activation ?? 'linear')) return runStock('_FusedMatMul', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
+  if (!supported(attrs as FusedAttrs)) return runStock('_FusedMatMul', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
   const product = batchMatMul({ inputs: { a, b }, backend, attrs });
   return biasAndActivation(wasm, product, { bias, preluActivationWeights }, attrs as FusedAttrs);
 }
@@ -66,8 +49,7 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): Info {
 function fusedConv2D({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { x, filter, bias, preluActivationWeights } = inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
-  const { dataFormat, activation = 'linear' } = attrs as FusedAttrs & { dataFormat?: string };
-  if (dataFormat === 'NCHW' || x.dtype !== 'float32' || !ACTIVATIONS.has(activation)) {
+  if ((attrs as { dataFormat?: string }).dataFormat === 'NCHW' || x.dtype !== 'float32' || !supported(attrs as FusedAttrs)) {
     return runStock('FusedConv2D', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
   }
   const y = conv2D({ inputs: { x, filter }, backend, attrs });
