@@ -18,7 +18,7 @@ interface FusedAttrs {
 /** The kernel each fused activation runs as after the product (linear: none); other activations go to the stock fused kernel. */
 const ACTIVATION_KERNELS: Record<string, string | null> = { linear: null, relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
 
-const supported = (attrs: FusedAttrs) => (attrs.activation ?? 'linear') in ACTIVATION_KERNELS;
+const supported = (attrs: FusedAttrs) => Object.hasOwn(ACTIVATION_KERNELS, attrs.activation ?? 'linear');
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
