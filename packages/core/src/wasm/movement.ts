@@ -118,11 +118,9 @@ function slice({ inputs, backend, attrs }: KernelArgs): Info {
     if (sizes[d]! > 1) outer.push([sizes[d]!, strides[d]!]);
   }
   if (outer.length > 4) return runStock('Slice', wasm, { x }, a as unknown as Record<string, unknown>);
-  while (outer.length < 4) outer.unshift([1, 0]);
   const out = wasm.makeOutput(sizes, x.dtype);
   if (size(sizes) === 0) return out;
-  const [[n0, s0], [n1, s1], [n2, s2], [n3, s3]] = outer as [[number, number], [number, number], [number, number], [number, number]];
-  simd.permuteRows(offsetOf(wasm, x) + 4 * start, offsetOf(wasm, out), row, n0, s0, n1, s1, n2, s2, n3, s3);
+  simd.permuteRows(offsetOf(wasm, x) + 4 * start, offsetOf(wasm, out), row, outer);
   return out;
 }
 

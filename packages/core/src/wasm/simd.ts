@@ -58,8 +58,11 @@ export interface SimdKernels {
   im2col(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
   /** dx [B, H, W, C] (written) = dy [B, outH, outW, C] routed to each pooling window's first maximum in x (NHWC). */
   maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
-  /** Rows of `row` 4-byte elements gathered over up to four outer axes (sizes n, strides s in elements). */
-  permuteRows(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
+  /**
+   * dst = rows of `row` 4-byte elements copied from src, in the order of up to four outer axes given
+   * outermost first as [count, stride in elements] (row i0, i1, … starts at Σ i·stride).
+   */
+  permuteRows(src: number, dst: number, row: number, outer: ReadonlyArray<readonly [number, number]>): void;
 }
 
 type BinaryExport = (a: number, aPeriod: number, b: number, bPeriod: number, out: number, n: number) => void;
@@ -186,7 +189,11 @@ export function simdKernels(backend: Backend): SimdKernels | null {
         },
         im2col: e.lab_im2col_f32,
         maxPoolGrad: e.lab_max_pool_grad_f32,
-        permuteRows: e.lab_permute_rows_32,
+        permuteRows(src, dst, row, outer) {
+          if (outer.length > 4) throw new Error(`@lab/core: permuteRows takes at most 4 outer axes, got ${outer.length}`);
+          const axes = [...Array<readonly [number, number]>(4 - outer.length).fill([1, 0]), ...outer];
+          e.lab_permute_rows_32(src, dst, row, axes[0]![0], axes[0]![1], axes[1]![0], axes[1]![1], axes[2]![0], axes[2]![1], axes[3]![0], axes[3]![1]);
+        },
       };
     } catch {
       kernels = null;

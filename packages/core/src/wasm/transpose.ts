@@ -82,9 +82,8 @@ function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   const innerStride = oStride[r - 1]!;
   if (simd && innerStride === 1 && r <= 5) {
     // The last axis stays last: whole rows copied in the SIMD module, over up to four outer axes.
-    const outer4 = [1, 1, 1, 1].map((d, i) => (i < 5 - r ? d : oShape[i - (5 - r)]!));
-    const stride4 = [0, 0, 0, 0].map((d, i) => (i < 5 - r ? d : oStride[i - (5 - r)]!));
-    simd.permuteRows(offsetOf(wasm, x), offsetOf(wasm, out), inner, outer4[0]!, stride4[0]!, outer4[1]!, stride4[1]!, outer4[2]!, stride4[2]!, outer4[3]!, stride4[3]!);
+    const outerAxes = oShape.slice(0, -1).map((count, i) => [count, oStride[i]!] as const);
+    simd.permuteRows(offsetOf(wasm, x), offsetOf(wasm, out), inner, outerAxes);
     return out;
   }
   const outer = n / inner;
