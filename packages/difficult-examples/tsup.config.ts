@@ -1,1 +1,2 @@
-import { labTsup } from '../../tools/config/tsup.ts'; export default labTsup();
+import { labTsup } from '../../tools/config/tsup.ts';
+export default labTsup();

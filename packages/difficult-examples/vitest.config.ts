@@ -1,1 +1,2 @@
-import { labVitest } from '../../tools/config/vitest.ts'; export default labVitest;
+import { labVitest } from '../../tools/config/vitest.ts';
+export default labVitest;

@@ -9,7 +9,16 @@ if (backend === 'webgpu') {
   if (globalThis.navigator === undefined) globalThis.navigator = {};
   Object.defineProperty(globalThis.navigator, 'gpu', { value: dawn.create([]), configurable: true });
   const adapter = await globalThis.navigator.gpu.requestAdapter();
-  console.log('adapter:', adapter ? JSON.stringify({ vendor: adapter.info?.vendor, architecture: adapter.info?.architecture, description: adapter.info?.description }) : null);
+  console.log(
+    'adapter:',
+    adapter
+      ? JSON.stringify({
+          vendor: adapter.info?.vendor,
+          architecture: adapter.info?.architecture,
+          description: adapter.info?.description,
+        })
+      : null,
+  );
   await import('@tensorflow/tfjs-backend-webgpu');
 }
 if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed`);
@@ -43,9 +52,33 @@ async function step(i) {
 for (let i = 0; i < 3; i++) await step(i);
 const times = [];
 let loss = 0;
-for (let i = 0; i < 10; i++) { const t0 = performance.now(); loss = await step(i + 3); times.push(performance.now() - t0); }
+for (let i = 0; i < 10; i++) {
+  const t0 = performance.now();
+  loss = await step(i + 3);
+  times.push(performance.now() - t0);
+}
 times.sort((a, b) => a - b);
-console.log(JSON.stringify({ workload: 'W1', backend: tf.getBackend(), medianMs: +times[5].toFixed(1), minMs: +times[0].toFixed(1), loss, numTensors: tf.memory().numTensors }));
-const a = tf.randomNormal([2048, 2048]); const b = tf.randomNormal([2048, 2048]);
-for (let i = 0; i < 4; i++) { const t0 = performance.now(); const c = tf.matMul(a, b); await c.data(); const ms = performance.now() - t0; c.dispose(); if (i === 3) console.log(JSON.stringify({ op: 'matMul 2048', ms: +ms.toFixed(1), gflops: +(2 * 2048 ** 3 / ms / 1e6).toFixed(1) })); }
+console.log(
+  JSON.stringify({
+    workload: 'W1',
+    backend: tf.getBackend(),
+    medianMs: +times[5].toFixed(1),
+    minMs: +times[0].toFixed(1),
+    loss,
+    numTensors: tf.memory().numTensors,
+  }),
+);
+const a = tf.randomNormal([2048, 2048]);
+const b = tf.randomNormal([2048, 2048]);
+for (let i = 0; i < 4; i++) {
+  const t0 = performance.now();
+  const c = tf.matMul(a, b);
+  await c.data();
+  const ms = performance.now() - t0;
+  c.dispose();
+  if (i === 3)
+    console.log(
+      JSON.stringify({ op: 'matMul 2048', ms: +ms.toFixed(1), gflops: +((2 * 2048 ** 3) / ms / 1e6).toFixed(1) }),
+    );
+}
 process.exit(0);

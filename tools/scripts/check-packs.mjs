@@ -33,17 +33,32 @@ const tarballs = [];
 for (const p of packages) {
   check(`${p.pkg.name}: publint`, () => execFileSync(bin('publint'), ['--strict'], { cwd: p.path, stdio: 'pipe' }));
   // esm-only: the bin is an ESM entry by design; attw checks the library entry points.
-  check(`${p.pkg.name}: attw`, () => execFileSync(bin('attw'), ['--pack', '.', '--format', 'ascii', '--profile', 'node16'], { cwd: p.path, stdio: 'pipe' }));
+  check(`${p.pkg.name}: attw`, () =>
+    execFileSync(bin('attw'), ['--pack', '.', '--format', 'ascii', '--profile', 'node16'], {
+      cwd: p.path,
+      stdio: 'pipe',
+    }),
+  );
   check(`${p.pkg.name}: pnpm pack`, () => {
-    const out = execFileSync('pnpm', ['pack', '--pack-destination', scratch], { cwd: p.path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('pnpm', ['pack', '--pack-destination', scratch], {
+      cwd: p.path,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const file = out.trim().split('\n').pop().trim();
     tarballs.push(file.startsWith('/') ? file : join(scratch, file));
   });
 }
 
-writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'lab-pack-check', private: true, version: '0.0.0' }));
+writeFileSync(
+  join(scratch, 'package.json'),
+  JSON.stringify({ name: 'lab-pack-check', private: true, version: '0.0.0' }),
+);
 check(`npm install of ${tarballs.length} tarballs outside the workspace`, () =>
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: scratch, stdio: 'pipe' }),
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+    cwd: scratch,
+    stdio: 'pipe',
+  }),
 );
 for (const p of packages) {
   const name = p.pkg.name;
@@ -72,11 +87,39 @@ for (const p of packages) {
   }
   for (const binName of Object.keys(p.pkg.bin ?? {})) {
     check(`${name}: ${binName} --help`, () => {
-      const r = spawnSync(join(scratch, 'node_modules', '.bin', binName), ['--help'], { cwd: scratch, encoding: 'utf8' });
+      const r = spawnSync(join(scratch, 'node_modules', '.bin', binName), ['--help'], {
+        cwd: scratch,
+        encoding: 'utf8',
+      });
       if (r.status !== 0 || !r.stdout.includes(binName)) throw new Error(`exit ${r.status}: ${r.stdout}${r.stderr}`);
     });
   }
 }
+// A user installs one method package and gets only the stacks it needs: @lab/made brings no tokenizer and no
+// MNIST, @lab/longppl no MNIST (tarballs of its @lab dependencies given explicitly: they are not on a registry).
+const tarballOf = (name) => tarballs.find((t) => t.includes(`lab-${name.slice('@lab/'.length)}-`));
+const lonelyInstall = (name, deps, absent) =>
+  check(`${name} installed alone has no ${absent.join(', ')} in its tree`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-lonely-'));
+    try {
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'lab-lonely', private: true, version: '0.0.0' }));
+      const files = [name, ...deps].map(tarballOf);
+      if (files.some((f) => !f)) throw new Error(`missing tarball among ${[name, ...deps].join(', ')}`);
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], {
+        cwd: dir,
+        stdio: 'pipe',
+      });
+      const present = absent.filter((dep) => existsSync(join(dir, 'node_modules', dep)));
+      if (present.length > 0) throw new Error(`found ${present.join(', ')} in node_modules`);
+      const code = `const m = await import('${name}'); if (Object.keys(m).length === 0) throw new Error('no exports');`;
+      execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: dir, stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+lonelyInstall('@lab/made', ['@lab/core', '@lab/graph'], ['@huggingface/tokenizers', 'mnist']);
+lonelyInstall('@lab/longppl', ['@lab/core', '@lab/lm'], ['mnist']);
+
 rmSync(scratch, { recursive: true, force: true });
 console.log(`package checks: ${failures === 0 ? 'all passed' : `${failures} failed`}`);
 process.exit(failures === 0 ? 0 : 1);

@@ -32,7 +32,9 @@ const fail = (message) => {
 };
 if (!name || extra.length > 0) fail(`expected exactly one name, got ${parsed.positionals.length}\n\n${usage}`);
 if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name) || name.length > 50) {
-  fail(`'${name}' is not a valid package name: use kebab-case (lowercase letters and digits, single hyphens, starting with a letter, at most 50 characters), e.g. 'cia-lra'`);
+  fail(
+    `'${name}' is not a valid package name: use kebab-case (lowercase letters and digits, single hyphens, starting with a letter, at most 50 characters), e.g. 'cia-lra'`,
+  );
 }
 if (['node_modules', 'favicon.ico'].includes(name)) fail(`'${name}' is reserved`);
 
@@ -44,7 +46,11 @@ const camel = name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const pascal = camel[0].toUpperCase() + camel.slice(1);
 const description = parsed.values.description ?? `${pascal}: a @lab method package.`;
 const fill = (text) =>
-  text.replaceAll('__name__', name).replaceAll('__camel__', camel).replaceAll('__Pascal__', pascal).replaceAll('__description__', description);
+  text
+    .replaceAll('__name__', name)
+    .replaceAll('__camel__', camel)
+    .replaceAll('__Pascal__', pascal)
+    .replaceAll('__description__', description);
 
 const templates = join(root, 'tools', 'templates', 'method');
 const written = [];

@@ -23,7 +23,12 @@ let args;
 try {
   args = parseArgs({
     allowPositionals: true,
-    options: { preset: { type: 'string', default: 'quick' }, seeds: { type: 'string' }, out: { type: 'string', default: 'reports' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      preset: { type: 'string', default: 'quick' },
+      seeds: { type: 'string' },
+      out: { type: 'string', default: 'reports' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
 } catch (err) {
   console.error(`replicate: ${err.message}\n\n${usage}`);
@@ -93,9 +98,13 @@ function drawProgress(name, p, started) {
 function runOne(pkg) {
   return new Promise((resolveRun) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(root, 'tools/scripts/replicate-one.mjs'), pkg.pkgDir, preset, seeds ?? ''], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'tools/scripts/replicate-one.mjs'), pkg.pkgDir, preset, seeds ?? ''],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let report = null;
     let error = null;
     let stderrTail = '';
@@ -138,7 +147,13 @@ const t0 = Date.now();
 const entries = [];
 for (const pkg of selected) {
   if (!pkg.built) {
-    entries.push({ name: pkg.name, dir: pkg.dir, report: null, error: `${pkg.name} is not built (run pnpm build)`, seconds: 0 });
+    entries.push({
+      name: pkg.name,
+      dir: pkg.dir,
+      report: null,
+      error: `${pkg.name} is not built (run pnpm build)`,
+      seconds: 0,
+    });
     continue;
   }
   process.stderr.write(`▶ ${pkg.name} (${preset})${tty ? '' : '\n'}`);
@@ -163,8 +178,13 @@ for (const pkg of selected) {
 
 const command = `pnpm replicate ${process.argv.slice(2).join(' ')}`.trim();
 const seconds = (Date.now() - t0) / 1000;
-writeAtomic(join(outDir, 'replication.json'), JSON.stringify({ generatedAt: startedAt, command, seconds, packages: entries }, null, 2));
+writeAtomic(
+  join(outDir, 'replication.json'),
+  JSON.stringify({ generatedAt: startedAt, command, seconds, packages: entries }, null, 2),
+);
 writeAtomic(join(outDir, 'replication.md'), renderMarkdown(entries, { command, startedAt, seconds }));
-console.log(`\nWrote ${join(outDir, 'replication.md')}, ${join(outDir, 'replication.json')} and ${entries.filter((e) => e.chart).length} chart(s) in ${seconds.toFixed(1)} s.`);
+console.log(
+  `\nWrote ${join(outDir, 'replication.md')}, ${join(outDir, 'replication.json')} and ${entries.filter((e) => e.chart).length} chart(s) in ${seconds.toFixed(1)} s.`,
+);
 for (const e of entries) console.log(`  ${e.name.padEnd(28)} ${e.error ? 'failed to run' : e.report.verdict}`);
 process.exit(entries.some((e) => e.error) ? 1 : 0);

@@ -5,14 +5,24 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const missing = [];
-const projects = [...readdirSync(join(root, 'packages')).sort().map((d) => join('packages', d)), 'tools'];
+const projects = [
+  ...readdirSync(join(root, 'packages'))
+    .sort()
+    .map((d) => join('packages', d)),
+  'tools',
+];
 for (const dir of projects) {
   const pkgJson = join(root, dir, 'package.json');
   if (!existsSync(pkgJson) || !JSON.parse(readFileSync(pkgJson, 'utf8')).scripts?.test) continue;
   const report = join(root, dir, '.vitest-report.json');
-  if (!existsSync(report)) { missing.push(dir); continue; }
+  if (!existsSync(report)) {
+    missing.push(dir);
+    continue;
+  }
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed += r.numPassedTests ?? 0;
   failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);

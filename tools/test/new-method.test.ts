@@ -10,7 +10,8 @@ let scratch = '';
 /** A scratch copy of the workspace with only @lab/core, as a contributor's clone would look. */
 function copyWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'lab-new-method-'));
-  for (const f of ['package.json', 'pnpm-workspace.yaml', 'pnpm-lock.yaml', 'tsconfig.base.json', 'nx.json']) cpSync(join(repo, f), join(dir, f));
+  for (const f of ['package.json', 'pnpm-workspace.yaml', 'pnpm-lock.yaml', 'tsconfig.base.json', 'nx.json'])
+    cpSync(join(repo, f), join(dir, f));
   cpSync(join(repo, '.changeset'), join(dir, '.changeset'), { recursive: true });
   const skip = (src: string) => !/node_modules|\.vitest-report|[\\/]\.nx/.test(src);
   cpSync(join(repo, 'tools'), join(dir, 'tools'), { recursive: true, filter: skip });
@@ -18,8 +19,10 @@ function copyWorkspace(): string {
   return dir;
 }
 
-const run = (cmd: string, args: string[], cwd: string) => spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-const scaffold = (args: string[]) => run(process.execPath, [join(scratch, 'tools/scripts/new-method.mjs'), ...args], scratch);
+const run = (cmd: string, args: string[], cwd: string) =>
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const scaffold = (args: string[]) =>
+  run(process.execPath, [join(scratch, 'tools/scripts/new-method.mjs'), ...args], scratch);
 
 describe('pnpm new-method', () => {
   beforeAll(() => {
@@ -45,12 +48,28 @@ describe('pnpm new-method', () => {
     const r = scaffold(['demo-method', '--description', 'A demo method']);
     expect(r.status, r.stderr).toBe(0);
     const pkgDir = join(scratch, 'packages', 'demo-method');
-    for (const f of ['package.json', 'README.md', 'src/index.ts', 'src/config.ts', 'src/demo-method.ts', 'src/cli.ts', 'src/replicate.ts', 'test/demo-method.test.ts', 'bench/demo-method.bench.ts']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'src/index.ts',
+      'src/config.ts',
+      'src/demo-method.ts',
+      'src/cli.ts',
+      'src/replicate.ts',
+      'test/demo-method.test.ts',
+      'bench/demo-method.bench.ts',
+    ]) {
       expect(existsSync(join(pkgDir, f)), f).toBe(true);
     }
-    expect(readFileSync(join(scratch, '.changeset', 'new-demo-method.md'), 'utf8')).toMatch(/"@lab\/demo-method": minor/);
+    expect(readFileSync(join(scratch, '.changeset', 'new-demo-method.md'), 'utf8')).toMatch(
+      /"@lab\/demo-method": minor/,
+    );
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ name: '@lab/demo-method', bin: { 'lab-demo-method': './dist/cli.js' }, publishConfig: { access: 'public' } });
+    expect(pkg).toMatchObject({
+      name: '@lab/demo-method',
+      bin: { 'lab-demo-method': './dist/cli.js' },
+      publishConfig: { access: 'public' },
+    });
     expect(readFileSync(join(pkgDir, 'src/demo-method.ts'), 'utf8')).toMatch(/export function demoMethodLoss/);
     expect(scaffold(['demo-method']).stderr).toMatch(/already exists/);
 
@@ -63,7 +82,11 @@ describe('pnpm new-method', () => {
     }
     const help = execFileSync(process.execPath, [join(pkgDir, 'dist', 'cli.js'), '--help'], { encoding: 'utf8' });
     expect(help).toMatch(/lab-demo-method <command>/);
-    const cjs = execFileSync(process.execPath, ['-e', "console.log(typeof require('./dist/index.cjs').demoMethodLoss)"], { cwd: pkgDir, encoding: 'utf8' });
+    const cjs = execFileSync(
+      process.execPath,
+      ['-e', "console.log(typeof require('./dist/index.cjs').demoMethodLoss)"],
+      { cwd: pkgDir, encoding: 'utf8' },
+    );
     expect(cjs.trim()).toBe('function');
   });
 });

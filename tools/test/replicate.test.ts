@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +33,19 @@ function fakeReport(pkg: string, verdict: string) {
       { method: 'ours', setting: 'eta=0.6', seed: 1, metrics: { acc: 0.5 } },
     ],
     summaries: [{ method: 'ours', setting: 'eta=0.6', metric: 'acc', mean: 0.55, std: 0.07, n: 2 }],
-    comparisons: [{ setting: 'eta=0.6', metric: 'acc', method: 'ours', baseline: 'base', seeds: [0, 1], differences: [0.1, -0.02], mean: 0.04, std: 0.08, positive: 1 }],
+    comparisons: [
+      {
+        setting: 'eta=0.6',
+        metric: 'acc',
+        method: 'ours',
+        baseline: 'base',
+        seeds: [0, 1],
+        differences: [0.1, -0.02],
+        mean: 0.04,
+        std: 0.08,
+        positive: 1,
+      },
+    ],
     criteria: [{ name: 'mean gain', value: 0.04, threshold: '>= 0.015', passed: true }],
     verdict,
     notes: ['a note'],
@@ -35,7 +57,11 @@ function fakeReport(pkg: string, verdict: string) {
 
 describe('replication report rendering', () => {
   it('renders per-seed rows, summaries, paired differences, criteria, verdict and the rerun command', () => {
-    const md: string = renderMarkdown([{ name: '@lab/x', report: fakeReport('@lab/x', 'reproduced'), seconds: 1.5 }], { command: 'pnpm replicate', startedAt: 'now', seconds: 2 });
+    const md: string = renderMarkdown([{ name: '@lab/x', report: fakeReport('@lab/x', 'reproduced'), seconds: 1.5 }], {
+      command: 'pnpm replicate',
+      startedAt: 'now',
+      seconds: 2,
+    });
     expect(md).toMatch(/\| eta=0.6 \| ours \| 1 \| 0.5000 \|/);
     expect(md).toMatch(/0.5500 ± 0.0700/);
     expect(md).toMatch(/0.1000, -0.0200/);
@@ -44,7 +70,11 @@ describe('replication report rendering', () => {
   });
 
   it('reports a failed package with its error', () => {
-    const md: string = renderMarkdown([{ name: '@lab/y', report: null, error: 'Error: boom', seconds: 0.1 }], { command: 'c', startedAt: 'now', seconds: 1 });
+    const md: string = renderMarkdown([{ name: '@lab/y', report: null, error: 'Error: boom', seconds: 0.1 }], {
+      command: 'c',
+      startedAt: 'now',
+      seconds: 1,
+    });
     expect(md).toMatch(/failed to run/);
     expect(md).toMatch(/Error: boom/);
   });
@@ -77,10 +107,16 @@ describe('pnpm replicate runner', () => {
     symlinkSync(join(repo, 'packages', 'core', 'node_modules'), join(scratch, 'packages', 'core', 'node_modules'));
     const fake = (dir: string, body: string) => {
       mkdirSync(join(scratch, 'packages', dir, 'dist'), { recursive: true });
-      writeFileSync(join(scratch, 'packages', dir, 'package.json'), JSON.stringify({ name: `@lab/${dir}`, type: 'module' }));
+      writeFileSync(
+        join(scratch, 'packages', dir, 'package.json'),
+        JSON.stringify({ name: `@lab/${dir}`, type: 'module' }),
+      );
       writeFileSync(join(scratch, 'packages', dir, 'dist', 'index.js'), body);
     };
-    fake('good', `export async function replicate(o) { o.onProgress?.({ stage: 'seed 0', done: 1, total: 1 }); return ${JSON.stringify(fakeReport('@lab/good', 'not-reproduced'))}; }`);
+    fake(
+      'good',
+      `export async function replicate(o) { o.onProgress?.({ stage: 'seed 0', done: 1, total: 1 }); return ${JSON.stringify(fakeReport('@lab/good', 'not-reproduced'))}; }`,
+    );
     fake('bad', `export async function replicate() { throw new Error('exploded on purpose'); }`);
     fake('other', `export const notAReplication = 1;`);
   });
@@ -89,7 +125,10 @@ describe('pnpm replicate runner', () => {
   });
 
   it('runs every package that exports replicate, reports failures, and exits non-zero only for failures to run', () => {
-    const r = spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), '--out', 'out'], { cwd: scratch, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), '--out', 'out'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(1);
     const json = JSON.parse(readFileSync(join(scratch, 'out', 'replication.json'), 'utf8'));
     const byName = Object.fromEntries(json.packages.map((p: { name: string }) => [p.name, p]));
@@ -102,12 +141,19 @@ describe('pnpm replicate runner', () => {
   });
 
   it('exits 0 when every package ran, whatever the verdicts', () => {
-    const r = spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), 'good', '--out', 'out2'], { cwd: scratch, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), 'good', '--out', 'out2'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
   });
 
   it('rejects bad options and unknown packages', () => {
-    const bad = (args: string[]) => spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), ...args], { cwd: scratch, encoding: 'utf8' });
+    const bad = (args: string[]) =>
+      spawnSync(process.execPath, [join(scratch, 'tools/scripts/replicate.mjs'), ...args], {
+        cwd: scratch,
+        encoding: 'utf8',
+      });
     expect(bad(['--preset', 'huge']).stderr).toMatch(/--preset: expected 'quick' or 'full'/);
     expect(bad(['--seeds', '0']).stderr).toMatch(/--seeds: expected a positive integer/);
     expect(bad(['nosuch']).stderr).toMatch(/unknown package 'nosuch'/);

@@ -9,10 +9,10 @@
  * Reads top to bottom: (1) graph-only preprocessing of CIA-LRA in plain TS, float64 (hop matrix,
  * neighbour label distribution, pair table), (2) the differentiable losses on tf tensors.
  */
-import { LabError, assertInRange, assertOneOf, assertRank, gatherNodes, irmPenaltyClosedForm, tf, type GraphStructure } from '@lab/core';
+import { LabError, assertInRange, assertOneOf, assertRank, irmPenaltyClosedForm, tf } from '@lab/core';
+import { gatherNodes, type GraphStructure } from '@lab/graph';
 import { defaultLraOptions, type HopMode, type LabelScope, type LraOptions } from './config.js';
 import { checkLabels, undirectedAdjacency, type Adjacency, type NodeGraph } from './graph.js';
-
 
 const UNREACHED = 255;
 
@@ -23,7 +23,15 @@ const UNREACHED = 255;
  * 1..t for reached nodes, {@link UNREACHED} otherwise. `touched` collects the written entries so the
  * caller resets only those.
  */
-function hopRow(adj: Adjacency, i: number, t: number, mode: HopMode, row: Uint8Array, scratch: Float64Array[], touched: number[]): void {
+function hopRow(
+  adj: Adjacency,
+  i: number,
+  t: number,
+  mode: HopMode,
+  row: Uint8Array,
+  scratch: Float64Array[],
+  touched: number[],
+): void {
   const { indptr, indices } = adj;
   row[i] = 0;
   touched.push(i);
@@ -141,16 +149,26 @@ export function neighbourLabelDist(
   labelMask?: Uint8Array,
 ): Float64Array {
   assertInRange(layers, 'layers', { min: 1, integer: true });
-  if (g.y.length !== g.numNodes) throw new LabError('SHAPE_MISMATCH', `y: expected length ${g.numNodes} (numNodes), got ${g.y.length}`);
+  if (g.y.length !== g.numNodes)
+    throw new LabError('SHAPE_MISMATCH', `y: expected length ${g.numNodes} (numNodes), got ${g.y.length}`);
   checkLabels(g.y, numClasses, 'y');
   if (labelMask && labelMask.length !== g.numNodes) {
-    throw new LabError('SHAPE_MISMATCH', `labelMask: expected length ${g.numNodes} (numNodes), got ${labelMask.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `labelMask: expected length ${g.numNodes} (numNodes), got ${labelMask.length}`,
+    );
   }
   const adj = undirectedAdjacency(g.numNodes, g.src, g.dst);
   return labelDistribution(adj, g.y, layers, numClasses, labelMask);
 }
 
-function labelDistribution(adj: Adjacency, y: Int32Array, layers: number, c: number, labelMask?: Uint8Array): Float64Array {
+function labelDistribution(
+  adj: Adjacency,
+  y: Int32Array,
+  layers: number,
+  c: number,
+  labelMask?: Uint8Array,
+): Float64Array {
   const n = adj.numNodes;
   let q = new Float64Array(n * c);
   for (let i = 0; i < n; i++) if (!labelMask || labelMask[i]) q[i * c + y[i]!] = 1;
@@ -234,7 +252,10 @@ export function lraPairs(
   if (g.y.length !== n) throw new LabError('SHAPE_MISMATCH', `y: expected length ${n} (numNodes), got ${g.y.length}`);
   checkLabels(g.y, g.numClasses, 'y');
   if (o.labelScope !== 'all' && (!g.trainMask || g.trainMask.length !== n)) {
-    throw new LabError('SHAPE_MISMATCH', `trainMask: expected length ${n} for labelScope '${o.labelScope}', got ${g.trainMask?.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `trainMask: expected length ${n} for labelScope '${o.labelScope}', got ${g.trainMask?.length}`,
+    );
   }
   const C = g.numClasses;
   const adj = undirectedAdjacency(n, g.src, g.dst);
@@ -271,7 +292,14 @@ export function lraPairs(
   const minRaw = new Float64Array(C).fill(Infinity);
   const maxRaw = new Float64Array(C).fill(-Infinity);
   const counts = new Int32Array(C);
-  const tables = Array.from({ length: C }, () => ({ i: [] as number[], j: [] as number[], hop: [] as number[], qdiff: [] as number[], qsame: [] as number[], raw: [] as number[] }));
+  const tables = Array.from({ length: C }, () => ({
+    i: [] as number[],
+    j: [] as number[],
+    hop: [] as number[],
+    qdiff: [] as number[],
+    qsame: [] as number[],
+    raw: [] as number[],
+  }));
   forEachCandidate((c, i, j, hop) => {
     const r = rawOf(i, j, hop, c);
     counts[c]!++;
@@ -297,7 +325,11 @@ export function lraPairs(
   const keptI: number[] = [];
   const keptJ: number[] = [];
   const keptW: number[] = [];
-  const keptByClass: { i: number[]; j: number[]; w: number[] }[] = Array.from({ length: C }, () => ({ i: [], j: [], w: [] }));
+  const keptByClass: { i: number[]; j: number[]; w: number[] }[] = Array.from({ length: C }, () => ({
+    i: [],
+    j: [],
+    w: [],
+  }));
   forEachCandidate((c, i, j, hop) => {
     const w = weight(rawOf(i, j, hop, c).raw, c);
     if (w > o.keepThreshold) {
@@ -346,21 +378,28 @@ export function lraPairs(
 
 function checkRepresentation(h: tf.Tensor, n: number, name: string): void {
   assertRank(h, 2, name);
-  if (h.shape[0] !== n) throw new LabError('SHAPE_MISMATCH', `${name}: expected ${n} rows (one per node, as y), got ${h.shape[0]}`);
+  if (h.shape[0] !== n)
+    throw new LabError('SHAPE_MISMATCH', `${name}: expected ${n} rows (one per node, as y), got ${h.shape[0]}`);
   const values = h.dataSync();
   for (let k = 0; k < values.length; k++) {
     if (!Number.isFinite(values[k]!)) {
-      throw new LabError('NON_FINITE', `${name}: expected finite values, found ${values[k]} at row ${Math.floor(k / h.shape[1]!)}`);
+      throw new LabError(
+        'NON_FINITE',
+        `${name}: expected finite values, found ${values[k]} at row ${Math.floor(k / h.shape[1]!)}`,
+      );
     }
   }
 }
 
 function checkNodeArrays(n: number, y: Int32Array, env: Int32Array): void {
   if (y.length !== n) throw new LabError('SHAPE_MISMATCH', `y: expected length ${n}, got ${y.length}`);
-  if (env.length !== n) throw new LabError('SHAPE_MISMATCH', `env: expected length ${n} (one per node, −1 for none), got ${env.length}`);
+  if (env.length !== n)
+    throw new LabError('SHAPE_MISMATCH', `env: expected length ${n} (one per node, −1 for none), got ${env.length}`);
   for (let i = 0; i < n; i++) {
-    if (!Number.isInteger(y[i]!) || y[i]! < 0) throw new LabError('OUT_OF_RANGE', `y: expected non-negative integer labels, got ${y[i]} at node ${i}`);
-    if (!Number.isInteger(env[i]!) || env[i]! < -1) throw new LabError('OUT_OF_RANGE', `env: expected ids ≥ 0 (or −1 for none), got ${env[i]} at node ${i}`);
+    if (!Number.isInteger(y[i]!) || y[i]! < 0)
+      throw new LabError('OUT_OF_RANGE', `y: expected non-negative integer labels, got ${y[i]} at node ${i}`);
+    if (!Number.isInteger(env[i]!) || env[i]! < -1)
+      throw new LabError('OUT_OF_RANGE', `env: expected ids ≥ 0 (or −1 for none), got ${env[i]} at node ${i}`);
   }
 }
 
@@ -388,7 +427,9 @@ function groupByClassAndEnv(y: Int32Array, env: Int32Array): EnvGroups {
     g.env.push(env[i]!);
     classes.set(y[i]!, g);
   }
-  const byClass = [...classes.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => ({ nodes: Int32Array.from(g.nodes), env: Int32Array.from(g.env) }));
+  const byClass = [...classes.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, g]) => ({ nodes: Int32Array.from(g.nodes), env: Int32Array.from(g.env) }));
   return { byClass, numEnvs: envs.size };
 }
 
@@ -424,7 +465,7 @@ export function ciaLossUnchecked(h: tf.Tensor2D, y: Int32Array, env: Int32Array,
       total = tf.add(total, tf.sum(tf.mul(dist, tf.tensor2d(mask, [m, m])))) as tf.Scalar;
       count += pairs;
     }
-    return count > 0 ? (tf.div(total, count) as tf.Scalar) : tf.mul(tf.sum(h), 0) as tf.Scalar;
+    return count > 0 ? (tf.div(total, count) as tf.Scalar) : (tf.mul(tf.sum(h), 0) as tf.Scalar);
   });
 }
 
@@ -449,7 +490,11 @@ export function ciaLoss(h: tf.Tensor2D, y: Int32Array, env: Int32Array, opts: Di
 }
 
 /** CIA-LRA loss without argument checks. */
-export function ciaLraLossUnchecked(h: tf.Tensor2D, pairs: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>, eps = 1e-12): tf.Scalar {
+export function ciaLraLossUnchecked(
+  h: tf.Tensor2D,
+  pairs: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>,
+  eps = 1e-12,
+): tf.Scalar {
   return tf.tidy(() => {
     if (pairs.keptCount === 0) return tf.mul(tf.sum(h), 0) as tf.Scalar;
     const diff = tf.sub(gatherNodes(h, pairs.i), gatherNodes(h, pairs.j)); // [P, D]
@@ -464,15 +509,25 @@ export function ciaLraLossUnchecked(h: tf.Tensor2D, pairs: Pick<LraPairs, 'i' | 
  *
  * @param h representations [N, D].
  */
-export function ciaLraLoss(h: tf.Tensor2D, pairs: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>, opts: DistanceOptions = {}): tf.Scalar {
+export function ciaLraLoss(
+  h: tf.Tensor2D,
+  pairs: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>,
+  opts: DistanceOptions = {},
+): tf.Scalar {
   assertRank(h, 2, 'h');
   const n = h.shape[0];
   if (pairs.i.length !== pairs.keptCount || pairs.j.length !== pairs.keptCount || pairs.w.length !== pairs.keptCount) {
-    throw new LabError('SHAPE_MISMATCH', `pairs: expected i, j and w of length keptCount = ${pairs.keptCount}, got ${pairs.i.length}, ${pairs.j.length}, ${pairs.w.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `pairs: expected i, j and w of length keptCount = ${pairs.keptCount}, got ${pairs.i.length}, ${pairs.j.length}, ${pairs.w.length}`,
+    );
   }
   for (let p = 0; p < pairs.keptCount; p++) {
     if (!(pairs.i[p]! >= 0 && pairs.i[p]! < n && pairs.j[p]! >= 0 && pairs.j[p]! < n)) {
-      throw new LabError('OUT_OF_RANGE', `pairs: expected node ids in [0, ${n}) (rows of h), got (${pairs.i[p]}, ${pairs.j[p]}) at pair ${p}`);
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `pairs: expected node ids in [0, ${n}) (rows of h), got (${pairs.i[p]}, ${pairs.j[p]}) at pair ${p}`,
+      );
     }
   }
   checkRepresentation(h, n, 'h');
@@ -513,7 +568,9 @@ export function envRisks(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): t
   const n = env.length;
   return tf.tidy(() => {
     const ce = nodeCrossEntropy(logits, y); // [N]
-    return tf.reshape(tf.matMul(tf.tensor2d(matrix, [envs.length, n]), tf.reshape(ce, [n, 1])), [envs.length]) as tf.Tensor1D; // [E]
+    return tf.reshape(tf.matMul(tf.tensor2d(matrix, [envs.length, n]), tf.reshape(ce, [n, 1])), [
+      envs.length,
+    ]) as tf.Tensor1D; // [E]
   });
 }
 
@@ -522,7 +579,8 @@ function checkLogits(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): void 
   checkRepresentation(logits, y.length, 'logits');
   checkNodeArrays(y.length, y, env);
   checkLabels(y, logits.shape[1], 'y');
-  if (!Array.from(env).some((e) => e >= 0)) throw new LabError('EMPTY_INPUT', 'env: expected at least one node with an environment id ≥ 0, got none');
+  if (!Array.from(env).some((e) => e >= 0))
+    throw new LabError('EMPTY_INPUT', 'env: expected at least one node with an environment id ≥ 0, got none');
 }
 
 /** IRMv1 penalty without argument checks. */
@@ -534,7 +592,13 @@ export function irmPenaltyUnchecked(logits: tf.Tensor2D, y: Int32Array, env: Int
     const perEnv = envs.map((e) => {
       const nodes = Int32Array.from(Array.from(env.keys()).filter((i) => env[i] === e));
       const rows = gatherNodes(logits, nodes); // [n_e, C]
-      return irmPenaltyClosedForm(rows, tf.tensor1d(Int32Array.from(nodes, (i) => y[i]!), 'int32'));
+      return irmPenaltyClosedForm(
+        rows,
+        tf.tensor1d(
+          Int32Array.from(nodes, (i) => y[i]!),
+          'int32',
+        ),
+      );
     });
     return tf.mean(tf.stack(perEnv)) as tf.Scalar;
   });
@@ -568,7 +632,12 @@ export function vrexPenaltyUnchecked(logits: tf.Tensor2D, y: Int32Array, env: In
  *
  * @param logits [N, C]; `y` [N]; `env` [N].
  */
-export function vrexPenalty(logits: tf.Tensor2D, y: Int32Array, env: Int32Array, opts: { unbiased?: boolean } = {}): tf.Scalar {
+export function vrexPenalty(
+  logits: tf.Tensor2D,
+  y: Int32Array,
+  env: Int32Array,
+  opts: { unbiased?: boolean } = {},
+): tf.Scalar {
   checkLogits(logits, y, env);
   return vrexPenaltyUnchecked(logits, y, env, opts.unbiased ?? true);
 }
@@ -631,7 +700,8 @@ export function coralPenaltyUnchecked(h: tf.Tensor2D, env: Int32Array): tf.Scala
 export function coralPenalty(h: tf.Tensor2D, env: Int32Array): tf.Scalar {
   checkRepresentation(h, env.length, 'h');
   for (let i = 0; i < env.length; i++) {
-    if (!Number.isInteger(env[i]!) || env[i]! < -1) throw new LabError('OUT_OF_RANGE', `env: expected ids ≥ 0 (or −1 for none), got ${env[i]} at node ${i}`);
+    if (!Number.isInteger(env[i]!) || env[i]! < -1)
+      throw new LabError('OUT_OF_RANGE', `env: expected ids ≥ 0 (or −1 for none), got ${env[i]} at node ${i}`);
   }
   return coralPenaltyUnchecked(h, env);
 }

@@ -1,4 +1,5 @@
-import { LabError, Rng, assertInRange, assertOneOf, baShapes } from '@lab/core';
+import { LabError, Rng, assertInRange, assertOneOf } from '@lab/core';
+import { baShapes } from '@lab/graph';
 import { validateNodeGraph, type NodeGraph } from './graph.js';
 
 /** The 4-d colour features of GOOD-CBAS (`good_cbas.py`): colour k is `CBAS_COLOURS[k]`. */
@@ -59,8 +60,14 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
   const o = { ...defaultCbasOptions, ...options };
   assertOneOf(o.shift, ['concept', 'covariate'] as const, 'shift');
   assertInRange(o.trainFraction, 'trainFraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
-  assertInRange(o.valFraction, 'valFraction', { min: 0, max: 1 - o.trainFraction, minExclusive: true, maxExclusive: true });
-  if (o.trainCorrelations.length < 1) throw new LabError('EMPTY_INPUT', 'trainCorrelations: expected at least one training environment, got 0');
+  assertInRange(o.valFraction, 'valFraction', {
+    min: 0,
+    max: 1 - o.trainFraction,
+    minExclusive: true,
+    maxExclusive: true,
+  });
+  if (o.trainCorrelations.length < 1)
+    throw new LabError('EMPTY_INPUT', 'trainCorrelations: expected at least one training environment, got 0');
   for (const [k, r] of o.trainCorrelations.entries()) assertInRange(r, `trainCorrelations[${k}]`, { min: 0, max: 1 });
   assertInRange(o.valCorrelation, 'valCorrelation', { min: 0, max: 1 });
   assertInRange(o.testCorrelation, 'testCorrelation', { min: 0, max: 1 });
@@ -102,7 +109,19 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
   }
   const x = new Float32Array(n * 4);
   for (let v = 0; v < n; v++) x.set(CBAS_COLOURS[colour[v]!]!, v * 4);
-  const g: NodeGraph = { numNodes: n, src: base.src, dst: base.dst, x, featDim: 4, y, numClasses: 4, env, trainMask, valMask, testMask };
+  const g: NodeGraph = {
+    numNodes: n,
+    src: base.src,
+    dst: base.dst,
+    x,
+    featDim: 4,
+    y,
+    numClasses: 4,
+    env,
+    trainMask,
+    valMask,
+    testMask,
+  };
   validateNodeGraph(g);
   return g;
 }
@@ -115,7 +134,8 @@ function numbers(value: unknown, name: string): number[] {
   if (!Array.isArray(value)) fail(`'${name}' must be an array, got ${value === null ? 'null' : typeof value}`);
   return (value as unknown[]).map((v, k) => {
     const num = typeof v === 'boolean' ? Number(v) : Array.isArray(v) && v.length === 1 ? Number(v[0]) : v;
-    if (typeof num !== 'number' || Number.isNaN(num)) fail(`'${name}'[${k}] must be a number, got ${JSON.stringify(v)}`);
+    if (typeof num !== 'number' || Number.isNaN(num))
+      fail(`'${name}'[${k}] must be a number, got ${JSON.stringify(v)}`);
     return num as number;
   });
 }
@@ -139,7 +159,8 @@ function mask(json: Record<string, unknown>, key: string, n: number, required: b
  * Masks may be booleans or 0/1. `num_classes` is optional (default max(y) + 1).
  */
 export function loadGoodJson(json: unknown): NodeGraph {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(`expected an object with x, edge_index, y and masks, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    fail(`expected an object with x, edge_index, y and masks, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   const o = json as Record<string, unknown>;
   if (!Array.isArray(o.x) || o.x.length === 0) fail("'x' must be a non-empty [N][F] array");
   const rows = o.x as unknown[];
@@ -169,7 +190,20 @@ export function loadGoodJson(json: unknown): NodeGraph {
     if (e.length !== n) fail(`'env_id' has ${e.length} entries, expected ${n}`);
     for (let i = 0; i < n; i++) if (trainMask[i]) env[i] = e[i]!;
   }
-  const g: NodeGraph = { numNodes: n, src, dst, x, featDim: f, y, numClasses, env, trainMask, valMask, testMask, ...(idValMask ? { idValMask } : {}) };
+  const g: NodeGraph = {
+    numNodes: n,
+    src,
+    dst,
+    x,
+    featDim: f,
+    y,
+    numClasses,
+    env,
+    trainMask,
+    valMask,
+    testMask,
+    ...(idValMask ? { idValMask } : {}),
+  };
   validateNodeGraph(g);
   return g;
 }

@@ -1,4 +1,5 @@
-import { LabError, type Graph } from '@lab/core';
+import { LabError } from '@lab/core';
+import { type Graph } from '@lab/graph';
 
 /**
  * One node-classification graph with environment ids and OOD splits (the GOOD node-level layout): core's
@@ -43,9 +44,13 @@ function checkLength(arr: ArrayLike<number>, expected: number, name: string): vo
  */
 export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean } = {}): void {
   const n = g.numNodes;
-  if (!Number.isInteger(n) || n < 1) throw new LabError('OUT_OF_RANGE', `graph.numNodes: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new LabError('OUT_OF_RANGE', `graph.numNodes: expected a positive integer, got ${n}`);
   if (g.src.length !== g.dst.length) {
-    throw new LabError('SHAPE_MISMATCH', `graph.src / graph.dst: expected equal lengths, got ${g.src.length} and ${g.dst.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `graph.src / graph.dst: expected equal lengths, got ${g.src.length} and ${g.dst.length}`,
+    );
   }
   for (let k = 0; k < g.src.length; k++) {
     const s = g.src[k]!;
@@ -58,11 +63,17 @@ export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean 
     throw new LabError('OUT_OF_RANGE', `graph.featDim: expected a positive integer, got ${g.featDim}`);
   }
   if (g.x.length !== n * g.featDim) {
-    throw new LabError('SHAPE_MISMATCH', `graph.x: expected ${n} × ${g.featDim} = ${n * g.featDim} values, got ${g.x.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `graph.x: expected ${n} × ${g.featDim} = ${n * g.featDim} values, got ${g.x.length}`,
+    );
   }
   for (let i = 0; i < g.x.length; i++) {
     if (!Number.isFinite(g.x[i]!)) {
-      throw new LabError('NON_FINITE', `graph.x: expected finite features, found ${g.x[i]} at node ${Math.floor(i / g.featDim)}`);
+      throw new LabError(
+        'NON_FINITE',
+        `graph.x: expected finite features, found ${g.x[i]} at node ${Math.floor(i / g.featDim)}`,
+      );
     }
   }
   checkLength(g.y, n, 'graph.y');
@@ -76,15 +87,23 @@ export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean 
   for (const [mask, name] of masks) {
     if (!mask) throw new LabError('INVALID_ARGUMENT', `${name}: required`);
     checkLength(mask, n, name);
-    if (!mask.some((v) => v !== 0)) throw new LabError('EMPTY_INPUT', `${name}: expected at least one node in the split, got 0`);
+    if (!mask.some((v) => v !== 0))
+      throw new LabError('EMPTY_INPUT', `${name}: expected at least one node in the split, got 0`);
   }
   if (g.idValMask) checkLength(g.idValMask, n, 'graph.idValMask');
   if (g.edgeWeight) {
     if (g.edgeWeight.length !== g.src.length) {
-      throw new LabError('SHAPE_MISMATCH', `graph.edgeWeight: expected ${g.src.length} weights (one per directed edge), got ${g.edgeWeight.length}`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `graph.edgeWeight: expected ${g.src.length} weights (one per directed edge), got ${g.edgeWeight.length}`,
+      );
     }
     for (let k = 0; k < g.edgeWeight.length; k++) {
-      if (!(Number.isFinite(g.edgeWeight[k]!) && g.edgeWeight[k]! >= 0)) throw new LabError('OUT_OF_RANGE', `graph.edgeWeight: expected finite weights >= 0, got ${g.edgeWeight[k]} at edge ${k}`);
+      if (!(Number.isFinite(g.edgeWeight[k]!) && g.edgeWeight[k]! >= 0))
+        throw new LabError(
+          'OUT_OF_RANGE',
+          `graph.edgeWeight: expected finite weights >= 0, got ${g.edgeWeight[k]} at edge ${k}`,
+        );
     }
   }
   if (options.undirected) {
@@ -92,7 +111,10 @@ export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean 
     for (let k = 0; k < g.src.length; k++) seen.add(g.src[k]! * n + g.dst[k]!);
     for (let k = 0; k < g.src.length; k++) {
       if (!seen.has(g.dst[k]! * n + g.src[k]!)) {
-        throw new LabError('INVALID_ARGUMENT', `graph edges: expected an undirected (symmetric) edge list, edge ${g.src[k]} → ${g.dst[k]} has no reverse`);
+        throw new LabError(
+          'INVALID_ARGUMENT',
+          `graph edges: expected an undirected (symmetric) edge list, edge ${g.src[k]} → ${g.dst[k]} has no reverse`,
+        );
       }
     }
   }

@@ -1,4 +1,5 @@
-import { BatchNorm1d, Dropout, GCNConv, LabError, Linear, Module, Rng, assertInRange, tf, type GraphStructure } from '@lab/core';
+import { BatchNorm1d, Dropout, LabError, Linear, Module, Rng, assertInRange, tf } from '@lab/core';
+import { GCNConv, type GraphStructure } from '@lab/graph';
 
 /** Shape of {@link NodeGCN}. */
 export interface NodeGCNConfig {
@@ -28,17 +29,23 @@ export class NodeGCN extends Module {
   constructor(readonly cfg: NodeGCNConfig) {
     super();
     for (const key of ['inDim', 'hidden', 'layers', 'classes'] as const) {
-      if (!Number.isInteger(cfg[key]) || cfg[key] < 1) throw new LabError('OUT_OF_RANGE', `NodeGCN ${key}: expected a positive integer, got ${cfg[key]}`);
+      if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
+        throw new LabError('OUT_OF_RANGE', `NodeGCN ${key}: expected a positive integer, got ${cfg[key]}`);
     }
     assertInRange(cfg.dropout, 'dropout', { min: 0, max: 1, maxExclusive: true });
     const rng = new Rng(cfg.seed);
     for (let l = 0; l < cfg.layers; l++) {
       const inDim = l === 0 ? cfg.inDim : cfg.hidden;
-      this.convs.push(this.addModule(`conv${l}`, new GCNConv({ inDim, outDim: cfg.hidden, seed: rng.fork(`conv${l}`).tfSeed() })));
+      this.convs.push(
+        this.addModule(`conv${l}`, new GCNConv({ inDim, outDim: cfg.hidden, seed: rng.fork(`conv${l}`).tfSeed() })),
+      );
       this.norms.push(this.addModule(`bn${l}`, new BatchNorm1d(cfg.hidden)));
       this.drops.push(this.addModule(`drop${l}`, new Dropout(cfg.dropout, { rng: rng.fork(`dropout${l}`) })));
     }
-    this.classifier = this.addModule('classifier', new Linear(cfg.hidden, cfg.classes, { rng: rng.fork('classifier') }));
+    this.classifier = this.addModule(
+      'classifier',
+      new Linear(cfg.hidden, cfg.classes, { rng: rng.fork('classifier') }),
+    );
   }
 
   /**
@@ -46,7 +53,12 @@ export class NodeGCN extends Module {
    * switches BatchNorm (batch statistics, running-stat updates) and dropout on. `edgeWeight` [E]
    * (optional, differentiable) weights the edges in every convolution.
    */
-  apply(x: tf.Tensor2D, g: GraphStructure, training: boolean, edgeWeight?: tf.Tensor1D): { logits: tf.Tensor2D; rep: tf.Tensor2D } {
+  apply(
+    x: tf.Tensor2D,
+    g: GraphStructure,
+    training: boolean,
+    edgeWeight?: tf.Tensor1D,
+  ): { logits: tf.Tensor2D; rep: tf.Tensor2D } {
     this.train(training);
     return tf.tidy(() => {
       let h = x;

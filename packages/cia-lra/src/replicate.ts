@@ -1,11 +1,9 @@
 import {
-  bfsDistances,
   buildReport,
   compareMethods,
   currentBackend,
   resolveSeeds,
   tf,
-  undirectedEdges,
   type Criterion,
   type PairedComparison,
   type Preset,
@@ -13,6 +11,7 @@ import {
   type ReplicationReport,
   type ReplicationRow,
 } from '@lab/core';
+import { bfsDistances, undirectedEdges } from '@lab/graph';
 import { ciaLoss, ciaLraLoss, hopMatrix, irmPenalty, lraPairs, vrexPenalty, type LraPairs } from './cia-lra.js';
 import { replicationLambdas, type NodeOODMethod } from './config.js';
 import { cbasGraph, type CbasOptions } from './data.js';
@@ -43,15 +42,43 @@ const CLAIM =
 
 /** The golden graph of the spec §6 (closed-form inputs) and the reference values it quotes (float64, PyTorch). */
 function goldenSelfCheck(): { maxRelError: number; detail: string } {
-  const edges: [number, number][] = [[0, 1], [1, 2], [0, 2], [2, 3], [3, 4], [4, 5], [5, 3], [5, 6], [6, 7], [7, 8], [8, 9], [9, 6], [9, 10], [10, 11], [11, 0]];
+  const edges: [number, number][] = [
+    [0, 1],
+    [1, 2],
+    [0, 2],
+    [2, 3],
+    [3, 4],
+    [4, 5],
+    [5, 3],
+    [5, 6],
+    [6, 7],
+    [7, 8],
+    [8, 9],
+    [9, 6],
+    [9, 10],
+    [10, 11],
+    [11, 0],
+  ];
   const y = Int32Array.from([0, 0, 1, 1, 2, 0, 1, 2, 2, 0, 1, 2]);
   const env = Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, -1, -1]);
   const { src, dst } = undirectedEdges(edges);
   const g = { numNodes: 12, src, dst, y, numClasses: 3, trainMask: Uint8Array.from(env, (e) => (e >= 0 ? 1 : 0)) };
-  const reference = { cia: 2.143728533744874, lraExact: 1.4035273763699265, lraOfficial: 1.2529784138377382, irm: 0.6219685661831978, vrex: 0.28235855271313337 };
+  const reference = {
+    cia: 2.143728533744874,
+    lraExact: 1.4035273763699265,
+    lraOfficial: 1.2529784138377382,
+    irm: 0.6219685661831978,
+    vrex: 0.28235855271313337,
+  };
   const measured = tf.tidy(() => {
-    const h = tf.tensor2d(Array.from({ length: 12 }, (_, i) => Array.from({ length: 5 }, (_, j) => Math.sin(0.7 * i - 0.45 * j) + 0.05 * j)));
-    const z = tf.tensor2d(Array.from({ length: 12 }, (_, i) => Array.from({ length: 3 }, (_, k) => 2 * Math.sin(0.2 * i + 0.9 * k))));
+    const h = tf.tensor2d(
+      Array.from({ length: 12 }, (_, i) =>
+        Array.from({ length: 5 }, (_, j) => Math.sin(0.7 * i - 0.45 * j) + 0.05 * j),
+      ),
+    );
+    const z = tf.tensor2d(
+      Array.from({ length: 12 }, (_, i) => Array.from({ length: 3 }, (_, k) => 2 * Math.sin(0.2 * i + 0.9 * k))),
+    );
     const value = (t: tf.Scalar) => t.dataSync()[0]!;
     return {
       cia: value(ciaLoss(h, y, env)),
@@ -97,7 +124,15 @@ function pairTableViolations(g: NodeGraph, pairs: LraPairs): { violations: numbe
     const j = pairs.j[p]!;
     const w = pairs.w[p]!;
     const d = dist(i)[j]!;
-    const ok = g.y[i] === g.y[j] && g.trainMask[i] === 1 && g.trainMask[j] === 1 && i !== j && d >= 1 && d <= t && w > keepThreshold && w <= 1;
+    const ok =
+      g.y[i] === g.y[j] &&
+      g.trainMask[i] === 1 &&
+      g.trainMask[j] === 1 &&
+      i !== j &&
+      d >= 1 &&
+      d <= t &&
+      w > keepThreshold &&
+      w <= 1;
     if (!ok) violations++;
   }
   for (const table of pairs.perClass) {
@@ -129,9 +164,20 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
   const epochs = options.epochs ?? 200;
   const hidden = options.hidden ?? 64;
   const methods = options.methods ?? (['erm', 'irm', 'vrex', 'cia', 'cia-lra'] as NodeOODMethod[]);
-  const graphSize = { ...(scale === 'large' ? { baseNodes: 1200, houses: 320 } : { baseNodes: 300, houses: 80 }), ...options.cbas };
+  const graphSize = {
+    ...(scale === 'large' ? { baseNodes: 1200, houses: 320 } : { baseNodes: 300, houses: 80 }),
+    ...options.cbas,
+  };
   const lambdaZeroEpochs = Math.min(epochs, 30);
-  const trainConfig = { epochs, hidden, lr: 3e-3, layers: 3, dropout: 0.5, penaltyStartEpoch: 2, select: 'oodVal' as const };
+  const trainConfig = {
+    epochs,
+    hidden,
+    lr: 3e-3,
+    layers: 3,
+    dropout: 0.5,
+    penaltyStartEpoch: 2,
+    select: 'oodVal' as const,
+  };
   const total = seeds.length * methods.length * epochs + 3 * lambdaZeroEpochs;
   let done = 0;
   const progress = (stage: string) => options.onProgress?.({ stage, done, total });
@@ -143,7 +189,14 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
 
   // Mechanism 1: golden self-check (the package's tests pin every golden array; this recomputes the headline values).
   const golden = goldenSelfCheck();
-  criteria.push(mechanism('golden values reproduced (max relative error)', golden.maxRelError, '<= 1e-5', golden.maxRelError <= 1e-5));
+  criteria.push(
+    mechanism(
+      'golden values reproduced (max relative error)',
+      golden.maxRelError,
+      '<= 1e-5',
+      golden.maxRelError <= 1e-5,
+    ),
+  );
   notes.push(`Golden self-check: ${golden.detail}.`);
 
   for (const seed of seeds) {
@@ -152,19 +205,32 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
     if (seed === seeds[0]) {
       // Mechanism 2: the pair table, checked against an independent BFS.
       const check = pairTableViolations(g, pairs);
-      criteria.push(mechanism(`LRA pair table: same class, training nodes, 1 ≤ hop ≤ 3, weight in (0.1, 1] (${check.checked} entries checked)`, check.violations, '= 0 violations', check.violations === 0));
-      notes.push(`Seed ${seed} graph: ${g.numNodes} nodes, ${g.src.length / 2} edges; CIA-LRA kept ${pairs.keptCount} of ${pairs.candidateCount} candidate pairs (t = 3, threshold 0.1, training labels only).`);
+      criteria.push(
+        mechanism(
+          `LRA pair table: same class, training nodes, 1 ≤ hop ≤ 3, weight in (0.1, 1] (${check.checked} entries checked)`,
+          check.violations,
+          '= 0 violations',
+          check.violations === 0,
+        ),
+      );
+      notes.push(
+        `Seed ${seed} graph: ${g.numNodes} nodes, ${g.src.length / 2} edges; CIA-LRA kept ${pairs.keptCount} of ${pairs.candidateCount} candidate pairs (t = 3, threshold 0.1, training labels only).`,
+      );
     }
     for (const method of methods) {
       progress(`seed ${seed} · ${method}`);
       const base = done;
-      const result = await trainNodeOOD(g, { ...trainConfig, method, lambda: replicationLambdas[method], seed }, {
-        pairs: method === 'cia-lra' ? pairs : undefined,
-        onEpoch: (epoch) => {
-          done = base + epoch + 1;
-          if (epoch % 10 === 9) progress(`seed ${seed} · ${method}`);
+      const result = await trainNodeOOD(
+        g,
+        { ...trainConfig, method, lambda: replicationLambdas[method], seed },
+        {
+          pairs: method === 'cia-lra' ? pairs : undefined,
+          onEpoch: (epoch) => {
+            done = base + epoch + 1;
+            if (epoch % 10 === 9) progress(`seed ${seed} · ${method}`);
+          },
         },
-      });
+      );
       results.set(`${method}/${seed}`, result);
       rows.push({
         method,
@@ -200,22 +266,41 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
         zero.history[key].forEach((v, k) => (maxDiff = Math.max(maxDiff, Math.abs(v - erm.history[key][k]!))));
       }
     }
-    criteria.push(mechanism(`λ = 0 reproduces ERM (max |Δ| of per-epoch loss and accuracies over ${lambdaZeroEpochs} epochs, CIA and CIA-LRA)`, maxDiff, '= 0', maxDiff === 0));
+    criteria.push(
+      mechanism(
+        `λ = 0 reproduces ERM (max |Δ| of per-epoch loss and accuracies over ${lambdaZeroEpochs} epochs, CIA and CIA-LRA)`,
+        maxDiff,
+        '= 0',
+        maxDiff === 0,
+      ),
+    );
   }
 
   // Mechanism 4: CIA pulls same-class cross-environment representations together relative to ERM.
   const comparisons: PairedComparison[] = [];
   if (methods.includes('cia') && methods.includes('erm')) {
-    const ratios = seeds.map((s) => results.get(`cia/${s}`)!.crossEnvDistance / results.get(`erm/${s}`)!.crossEnvDistance);
+    const ratios = seeds.map(
+      (s) => results.get(`cia/${s}`)!.crossEnvDistance / results.get(`erm/${s}`)!.crossEnvDistance,
+    );
     const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
-    criteria.push(mechanism('CIA / ERM mean within-class cross-environment distance (mean over seeds)', mean, '< 1', mean < 1));
-    comparisons.push(compareMethods(rows, { method: 'cia', baseline: 'erm', metric: 'crossEnvDistance', setting: `cbas-${scale}-concept` }));
+    criteria.push(
+      mechanism('CIA / ERM mean within-class cross-environment distance (mean over seeds)', mean, '< 1', mean < 1),
+    );
+    comparisons.push(
+      compareMethods(rows, {
+        method: 'cia',
+        baseline: 'erm',
+        metric: 'crossEnvDistance',
+        setting: `cbas-${scale}-concept`,
+      }),
+    );
   }
 
   // The claim: paired per-seed OOD test accuracy against ERM.
   const setting = `cbas-${scale}-concept`;
   for (const method of methods) {
-    if (method !== 'erm' && methods.includes('erm')) comparisons.push(compareMethods(rows, { method, baseline: 'erm', metric: 'oodTest', setting }));
+    if (method !== 'erm' && methods.includes('erm'))
+      comparisons.push(compareMethods(rows, { method, baseline: 'erm', metric: 'oodTest', setting }));
   }
   const asserted = preset === 'full' && scale === 'large' && seeds.length >= 10;
   for (const method of ['cia-lra', 'cia'] as const) {
@@ -224,12 +309,23 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
     const atLeast = cmp.differences.filter((d) => d >= 0).length / cmp.differences.length;
     const passed = atLeast >= 0.8 && cmp.mean > 0;
     const tag = method === 'cia-lra' && asserted ? '[claim]' : '[reported]';
-    criteria.push({ name: `${tag} ${method === 'cia' ? 'CIA' : 'CIA-LRA'} ≥ ERM OOD test accuracy: fraction of seeds (mean Δ ${cmp.mean >= 0 ? '+' : ''}${cmp.mean.toFixed(4)})`, value: atLeast, threshold: '>= 0.8 and mean Δ > 0', passed });
+    criteria.push({
+      name: `${tag} ${method === 'cia' ? 'CIA' : 'CIA-LRA'} ≥ ERM OOD test accuracy: fraction of seeds (mean Δ ${cmp.mean >= 0 ? '+' : ''}${cmp.mean.toFixed(4)})`,
+      value: atLeast,
+      threshold: '>= 0.8 and mean Δ > 0',
+      passed,
+    });
   }
 
   const mechanismOk = criteria.filter((c) => c.name.startsWith('[mechanism]')).every((c) => c.passed);
   const claim = criteria.find((c) => c.name.startsWith('[claim]'));
-  const verdict = !mechanismOk ? 'not-reproduced' : claim ? (claim.passed ? 'reproduced' : 'not-reproduced') : 'inconclusive';
+  const verdict = !mechanismOk
+    ? 'not-reproduced'
+    : claim
+      ? claim.passed
+        ? 'reproduced'
+        : 'not-reproduced'
+      : 'inconclusive';
   if (!claim) {
     notes.push(
       `The accuracy claim is asserted only with --preset full (large scale, 10 paired seeds); at ${scale} scale with ${seeds.length} seed(s) it is reported, and the verdict rests on the mechanism checks ('inconclusive' when they pass). A PyTorch prototype of CBAS-mini found no gap beyond seed noise (±0.08).`,
@@ -247,7 +343,9 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
   notes.push(
     `Cross-environment / same-environment distance ratio of same-class training pairs (1 = no environment clustering): ${methods.map((m) => `${m} ${meanMetric(m, 'crossEnvRatio').toFixed(4)}`).join(', ')}; mean cross-environment distance: ${methods.map((m) => `${m} ${meanMetric(m, 'crossEnvDistance').toFixed(3)}`).join(', ')}.`,
   );
-  notes.push(`λ fixed in advance from the official sweep ranges: ${methods.map((m) => `${m} ${replicationLambdas[m]}`).join(', ')}; 3-layer GCN (hidden ${hidden}, BN, dropout 0.5), Adam 3e-3, ${epochs} full-batch epochs, OOD-validation selection.`);
+  notes.push(
+    `λ fixed in advance from the official sweep ranges: ${methods.map((m) => `${m} ${replicationLambdas[m]}`).join(', ')}; 3-layer GCN (hidden ${hidden}, BN, dropout 0.5), Adam 3e-3, ${epochs} full-batch epochs, OOD-validation selection.`,
+  );
 
   const report = buildReport({
     package: '@lab/cia-lra',
@@ -255,7 +353,16 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
     claim: CLAIM,
     metric: 'oodTest',
     preset,
-    config: { scale, seeds, epochs, hidden, methods, lambdas: Object.fromEntries(methods.map((m) => [m, replicationLambdas[m]])), lra: { t: 3, keepThreshold: 0.1, hopMode: 'exact', labelScope: 'train' }, ...graphSize },
+    config: {
+      scale,
+      seeds,
+      epochs,
+      hidden,
+      methods,
+      lambdas: Object.fromEntries(methods.map((m) => [m, replicationLambdas[m]])),
+      lra: { t: 3, keepThreshold: 0.1, hopMode: 'exact', labelScope: 'train' },
+      ...graphSize,
+    },
     seeds,
     rows,
     comparisons,

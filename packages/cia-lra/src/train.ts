@@ -95,7 +95,12 @@ function accuracy(pred: Int32Array, y: Int32Array, mask: Uint8Array | undefined)
  * same-environment mean, in float64 on the host; at most `cap` nodes per class (evenly spaced) keep
  * it O(cap²·D).
  */
-export function crossEnvironmentDistance(rep: Float32Array, dim: number, g: NodeGraph, cap = 400): { distance: number; ratio: number } {
+export function crossEnvironmentDistance(
+  rep: Float32Array,
+  dim: number,
+  g: NodeGraph,
+  cap = 400,
+): { distance: number; ratio: number } {
   let cross = 0;
   let crossCount = 0;
   let same = 0;
@@ -134,7 +139,11 @@ export function crossEnvironmentDistance(rep: Float32Array, dim: number, g: Node
  * penalty from epoch `penaltyStartEpoch` on (GroupDRO replaces the mean CE by its reweighted risk).
  * Environment ids (`g.env`) are needed by CIA, IRM, VREx, GroupDRO and Coral, not by ERM or CIA-LRA.
  */
-export async function trainNodeOOD(g: NodeGraph, options: Partial<NodeOODOptions> = {}, hooks: TrainHooks = {}): Promise<NodeOODResult> {
+export async function trainNodeOOD(
+  g: NodeGraph,
+  options: Partial<NodeOODOptions> = {},
+  hooks: TrainHooks = {},
+): Promise<NodeOODResult> {
   const started = performance.now();
   const o = resolveNodeOODOptions(options);
   validateNodeGraph(g);
@@ -153,14 +162,24 @@ export async function trainNodeOOD(g: NodeGraph, options: Partial<NodeOODOptions
   for (let i = 0; i < n; i++) if (g.trainMask[i]) classCounts[g.y[i]!]!++;
   const empty = Array.from(classCounts.keys()).filter((c) => classCounts[c] === 0);
   if (empty.length > 0) {
-    throw new LabError('EMPTY_INPUT', `graph.trainMask: expected every class in the training split, classes [${empty.join(', ')}] have 0 training nodes`);
+    throw new LabError(
+      'EMPTY_INPUT',
+      `graph.trainMask: expected every class in the training split, classes [${empty.join(', ')}] have 0 training nodes`,
+    );
   }
   if (o.select === 'idVal' && !g.idValMask?.some((v) => v)) {
     throw new LabError('INVALID_ARGUMENT', "select: 'idVal' needs a non-empty graph.idValMask");
   }
   const pairs = o.method === 'cia-lra' ? (hooks.pairs ?? lraPairs(g, { ...o.lra, details: false })) : undefined;
 
-  const model = new NodeGCN({ inDim: g.featDim, hidden: o.hidden, layers: o.layers, classes: g.numClasses, dropout: o.dropout, seed: o.seed });
+  const model = new NodeGCN({
+    inDim: g.featDim,
+    hidden: o.hidden,
+    layers: o.layers,
+    classes: g.numClasses,
+    dropout: o.dropout,
+    seed: o.seed,
+  });
   const optimizer = new Adam(model, { lr: o.lr });
   const x = tf.tensor2d(g.x, [n, g.featDim]);
   // Edge weights (if the graph has them) enter the GCN normalisation, as PyG's gcn_norm; CIA-LRA's hops and Q use the 0/1 adjacency.
@@ -189,7 +208,11 @@ export async function trainNodeOOD(g: NodeGraph, options: Partial<NodeOODOptions
       const loss = value.dataSync()[0]!;
       value.dispose();
       disposeGrads(grads);
-      if (!Number.isFinite(loss)) throw new LabError('NON_FINITE', `training loss: expected a finite value, got ${loss} at epoch ${epoch} (method '${o.method}', λ = ${o.lambda})`);
+      if (!Number.isFinite(loss))
+        throw new LabError(
+          'NON_FINITE',
+          `training loss: expected a finite value, got ${loss} at epoch ${epoch} (method '${o.method}', λ = ${o.lambda})`,
+        );
 
       const pred = tf.tidy(() => tf.argMax(model.apply(x, g, false, edgeWeight).logits, 1).dataSync() as Int32Array);
       const oodVal = accuracy(pred, g.y, g.valMask);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, flatten, gradCheck, initBackend, maxRelativeError, tensorLeak, tf, undirectedEdges } from '@lab/core';
+import { LabError, flatten, gradCheck, initBackend, maxRelativeError, tensorLeak, tf } from '@lab/core';
+import { undirectedEdges } from '@lab/graph';
 import {
   ciaLoss,
   ciaLraLoss,
@@ -43,7 +44,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('hopMatrix matches the golden exact (BFS) and official (walk-count quirk) matrices', () => {
-      for (const [mode, key] of [['exact', 'hops_exact'], ['official', 'hops_official']] as const) {
+      for (const [mode, key] of [
+        ['exact', 'hops_exact'],
+        ['official', 'hops_official'],
+      ] as const) {
         const hm = hopMatrix(graph, inp.t_hops, mode);
         const expected = nullable(out[key]);
         for (let i = 0; i < N; i++) {
@@ -56,7 +60,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const exact = hopMatrix(graph, 3, 'exact');
       const official = hopMatrix(graph, 3, 'official');
       const differ: number[][] = [];
-      for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (exact.get(i, j) !== official.get(i, j)) differ.push([i, j]);
+      for (let i = 0; i < N; i++)
+        for (let j = 0; j < N; j++) if (exact.get(i, j) !== official.get(i, j)) differ.push([i, j]);
       expect(differ).toEqual(out.hops_differ_at);
     });
 
@@ -70,9 +75,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expectClose(q.slice(10 * 3, 11 * 3), [1 / 3, 0, 0], 1e-12);
     });
 
-    for (const [mode, key] of [['exact', 'exact_hops'], ['official', 'official_hops']] as const) {
+    for (const [mode, key] of [
+      ['exact', 'exact_hops'],
+      ['official', 'official_hops'],
+    ] as const) {
       it(`lraPairs (${mode} hops, all labels) reproduces the per-class tables element-wise`, () => {
-        const pairs = lraPairs(graph, { hopMode: mode, labelScope: 'all', t: inp.t_hops, layers: inp.L_layers, keepThreshold: inp.keep_threshold });
+        const pairs = lraPairs(graph, {
+          hopMode: mode,
+          labelScope: 'all',
+          t: inp.t_hops,
+          layers: inp.L_layers,
+          keepThreshold: inp.keep_threshold,
+        });
         const ref = out.lra[key];
         expect(pairs.keptCount).toBe(ref.kept_pairs);
         expect(pairs.perClass.map((t) => t.c)).toEqual(ref.per_class.map((t) => t.c));
@@ -192,10 +206,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const covs = [0, 1, 2].map((e) => {
         const rows = H.filter((_, i) => env[i] === e);
         const mu = rows[0]!.map((_, k) => rows.reduce((a, r) => a + r[k]!, 0) / rows.length);
-        return mu.map((_, a) => mu.map((_, b) => rows.reduce((s, r) => s + (r[a]! - mu[a]!) * (r[b]! - mu[b]!), 0) / (rows.length - 1)));
+        return mu.map((_, a) =>
+          mu.map((_, b) => rows.reduce((s, r) => s + (r[a]! - mu[a]!) * (r[b]! - mu[b]!), 0) / (rows.length - 1)),
+        );
       });
       let total = 0;
-      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) if (a !== b) total += covs[a]!.flat().reduce((s, v, k) => s + (v - covs[b]!.flat()[k]!) ** 2, 0) / 25 / 4;
+      for (let a = 0; a < 3; a++)
+        for (let b = 0; b < 3; b++)
+          if (a !== b) total += covs[a]!.flat().reduce((s, v, k) => s + (v - covs[b]!.flat()[k]!) ** 2, 0) / 25 / 4;
       expect(value.dataSync()[0]!).toBeCloseTo(total / 6, 5);
       const same = tf.concat([h, h]);
       const envSame = Int32Array.from([...new Array(N).fill(0), ...new Array(N).fill(1)]);
@@ -231,7 +249,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
           groupDroLoss(z, y, env, 0.1),
           coralPenalty(h, env),
         ]);
-        tf.dispose(tf.grads((x: tf.Tensor) => tf.add(ciaLoss(x as tf.Tensor2D, y, env), ciaLraLoss(x as tf.Tensor2D, pairs)) as tf.Scalar)([h]));
+        tf.dispose(
+          tf.grads(
+            (x: tf.Tensor) =>
+              tf.add(ciaLoss(x as tf.Tensor2D, y, env), ciaLraLoss(x as tf.Tensor2D, pairs)) as tf.Scalar,
+          )([h]),
+        );
       });
       expect(leaked).toBe(0);
       tf.dispose([h, z]);
@@ -254,16 +277,25 @@ describe('argument errors', () => {
   });
 
   it('rejects labels out of range, length mismatches, rows ≠ N and NaN in h', () => {
-    expect(() => lraPairs({ ...graph, y: Int32Array.from([...inp.y.slice(0, 11), 3]) })).toThrow(/y: expected labels in \[0, 3\), got 3 at node 11/);
+    expect(() => lraPairs({ ...graph, y: Int32Array.from([...inp.y.slice(0, 11), 3]) })).toThrow(
+      /y: expected labels in \[0, 3\), got 3 at node 11/,
+    );
     const h = tf.tensor2d(inp.H);
     expect(() => ciaLoss(h, y, env.slice(0, 5))).toThrow(/env: expected length 12/);
     expect(() => ciaLoss(h, y.slice(0, 5), env.slice(0, 5))).toThrow(/h: expected 5 rows/);
-    const bad = tf.tensor2d([[NaN, 0], [0, 0]]);
+    const bad = tf.tensor2d([
+      [NaN, 0],
+      [0, 0],
+    ]);
     expect(() => ciaLoss(bad, Int32Array.from([0, 0]), Int32Array.from([0, 1]))).toThrow(/h: expected finite values/);
     const z = tf.tensor2d(inp.Z);
-    expect(() => irmPenalty(z, Int32Array.from(inp.y.map((v) => v + 1)), env)).toThrow(/y: expected labels in \[0, 3\)/);
+    expect(() => irmPenalty(z, Int32Array.from(inp.y.map((v) => v + 1)), env)).toThrow(
+      /y: expected labels in \[0, 3\)/,
+    );
     expect(() => irmPenalty(z, y, new Int32Array(N).fill(-1))).toThrow(/env: expected at least one node/);
-    expect(() => ciaLraLoss(h, { i: Int32Array.from([0]), j: Int32Array.from([99]), w: Float32Array.from([1]), keptCount: 1 })).toThrow(/node ids in \[0, 12\)/);
+    expect(() =>
+      ciaLraLoss(h, { i: Int32Array.from([0]), j: Int32Array.from([99]), w: Float32Array.from([1]), keptCount: 1 }),
+    ).toThrow(/node ids in \[0, 12\)/);
     tf.dispose([h, bad, z]);
   });
 

@@ -74,8 +74,16 @@ describe('cbasGraph', () => {
 
 describe('loadGoodJson and validateNodeGraph', () => {
   const json = {
-    x: [[1, 0], [0, 1], [1, 1], [0, 0]],
-    edge_index: [[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]],
+    x: [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0],
+    ],
+    edge_index: [
+      [0, 1, 1, 2, 2, 3],
+      [1, 0, 2, 1, 3, 2],
+    ],
     y: [0, 1, 1, 0],
     train_mask: [true, true, false, false],
     val_mask: [false, false, true, false],
@@ -98,17 +106,47 @@ describe('loadGoodJson and validateNodeGraph', () => {
     expect(() => loadGoodJson([1, 2])).toThrow(LabError);
     expect(() => loadGoodJson({ ...json, train_mask: undefined })).toThrow(/missing 'train_mask'/);
     expect(() => loadGoodJson({ ...json, y: [0, 1] })).toThrow(/'y' has 2 entries, expected 4/);
-    expect(() => loadGoodJson({ ...json, x: [[1, 0], [0], [1, 1], [0, 0]] })).toThrow(/'x'\[1\] has 1 features, expected 2/);
-    expect(() => loadGoodJson({ ...json, edge_index: [[0, 9], [1, 0]] })).toThrow(/node ids in \[0, 4\), got 9 → 0/);
-    expect(() => loadGoodJson({ ...json, num_classes: 1 })).toThrow(/graph.y: expected labels in \[0, 1\), got 1 at node 1/);
-    expect(() => loadGoodJson({ ...json, test_mask: [0, 0, 0, 0] })).toThrow(/graph.testMask: expected at least one node/);
-    expect(() => loadGoodJson({ ...json, x: [[NaN, 0], [0, 1], [1, 1], [0, 0]] })).toThrow(/must be a number|finite/);
+    expect(() => loadGoodJson({ ...json, x: [[1, 0], [0], [1, 1], [0, 0]] })).toThrow(
+      /'x'\[1\] has 1 features, expected 2/,
+    );
+    expect(() =>
+      loadGoodJson({
+        ...json,
+        edge_index: [
+          [0, 9],
+          [1, 0],
+        ],
+      }),
+    ).toThrow(/node ids in \[0, 4\), got 9 → 0/);
+    expect(() => loadGoodJson({ ...json, num_classes: 1 })).toThrow(
+      /graph.y: expected labels in \[0, 1\), got 1 at node 1/,
+    );
+    expect(() => loadGoodJson({ ...json, test_mask: [0, 0, 0, 0] })).toThrow(
+      /graph.testMask: expected at least one node/,
+    );
+    expect(() =>
+      loadGoodJson({
+        ...json,
+        x: [
+          [NaN, 0],
+          [0, 1],
+          [1, 1],
+          [0, 0],
+        ],
+      }),
+    ).toThrow(/must be a number|finite/);
   });
 
   it('validateNodeGraph rejects unequal edge arrays and asymmetric edges when undirected is required', () => {
     const g = loadGoodJson(json);
-    expect(() => validateNodeGraph({ ...g, dst: g.dst.slice(1) })).toThrow(/graph.src \/ graph.dst: expected equal lengths, got 6 and 5/);
-    expect(() => validateNodeGraph({ ...g, src: Int32Array.from([0]), dst: Int32Array.from([1]) }, { undirected: true })).toThrow(/undirected.*0 → 1 has no reverse/);
-    expect(() => validateNodeGraph({ ...g, x: Float32Array.from([1, 0, 0, 1, 1, Infinity, 0, 0]) })).toThrow(/graph.x: expected finite features, found Infinity at node 2/);
+    expect(() => validateNodeGraph({ ...g, dst: g.dst.slice(1) })).toThrow(
+      /graph.src \/ graph.dst: expected equal lengths, got 6 and 5/,
+    );
+    expect(() =>
+      validateNodeGraph({ ...g, src: Int32Array.from([0]), dst: Int32Array.from([1]) }, { undirected: true }),
+    ).toThrow(/undirected.*0 → 1 has no reverse/);
+    expect(() => validateNodeGraph({ ...g, x: Float32Array.from([1, 0, 0, 1, 1, Infinity, 0, 0]) })).toThrow(
+      /graph.x: expected finite features, found Infinity at node 2/,
+    );
   });
 });

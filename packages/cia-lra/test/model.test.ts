@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { flatten, gcnConv, initBackend, maxRelativeError, tensorLeak, tf, undirectedEdges } from '@lab/core';
+import { flatten, initBackend, maxRelativeError, tensorLeak, tf } from '@lab/core';
+import { gcnConv, undirectedEdges } from '@lab/graph';
 import { NodeGCN } from '../src/model.js';
 import golden from './fixtures/cia_lra.json' with { type: 'json' };
 
@@ -13,7 +14,9 @@ describe('NodeGCN (core GCNConv backbone)', () => {
   });
 
   it("core's gcnConv reproduces the golden GCN output (PyG gcn_norm), the propagation NodeGCN uses", () => {
-    const out = tf.tidy(() => gcnConv(tf.tensor2d(inp.X), graph, { weight: tf.tensor2d(inp.W), bias: tf.tensor1d(inp.b) }));
+    const out = tf.tidy(() =>
+      gcnConv(tf.tensor2d(inp.X), graph, { weight: tf.tensor2d(inp.W), bias: tf.tensor1d(inp.b) }),
+    );
     const { error } = maxRelativeError(out.dataSync(), flatten(golden.outputs.gcn_out), 1e-5);
     expect(error).toBeLessThanOrEqual(1e-5);
     out.dispose();
@@ -22,10 +25,20 @@ describe('NodeGCN (core GCNConv backbone)', () => {
   it('has the official architecture: 3 × (GCNConv, BatchNorm1d), then a linear classifier on the representation', () => {
     const model = new NodeGCN({ inDim: 4, hidden: 16, layers: 3, classes: 4, dropout: 0.5, seed: 0 });
     expect(Object.keys(model.namedParameters())).toEqual([
-      'conv0.weight', 'conv0.bias', 'bn0.weight', 'bn0.bias',
-      'conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias',
-      'conv2.weight', 'conv2.bias', 'bn2.weight', 'bn2.bias',
-      'classifier.weight', 'classifier.bias',
+      'conv0.weight',
+      'conv0.bias',
+      'bn0.weight',
+      'bn0.bias',
+      'conv1.weight',
+      'conv1.bias',
+      'bn1.weight',
+      'bn1.bias',
+      'conv2.weight',
+      'conv2.bias',
+      'bn2.weight',
+      'bn2.bias',
+      'classifier.weight',
+      'classifier.bias',
     ]);
     const x = tf.tensor2d(inp.X);
     const out = model.apply(x, graph, false);
@@ -58,7 +71,9 @@ describe('NodeGCN (core GCNConv backbone)', () => {
     x.dispose();
     a.dispose();
     b.dispose();
-    expect(() => new NodeGCN({ inDim: 4, hidden: 0, layers: 3, classes: 4, dropout: 0.5, seed: 0 })).toThrow(/hidden: expected a positive integer, got 0/);
+    expect(() => new NodeGCN({ inDim: 4, hidden: 0, layers: 3, classes: 4, dropout: 0.5, seed: 0 })).toThrow(
+      /hidden: expected a positive integer, got 0/,
+    );
     expect(() => new NodeGCN({ inDim: 4, hidden: 8, layers: 3, classes: 4, dropout: 1, seed: 0 })).toThrow(/dropout/);
   });
 });

@@ -9,7 +9,12 @@ describe('replicate (smoke, tiny graph)', () => {
 
   it('returns a full report with per-seed rows, mechanism criteria and progress', async () => {
     const events: ProgressEvent[] = [];
-    const report = await replicate({ seeds: 2, epochs: 4, cbas: { baseNodes: 40, houses: 12, m: 3 }, onProgress: (e) => events.push(e) });
+    const report = await replicate({
+      seeds: 2,
+      epochs: 4,
+      cbas: { baseNodes: 40, houses: 12, m: 3 },
+      onProgress: (e) => events.push(e),
+    });
     expect(report.package).toBe('@lab/cia-lra');
     expect(report.preset).toBe('quick');
     expect(report.seeds).toEqual([0, 1]);
@@ -27,7 +32,9 @@ describe('replicate (smoke, tiny graph)', () => {
     expect(byPrefix('LRA pair table').value).toBe(0);
     expect(byPrefix('λ = 0 reproduces ERM').value).toBe(0);
     expect(['inconclusive', 'not-reproduced']).toContain(report.verdict);
-    expect(report.comparisons.some((c) => c.method === 'cia-lra' && c.baseline === 'erm' && c.seeds.length === 2)).toBe(true);
+    expect(report.comparisons.some((c) => c.method === 'cia-lra' && c.baseline === 'erm' && c.seeds.length === 2)).toBe(
+      true,
+    );
     expect(events.length).toBeGreaterThan(2);
     expect(events.at(-1)!.done).toBe(events.at(-1)!.total);
     for (let k = 1; k < events.length; k++) expect(events[k]!.done).toBeGreaterThanOrEqual(events[k - 1]!.done);

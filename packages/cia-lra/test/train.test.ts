@@ -50,7 +50,9 @@ describe('trainNodeOOD', () => {
     await expect(trainNodeOOD(g, { ...quick, method: 'cia-lra' })).resolves.toBeDefined();
     await expect(trainNodeOOD(g, { ...quick, method: 'erm' })).resolves.toBeDefined();
     for (const method of ['cia', 'irm', 'vrex'] as const) {
-      await expect(trainNodeOOD(g, { ...quick, method })).rejects.toThrow(/graph.env: method '.*' needs environment ids/);
+      await expect(trainNodeOOD(g, { ...quick, method })).rejects.toThrow(
+        /graph.env: method '.*' needs environment ids/,
+      );
     }
   });
 
@@ -58,9 +60,13 @@ describe('trainNodeOOD', () => {
     const g = small();
     const badY = g.y.slice();
     badY[0] = 7;
-    await expect(trainNodeOOD({ ...g, y: badY }, quick)).rejects.toThrow(/graph.y: expected labels in \[0, 4\), got 7 at node 0/);
+    await expect(trainNodeOOD({ ...g, y: badY }, quick)).rejects.toThrow(
+      /graph.y: expected labels in \[0, 4\), got 7 at node 0/,
+    );
     const noRoof = Uint8Array.from(g.trainMask, (m, v) => (g.y[v] === 3 ? 0 : m));
-    await expect(trainNodeOOD({ ...g, trainMask: noRoof }, quick)).rejects.toThrow(/classes \[3\] have 0 training nodes/);
+    await expect(trainNodeOOD({ ...g, trainMask: noRoof }, quick)).rejects.toThrow(
+      /classes \[3\] have 0 training nodes/,
+    );
     await expect(trainNodeOOD(g, { ...quick, lambda: -1 })).rejects.toThrow(/lambda: expected a number >= 0, got -1/);
     await expect(trainNodeOOD(g, { ...quick, lra: { t: 0 } })).rejects.toThrow(/t: expected an integer >= 1/);
     await expect(trainNodeOOD(g, { ...quick, method: 'dro' as never })).rejects.toThrow(LabError);
@@ -70,11 +76,19 @@ describe('trainNodeOOD', () => {
   it('uses graph edge weights in the GCN normalisation (unit weights change nothing) and validates them', async () => {
     const g = small();
     const plain = await trainNodeOOD(g, { ...quick, method: 'erm' });
-    const unit = await trainNodeOOD({ ...g, edgeWeight: new Float32Array(g.src.length).fill(1) }, { ...quick, method: 'erm' });
+    const unit = await trainNodeOOD(
+      { ...g, edgeWeight: new Float32Array(g.src.length).fill(1) },
+      { ...quick, method: 'erm' },
+    );
     expect(unit.history).toEqual(plain.history);
-    const halved = await trainNodeOOD({ ...g, edgeWeight: new Float32Array(g.src.length).fill(0.5) }, { ...quick, method: 'erm' });
+    const halved = await trainNodeOOD(
+      { ...g, edgeWeight: new Float32Array(g.src.length).fill(0.5) },
+      { ...quick, method: 'erm' },
+    );
     expect(halved.history.loss).not.toEqual(plain.history.loss);
-    await expect(trainNodeOOD({ ...g, edgeWeight: new Float32Array(3) }, quick)).rejects.toThrow(/graph.edgeWeight: expected \d+ weights/);
+    await expect(trainNodeOOD({ ...g, edgeWeight: new Float32Array(3) }, quick)).rejects.toThrow(
+      /graph.edgeWeight: expected \d+ weights/,
+    );
   });
 
   it('faithful switches CIA-LRA to the official hop and label quirks', () => {

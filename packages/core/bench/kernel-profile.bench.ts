@@ -28,7 +28,12 @@ function instrumentWasmKernels(): void {
         return inner(args);
       } finally {
         depth--;
-        const shapes = byShape ? ' ' + Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape.join(',')}]`).join('') : '';
+        const shapes = byShape
+          ? ' ' +
+            Object.values(args.inputs)
+              .map((t) => `[${(t as tf.TensorInfo).shape.join(',')}]`)
+              .join('')
+          : '';
         const key = config.kernelName + shapes;
         const entry = spent.get(key) ?? { ms: 0, calls: 0 };
         entry.ms += performance.now() - t0;
@@ -50,19 +55,28 @@ if (enabled) {
 
 describe.skipIf(!enabled)('per-kernel profile of the reference workloads on wasm', () => {
   for (const id of only) {
-    bench(id, () => {
-      const w = workloads[id]();
-      w.step();
-      spent.clear();
-      const steps = 3;
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) w.step();
-      const total = (performance.now() - t0) / steps;
-      w.dispose();
-      const rows = [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms);
-      const inKernels = rows.reduce((acc, [, e]) => acc + e.ms, 0) / steps;
-      console.log(`[lab-profile] ${id}: ${total.toFixed(1)} ms/step, ${inKernels.toFixed(1)} in kernels, ${(total - inKernels).toFixed(1)} outside`);
-      for (const [name, e] of rows.slice(0, 20)) console.log(`[lab-profile] ${(e.ms / steps).toFixed(1).padStart(8)} ms ${String(e.calls / steps).padStart(5)}×  ${name}`);
-    }, { iterations: 1, warmupIterations: 0, time: 0 });
+    bench(
+      id,
+      () => {
+        const w = workloads[id]();
+        w.step();
+        spent.clear();
+        const steps = 3;
+        const t0 = performance.now();
+        for (let i = 0; i < steps; i++) w.step();
+        const total = (performance.now() - t0) / steps;
+        w.dispose();
+        const rows = [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms);
+        const inKernels = rows.reduce((acc, [, e]) => acc + e.ms, 0) / steps;
+        console.log(
+          `[lab-profile] ${id}: ${total.toFixed(1)} ms/step, ${inKernels.toFixed(1)} in kernels, ${(total - inKernels).toFixed(1)} outside`,
+        );
+        for (const [name, e] of rows.slice(0, 20))
+          console.log(
+            `[lab-profile] ${(e.ms / steps).toFixed(1).padStart(8)} ms ${String(e.calls / steps).padStart(5)}×  ${name}`,
+          );
+      },
+      { iterations: 1, warmupIterations: 0, time: 0 },
+    );
   }
 });

@@ -33,26 +33,33 @@ describe(`reference workloads on ${mode}`, () => {
     }
     let w: Workload | undefined;
     const cpuMs: number[] = [];
-    bench(`${id} (${mode})`, () => {
-      const c0 = process.cpuUsage();
-      w!.step();
-      const c = process.cpuUsage(c0);
-      cpuMs.push((c.user + c.system) / 1000);
-    }, {
-      iterations: iterations(id),
-      warmupIterations,
-      time: 0,
-      setup: () => {
-        w = workloads[id]();
+    bench(
+      `${id} (${mode})`,
+      () => {
+        const c0 = process.cpuUsage();
+        w!.step();
+        const c = process.cpuUsage(c0);
+        cpuMs.push((c.user + c.system) / 1000);
       },
-      teardown: () => {
-        w?.dispose();
-        w = undefined;
-        // CPU time is robust to a loaded machine in a way wall time is not (single-threaded backends).
-        const sorted = cpuMs.slice().sort((a, b) => a - b);
-        if (sorted.length > 0) console.log(`[lab-bench] ${id} ${mode} cpu-median-ms ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} steps ${sorted.length}`);
-        cpuMs.length = 0;
+      {
+        iterations: iterations(id),
+        warmupIterations,
+        time: 0,
+        setup: () => {
+          w = workloads[id]();
+        },
+        teardown: () => {
+          w?.dispose();
+          w = undefined;
+          // CPU time is robust to a loaded machine in a way wall time is not (single-threaded backends).
+          const sorted = cpuMs.slice().sort((a, b) => a - b);
+          if (sorted.length > 0)
+            console.log(
+              `[lab-bench] ${id} ${mode} cpu-median-ms ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} steps ${sorted.length}`,
+            );
+          cpuMs.length = 0;
+        },
       },
-    });
+    );
   }
 });

@@ -14,7 +14,8 @@ export interface Workload {
 
 const seeded = (shape: number[], seed: number, std = 1) => tf.randomNormal(shape, 0, std, 'float32', seed);
 /** He-style init so activations stay O(1). */
-const weight = (fanIn: number, fanOut: number, seed: number) => tf.variable(seeded([fanIn, fanOut], seed, Math.sqrt(2 / fanIn)));
+const weight = (fanIn: number, fanOut: number, seed: number) =>
+  tf.variable(seeded([fanIn, fanOut], seed, Math.sqrt(2 / fanIn)));
 const bias = (n: number) => tf.variable(tf.zeros([n]));
 
 function finish(name: string, vars: tf.Variable[], data: tf.Tensor[], loss: () => tf.Scalar): Workload {
@@ -53,14 +54,25 @@ export function w1Contrastive(): Workload {
       const logits = tf.div(tf.matMul(encode(view1), encode(view2), false, true), 0.1); // [B, B]
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     });
-  return finish('W1 contrastive (B=512, MLP 784-512-128, InfoNCE, Adam)', [w1, b1, w2, b2], [view1, view2, labels], loss);
+  return finish(
+    'W1 contrastive (B=512, MLP 784-512-128, InfoNCE, Adam)',
+    [w1, b1, w2, b2],
+    [view1, view2, labels],
+    loss,
+  );
 }
 
 /** W2: small CNN on 28×28. conv 3×3×32 → ReLU → conv 3×3×64 → ReLU → max-pool 2 → fc 128 → ReLU → fc 10, batch 256, cross-entropy, Adam. */
 export function w2Cnn(): Workload {
   const b = 256;
   const x = seeded([b, 28, 28, 1], 5);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => (i * 7) % 10), 'int32'), 10);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: b }, (_, i) => (i * 7) % 10),
+      'int32',
+    ),
+    10,
+  );
   const c1 = tf.variable(seeded([3, 3, 1, 32], 6, Math.sqrt(2 / 9)));
   const c1b = bias(32);
   const c2 = tf.variable(seeded([3, 3, 32, 64], 7, Math.sqrt(2 / 288)));
@@ -78,7 +90,12 @@ export function w2Cnn(): Workload {
       const logits = tf.add(tf.matMul(h, f2), f2b); // [B, 10]
       return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
     });
-  return finish('W2 CNN 28x28 (conv32, conv64, pool, fc128, B=256, Adam)', [c1, c1b, c2, c2b, f1, f1b, f2, f2b], [x, y], loss);
+  return finish(
+    'W2 CNN 28x28 (conv32, conv64, pool, fc128, B=256, Adam)',
+    [c1, c1b, c2, c2b, f1, f1b, f2, f2b],
+    [x, y],
+    loss,
+  );
 }
 
 /** W3: message passing. 10k nodes, 50k random edges, hidden 64; two rounds h ← ReLU(segmentSum(gather(h, src), dst) W + b); loss mean(h²); Adam. */
@@ -106,16 +123,34 @@ export function w3MessagePassing(): Workload {
   const round = (h: tf.Tensor, w: tf.Variable, bb: tf.Variable) =>
     tf.relu(tf.add(tf.matMul(tf.unsortedSegmentSum(tf.gather(h, srcT), dstT, n), w), bb)); // [N, 64]
   const loss = () => tf.tidy(() => tf.mean(tf.square(round(round(x, w1, b1), w2, b2))) as tf.Scalar);
-  return finish('W3 message passing (10k nodes, 50k edges, hidden 64, 2 rounds, Adam)', [w1, b1, w2, b2], [x, srcT, dstT], loss);
+  return finish(
+    'W3 message passing (10k nodes, 50k edges, hidden 64, 2 rounds, Adam)',
+    [w1, b1, w2, b2],
+    [x, srcT, dstT],
+    loss,
+  );
 }
 
 /** W4: decoder-only transformer step. 4 pre-LN layers, d = 128, 4 heads, MLP 4d (tanh-GELU), seq 128, batch 16, vocab 256, causal mask, next-token cross-entropy, Adam. */
 export function w4Transformer(): Workload {
   const [b, t, d, heads, layers, vocab] = [16, 128, 128, 4, 4, 256];
   const dh = d / heads;
-  const tokens = tf.tensor2d(Array.from({ length: b * t }, (_, i) => (i * 31 + 7) % vocab), [b, t], 'int32');
-  const targets = tf.oneHot(tf.tensor1d(Array.from({ length: b * t }, (_, i) => (i * 31 + 38) % vocab), 'int32'), vocab);
-  const mask = tf.tensor2d(Array.from({ length: t * t }, (_, i) => (i % t <= Math.floor(i / t) ? 0 : -1e9)), [t, t]); // [T, T]
+  const tokens = tf.tensor2d(
+    Array.from({ length: b * t }, (_, i) => (i * 31 + 7) % vocab),
+    [b, t],
+    'int32',
+  );
+  const targets = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: b * t }, (_, i) => (i * 31 + 38) % vocab),
+      'int32',
+    ),
+    vocab,
+  );
+  const mask = tf.tensor2d(
+    Array.from({ length: t * t }, (_, i) => (i % t <= Math.floor(i / t) ? 0 : -1e9)),
+    [t, t],
+  ); // [T, T]
   let seed = 20;
   const vars: tf.Variable[] = [];
   const v = (x: tf.Tensor) => {
@@ -126,12 +161,18 @@ export function w4Transformer(): Workload {
   const tokEmb = v(seeded([vocab, d], seed++, 0.02));
   const posEmb = v(seeded([t, d], seed++, 0.02));
   const blocks = Array.from({ length: layers }, () => ({
-    ln1g: v(tf.ones([d])), ln1b: v(tf.zeros([d])),
-    qkv: v(seeded([d, 3 * d], seed++, 0.02)), qkvb: v(tf.zeros([3 * d])),
-    proj: v(seeded([d, d], seed++, 0.02)), projb: v(tf.zeros([d])),
-    ln2g: v(tf.ones([d])), ln2b: v(tf.zeros([d])),
-    fc: v(seeded([d, 4 * d], seed++, 0.02)), fcb: v(tf.zeros([4 * d])),
-    out: v(seeded([4 * d, d], seed++, 0.02)), outb: v(tf.zeros([d])),
+    ln1g: v(tf.ones([d])),
+    ln1b: v(tf.zeros([d])),
+    qkv: v(seeded([d, 3 * d], seed++, 0.02)),
+    qkvb: v(tf.zeros([3 * d])),
+    proj: v(seeded([d, d], seed++, 0.02)),
+    projb: v(tf.zeros([d])),
+    ln2g: v(tf.ones([d])),
+    ln2b: v(tf.zeros([d])),
+    fc: v(seeded([d, 4 * d], seed++, 0.02)),
+    fcb: v(tf.zeros([4 * d])),
+    out: v(seeded([4 * d, d], seed++, 0.02)),
+    outb: v(tf.zeros([d])),
   }));
   const lnfg = v(tf.ones([d]));
   const lnfb = v(tf.zeros([d]));
@@ -140,7 +181,11 @@ export function w4Transformer(): Workload {
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), bb);
   };
-  const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  const gelu = (x: tf.Tensor) =>
+    tf.mul(
+      tf.mul(x, 0.5),
+      tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))),
+    );
   const loss = () =>
     tf.tidy(() => {
       let h = tf.add(tf.gather(tokEmb, tokens.reshape([-1])), tf.tile(posEmb, [b, 1])); // [B·T, d]
@@ -152,7 +197,10 @@ export function w4Transformer(): Workload {
         const att = tf.matMul(tf.softmax(scores), vv!); // [B, H, T, dh]
         const merged = tf.transpose(att, [0, 2, 1, 3]).reshape([b * t, d]); // [B·T, d]
         h = tf.add(h, tf.add(tf.matMul(merged, blk.proj), blk.projb));
-        const mlp = tf.add(tf.matMul(gelu(tf.add(tf.matMul(layerNorm(h, blk.ln2g, blk.ln2b), blk.fc), blk.fcb)), blk.out), blk.outb);
+        const mlp = tf.add(
+          tf.matMul(gelu(tf.add(tf.matMul(layerNorm(h, blk.ln2g, blk.ln2b), blk.fc), blk.fcb)), blk.out),
+          blk.outb,
+        );
         h = tf.add(h, mlp);
       }
       const logits = tf.matMul(layerNorm(h, lnfg, lnfb), head); // [B·T, vocab]

@@ -8,7 +8,9 @@ import { LabError, assertRank } from './errors.js';
 export type ParamSet = readonly tf.Variable[] | Readonly<Record<string, tf.Variable>>;
 
 /** Gradients shaped like the {@link ParamSet} they were taken for. */
-export type GradSet<P extends ParamSet> = P extends readonly tf.Variable[] ? (tf.Tensor | null)[] : Record<string, tf.Tensor | null>;
+export type GradSet<P extends ParamSet> = P extends readonly tf.Variable[]
+  ? (tf.Tensor | null)[]
+  : Record<string, tf.Tensor | null>;
 
 export interface ValueAndGrads<P extends ParamSet> {
   /** The loss value (a scalar the caller owns and must dispose). */
@@ -37,7 +39,9 @@ export interface ValueAndGrads<P extends ParamSet> {
 export function valueAndGrads<P extends ParamSet>(loss: () => tf.Scalar, params: P): ValueAndGrads<P> {
   const isList = Array.isArray(params);
   const names = isList ? params.map((_, i) => String(i)) : Object.keys(params);
-  const vars: tf.Variable[] = isList ? [...(params as readonly tf.Variable[])] : Object.values(params as Record<string, tf.Variable>);
+  const vars: tf.Variable[] = isList
+    ? [...(params as readonly tf.Variable[])]
+    : Object.values(params as Record<string, tf.Variable>);
   vars.forEach((v, i) => {
     if (!(v instanceof tf.Variable)) {
       throw new LabError('INVALID_ARGUMENT', `params[${names[i]}]: expected a tf.Variable, got ${describe(v)}`);
@@ -45,13 +49,21 @@ export function valueAndGrads<P extends ParamSet>(loss: () => tf.Scalar, params:
   });
   if (vars.length === 0) throw new LabError('EMPTY_INPUT', 'params: expected at least one variable, got none');
   if (!vars.some((v) => v.trainable)) {
-    throw new LabError('INVALID_ARGUMENT', `params: expected at least one trainable variable, but all ${vars.length} are frozen (trainable = false)`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `params: expected at least one trainable variable, but all ${vars.length} are frozen (trainable = false)`,
+    );
   }
 
   const checkedLoss = (): tf.Scalar => {
     const out = loss();
-    if (!(out instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `loss: expected the function to return a scalar tensor, got ${describe(out)}`);
-    if (out.size !== 1) throw new LabError('SHAPE_MISMATCH', `loss: expected a scalar, got shape [${out.shape.join(', ')}]`);
+    if (!(out instanceof tf.Tensor))
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `loss: expected the function to return a scalar tensor, got ${describe(out)}`,
+      );
+    if (out.size !== 1)
+      throw new LabError('SHAPE_MISMATCH', `loss: expected a scalar, got shape [${out.shape.join(', ')}]`);
     if (out.dtype !== 'float32') throw new LabError('DTYPE_MISMATCH', `loss: expected dtype float32, got ${out.dtype}`);
     return (out.rank === 0 ? out : out.reshape([])) as tf.Scalar;
   };
@@ -63,7 +75,10 @@ export function valueAndGrads<P extends ParamSet>(loss: () => tf.Scalar, params:
   } catch (err) {
     releaseTapeAfterError();
     if (err instanceof Error && /Cannot find a connection/.test(err.message)) {
-      throw new LabError('INVALID_ARGUMENT', `loss: does not depend on any of the ${vars.length} parameters (names: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `loss: does not depend on any of the ${vars.length} parameters (names: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`,
+      );
     }
     throw err;
   }
@@ -82,7 +97,9 @@ export function valueAndGrads<P extends ParamSet>(loss: () => tf.Scalar, params:
  * backward pass (they stay on the abandoned tape). At the outermost gradient level, free them.
  */
 function releaseTapeAfterError(): void {
-  const state = (tf.engine() as unknown as { state?: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+  const state = (
+    tf.engine() as unknown as { state?: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }
+  ).state;
   if (!state || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
   for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
   state.activeTape = null;
@@ -138,16 +155,28 @@ function describe(v: unknown): string {
 export function softmaxCrossEntropyScaleGrad(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   assertRank(logits, 2, 'logits');
   const [n, c] = logits.shape as [number, number];
-  if (logits.dtype !== 'float32') throw new LabError('DTYPE_MISMATCH', `logits: expected dtype float32, got ${logits.dtype}`);
+  if (logits.dtype !== 'float32')
+    throw new LabError('DTYPE_MISMATCH', `logits: expected dtype float32, got ${logits.dtype}`);
   if (labels.rank === 1) {
-    if (labels.shape[0] !== n) throw new LabError('SHAPE_MISMATCH', `labels: expected shape [${n}] to match logits [${n}, ${c}], got [${labels.shape.join(', ')}]`);
-    if (labels.dtype !== 'int32') throw new LabError('DTYPE_MISMATCH', `labels: expected int32 class indices, got ${labels.dtype}`);
+    if (labels.shape[0] !== n)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `labels: expected shape [${n}] to match logits [${n}, ${c}], got [${labels.shape.join(', ')}]`,
+      );
+    if (labels.dtype !== 'int32')
+      throw new LabError('DTYPE_MISMATCH', `labels: expected int32 class indices, got ${labels.dtype}`);
   } else if (labels.rank === 2) {
     if (labels.shape[0] !== n || labels.shape[1] !== c) {
-      throw new LabError('SHAPE_MISMATCH', `labels: expected shape [${n}, ${c}] to match logits, got [${labels.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `labels: expected shape [${n}, ${c}] to match logits, got [${labels.shape.join(', ')}]`,
+      );
     }
   } else {
-    throw new LabError('SHAPE_MISMATCH', `labels: expected [N] class indices or [N, C] targets, got shape [${labels.shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `labels: expected [N] class indices or [N, C] targets, got shape [${labels.shape.join(', ')}]`,
+    );
   }
   if (n === 0) return tf.scalar(0);
   return tf.tidy(() => {
@@ -176,7 +205,10 @@ export function irmPenaltyClosedForm(logits: tf.Tensor, labels: tf.Tensor): tf.S
  */
 export function hessianVectorProduct(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, v: tf.Tensor): tf.Tensor {
   if (!tf.util.arraysEqual(x.shape, v.shape)) {
-    throw new LabError('SHAPE_MISMATCH', `v: expected the shape of x [${x.shape.join(', ')}], got [${v.shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `v: expected the shape of x [${x.shape.join(', ')}], got [${v.shape.join(', ')}]`,
+    );
   }
   return tf.tidy(() => tf.grad((y: tf.Tensor) => tf.grad(f)(y).mul(v).sum())(x));
 }
@@ -186,9 +218,17 @@ export function hessianVectorProduct(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tenso
  * `(∇f(x + εv) − ∇f(x − εv)) / 2ε`: exact to O(ε²) for every op with a correct first-order gradient,
  * at the cost of two gradient evaluations. The safe alternative to nested tf.grad.
  */
-export function finiteDifferenceHvp(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, v: tf.Tensor, epsilon = 1e-3): tf.Tensor {
+export function finiteDifferenceHvp(
+  f: (x: tf.Tensor) => tf.Scalar,
+  x: tf.Tensor,
+  v: tf.Tensor,
+  epsilon = 1e-3,
+): tf.Tensor {
   if (!tf.util.arraysEqual(x.shape, v.shape)) {
-    throw new LabError('SHAPE_MISMATCH', `v: expected the shape of x [${x.shape.join(', ')}], got [${v.shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `v: expected the shape of x [${x.shape.join(', ')}], got [${v.shape.join(', ')}]`,
+    );
   }
   if (!(epsilon > 0)) throw new LabError('OUT_OF_RANGE', `epsilon: expected a number > 0, got ${epsilon}`);
   return tf.tidy(() => {

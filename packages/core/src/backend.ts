@@ -47,7 +47,10 @@ async function tryRegisterWebgpu(): Promise<boolean> {
     const g = globalThis as { navigator?: { gpu?: { requestAdapter: () => Promise<unknown> } } };
     if (!g.navigator?.gpu) {
       const dawnPkg = 'webgpu';
-      const dawn = (await import(/* @vite-ignore */ dawnPkg)) as { create: (flags: string[]) => unknown; globals: object };
+      const dawn = (await import(/* @vite-ignore */ dawnPkg)) as {
+        create: (flags: string[]) => unknown;
+        globals: object;
+      };
       Object.assign(globalThis, dawn.globals);
       if (g.navigator === undefined) g.navigator = {};
       Object.defineProperty(g.navigator, 'gpu', { value: dawn.create([]), configurable: true });
@@ -90,7 +93,10 @@ async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
  * const name = await initBackend();        // 'wasm' on a machine without tfjs-node
  * await initBackend('cpu');                // force the pure-JS backend
  */
-export async function initBackend(name: BackendName = 'auto', options: InitBackendOptions = {}): Promise<Exclude<BackendName, 'auto'>> {
+export async function initBackend(
+  name: BackendName = 'auto',
+  options: InitBackendOptions = {},
+): Promise<Exclude<BackendName, 'auto'>> {
   const requested = (process.env.LAB_BACKEND?.trim() || name) as BackendName;
   const valid: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
   if (!valid.includes(requested)) {
@@ -99,7 +105,10 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
   }
   if (options.wasmPaths !== undefined) {
     if (!options.wasmPaths.endsWith('/')) {
-      throw new LabError('INVALID_ARGUMENT', `wasmPaths: expected a folder path ending in '/', got '${options.wasmPaths}'`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `wasmPaths: expected a folder path ending in '/', got '${options.wasmPaths}'`,
+      );
     }
     setWasmPaths(options.wasmPaths);
   }
@@ -127,7 +136,10 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
     configureWasmThreads(wasmThreadCount(options), options.threads !== undefined);
     if (await activate('wasm')) return 'wasm';
     if (requested === 'wasm') {
-      throw new LabError('BACKEND_UNAVAILABLE', "backend 'wasm' failed to initialise (are the .wasm files reachable? see the wasmPaths option)");
+      throw new LabError(
+        'BACKEND_UNAVAILABLE',
+        "backend 'wasm' failed to initialise (are the .wasm files reachable? see the wasmPaths option)",
+      );
     }
   }
   if (await activate('cpu')) return 'cpu';
@@ -139,7 +151,10 @@ function wasmThreadCount(options: InitBackendOptions): number {
   if (threads === 1 || options.wasmPaths !== undefined) return 1;
   if (!threadedWasmAvailable()) {
     if (options.threads !== undefined) {
-      throw new LabError('BACKEND_UNAVAILABLE', `threads: ${threads} requested, but tfjs-backend-wasm's threaded build (wasm-out/) is not installed`);
+      throw new LabError(
+        'BACKEND_UNAVAILABLE',
+        `threads: ${threads} requested, but tfjs-backend-wasm's threaded build (wasm-out/) is not installed`,
+      );
     }
     return 1;
   }

@@ -8,7 +8,10 @@ export interface CliCommand {
   description: string;
   options?: Record<string, OptionSpec>;
   /** Receives the parsed options (strings/booleans) and positional arguments. */
-  run: (args: { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] }) => Promise<void> | void;
+  run: (args: {
+    values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+    positionals: string[];
+  }) => Promise<void> | void;
 }
 
 export interface CliSpec {
@@ -58,7 +61,9 @@ export async function runCli(spec: CliSpec, argv: string[] = process.argv.slice(
   }
   let parsed;
   try {
-    const options = Object.fromEntries(Object.entries(cmd.options ?? {}).map(([k, { description: _d, ...o }]) => [k, o]));
+    const options = Object.fromEntries(
+      Object.entries(cmd.options ?? {}).map(([k, { description: _d, ...o }]) => [k, o]),
+    );
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     console.error(`${spec.name} ${command}: ${(err as Error).message}`);
@@ -68,7 +73,7 @@ export async function runCli(spec: CliSpec, argv: string[] = process.argv.slice(
     await cmd.run(parsed as never);
     return 0;
   } catch (err) {
-    const message = err instanceof LabError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    const message = err instanceof LabError ? `${err.code}: ${err.message}` : ((err as Error).stack ?? String(err));
     console.error(`${spec.name} ${command}: ${message}`);
     return 1;
   }
@@ -81,6 +86,7 @@ export function numberOption(value: unknown, flag: string, fallback?: number): n
     return fallback;
   }
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new LabError('INVALID_ARGUMENT', `--${flag}: expected a number, got '${String(value)}'`);
+  if (!Number.isFinite(n))
+    throw new LabError('INVALID_ARGUMENT', `--${flag}: expected a number, got '${String(value)}'`);
   return n;
 }

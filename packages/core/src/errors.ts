@@ -102,13 +102,19 @@ export function assertInRange(value: number, name: string, range: RangeSpec): vo
     const lo = min === undefined ? '' : `${minExclusive ? '>' : '>='} ${min}`;
     const hi = max === undefined ? '' : `${maxExclusive ? '<' : '<='} ${max}`;
     const kind = integer ? 'an integer' : 'a number';
-    throw new LabError('OUT_OF_RANGE', `${name}: expected ${kind} ${[lo, hi].filter(Boolean).join(' and ')}, got ${value}`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `${name}: expected ${kind} ${[lo, hi].filter(Boolean).join(' and ')}, got ${value}`,
+    );
   }
 }
 
 /** Checks that a value is one of a fixed set of choices. */
 export function assertOneOf<T extends string>(value: string, choices: readonly T[], name: string): asserts value is T {
   if (!choices.includes(value as T)) {
-    throw new LabError('INVALID_ARGUMENT', `${name}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${value}'`,
+    );
   }
 }

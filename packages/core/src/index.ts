@@ -8,7 +8,16 @@ export { initBackend, currentBackend } from './backend.js';
 export type { BackendName, InitBackendOptions } from './backend.js';
 
 // ── errors and validation ───────────────────────────────────────────────────────────────
-export { LabError, assertShape, assertRank, assertDtype, assertFinite, assertNonEmpty, assertInRange, assertOneOf } from './errors.js';
+export {
+  LabError,
+  assertShape,
+  assertRank,
+  assertDtype,
+  assertFinite,
+  assertNonEmpty,
+  assertInRange,
+  assertOneOf,
+} from './errors.js';
 export type { LabErrorCode, RangeSpec } from './errors.js';
 
 // ── random ──────────────────────────────────────────────────────────────────────────────
@@ -44,10 +53,23 @@ export { registerWasmCompletions } from './wasm/register.js';
 export { wasmThreads } from './wasm/threads.js';
 
 // ── autograd, nn, optimisers, training loop, safetensors (owner: nn) ───────────────────
-export { valueAndGrads, disposeGrads, softmaxCrossEntropyScaleGrad, irmPenaltyClosedForm, hessianVectorProduct, finiteDifferenceHvp } from './autograd.js';
+export {
+  valueAndGrads,
+  disposeGrads,
+  softmaxCrossEntropyScaleGrad,
+  irmPenaltyClosedForm,
+  hessianVectorProduct,
+  finiteDifferenceHvp,
+} from './autograd.js';
 export type { ParamSet, GradSet, ValueAndGrads } from './autograd.js';
 export { Module, ModuleList, Sequential } from './nn/module.js';
-export type { Layer, StateDict, NamedParametersOptions, LoadStateDictOptions, LoadStateDictResult } from './nn/module.js';
+export type {
+  Layer,
+  StateDict,
+  NamedParametersOptions,
+  LoadStateDictOptions,
+  LoadStateDictResult,
+} from './nn/module.js';
 export {
   computeFans,
   calculateGain,
@@ -99,7 +121,15 @@ export type {
   LoadedSafetensors,
 } from './safetensors.js';
 export { fit } from './train/fit.js';
-export type { FitOptions, FitResult, FitCallbacks, StepInfo, EpochRecord, EarlyStoppingOptions, CheckpointOptions } from './train/fit.js';
+export type {
+  FitOptions,
+  FitResult,
+  FitCallbacks,
+  StepInfo,
+  EpochRecord,
+  EarlyStoppingOptions,
+  CheckpointOptions,
+} from './train/fit.js';
 export { ProgressReporter } from './train/progress.js';
 export type { ProgressMode, TrainProgress, ProgressReporterOptions } from './train/progress.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta } from './train/checkpoint.js';
@@ -108,11 +138,41 @@ export type { CheckpointMeta } from './train/checkpoint.js';
 // ── data, linear algebra, metrics (owner: data) ─────────────────────────────────────────
 export { loadMnist, mnistGoldenOrder, selectImages, avgPool2, MNIST_CLASS_COUNTS } from './data/mnist.js';
 export type { LabeledImages, LoadMnistOptions } from './data/mnist.js';
-export { batchIndices, iterateBatches, numBatches, shuffleInPlace, splitIndices, gatherRows, kFoldSplits, samplePerClass } from './data/batching.js';
+export {
+  batchIndices,
+  iterateBatches,
+  numBatches,
+  shuffleInPlace,
+  splitIndices,
+  gatherRows,
+  kFoldSplits,
+  samplePerClass,
+} from './data/batching.js';
 export type { BatchOptions } from './data/batching.js';
 export { symmetricLabelNoise, asymmetricLabelNoise, noiseTransitionMatrix, ASYM_MAPS } from './data/label-noise.js';
-export type { UniformSource, LabelNoiseResult, NoiseCount, SymmetricNoiseOptions, AsymmetricNoiseOptions } from './data/label-noise.js';
-export { randomCrop, randomShift, rot90, randomRot90, randomFlip, gaussianNoise, uniformNoise, randomResizedCrop, intensityJitter, cutout, augmentBatch, augment, defaultRandomResizedCropOptions, defaultIntensityJitterOptions } from './data/augment.js';
+export type {
+  UniformSource,
+  LabelNoiseResult,
+  NoiseCount,
+  SymmetricNoiseOptions,
+  AsymmetricNoiseOptions,
+} from './data/label-noise.js';
+export {
+  randomCrop,
+  randomShift,
+  rot90,
+  randomRot90,
+  randomFlip,
+  gaussianNoise,
+  uniformNoise,
+  randomResizedCrop,
+  intensityJitter,
+  cutout,
+  augmentBatch,
+  augment,
+  defaultRandomResizedCropOptions,
+  defaultIntensityJitterOptions,
+} from './data/augment.js';
 export type {
   ImageSizeOption,
   PadMode,
@@ -124,7 +184,14 @@ export type {
   CutoutOptions,
   AugmentOptions,
 } from './data/augment.js';
-export { gaussianMixture, twoMoons, spirals, shuffleRows, coloredShapes, COLORED_SHAPE_CLASSES } from './data/synthetic.js';
+export {
+  gaussianMixture,
+  twoMoons,
+  spirals,
+  shuffleRows,
+  coloredShapes,
+  COLORED_SHAPE_CLASSES,
+} from './data/synthetic.js';
 export type { SyntheticData, GaussianMixtureOptions, ColoredShapesOptions } from './data/synthetic.js';
 export {
   toHostMatrix,
@@ -149,7 +216,19 @@ export type { HostMatrix, MatrixLike, SvdResult, SvdOptions, EigResult } from '.
 export { svdLowRank, orthonormalizeColumns, defaultSvdLowRankOptions } from './linalg/low-rank.js';
 export type { SvdLowRankOptions } from './linalg/low-rank.js';
 export { linalg } from './linalg/namespace.js';
-export { accuracy, quantile, rankData, pearson, spearman, rocAuc, knnClassify, knnAccuracy, defaultKnnOptions, linearProbe, defaultLinearProbeOptions } from './metrics.js';
+export {
+  accuracy,
+  quantile,
+  rankData,
+  pearson,
+  spearman,
+  rocAuc,
+  knnClassify,
+  knnAccuracy,
+  defaultKnnOptions,
+  linearProbe,
+  defaultLinearProbeOptions,
+} from './metrics.js';
 export type { KnnOptions, ProbeProtocol, LinearProbeOptions, LinearProbeResult } from './metrics.js';
 
 // ── contrastive losses shared by methods (owner: symnce) ────────────────────────────────
@@ -171,70 +250,3 @@ export {
   NORMALIZE_EPS,
 } from './losses/contrastive.js';
 export type { NtXentOptions } from './losses/contrastive.js';
-
-// ── graph stack (owner: graph) ──────────────────────────────────────────────────────────
-export {
-  validateGraph,
-  makeGraph,
-  undirectedEdges,
-  undirectedPairs,
-  inDegree,
-  degreeOneHot,
-  bfsDistances,
-  csr,
-  batchGraphs,
-  nodeFeatures,
-  edgeIndexTensor,
-} from './graph/graph.js';
-export type { GraphStructure, Graph, GraphBatch, GraphValidationOptions, GraphInit } from './graph/graph.js';
-export {
-  gatherNodes,
-  segmentSum,
-  propagate,
-  propagateMean,
-  gcnNorm,
-  segmentSoftmax,
-  globalSumPool,
-  globalMeanPool,
-  globalMaxPool,
-  globalPool,
-} from './graph/message-passing.js';
-export type { PoolingKind } from './graph/message-passing.js';
-export { gcnConv, ginAggregate, ginConv, sageConv, gatConv, GCNConv, GINConv, SAGEConv, GATConv } from './graph/layers.js';
-export type { GCNConvParams, GINConvParams, SAGEConvParams, GATConvParams, GATConvOptions, GraphLayerConfig } from './graph/layers.js';
-export {
-  erdosRenyiEdges,
-  barabasiAlbertEdges,
-  wattsStrogatzEdges,
-  motif,
-  graphFromPairs,
-  baShapes,
-  defaultBAShapesOptions,
-  stochasticBlockModel,
-  defaultSBMOptions,
-  graphClassificationDataset,
-  defaultGraphDatasetOptions,
-} from './graph/generators.js';
-export type { EdgePairs, MotifKind, GeneratedFeatures, BAShapesOptions, SBMOptions, GraphFamily, GraphDatasetOptions } from './graph/generators.js';
-export { parseTUDataset, loadTUDataset, defaultTUDatasetOptions } from './graph/tu-dataset.js';
-export type { TUDatasetOptions, TUDataset } from './graph/tu-dataset.js';
-
-// ── LM stack (owner: lm) ────────────────────────────────────────────────────────────────
-export { llamaConfig, gpt2Config, validateConfig, parseHfConfig, toHfConfig } from './lm/config.js';
-export type { CausalLMConfig, LMArchitecture, RopeScaling } from './lm/config.js';
-export { ropeFrequencies, ropeCosSin, rotateHalf, applyRope } from './lm/rope.js';
-export type { RopeFrequencies } from './lm/rope.js';
-export { causalAttention } from './lm/attention.js';
-export type { CausalAttentionOptions, CausalAttentionOutput } from './lm/attention.js';
-export { CausalLM, KVCache, rmsNorm, layerNorm, silu, geluNew, expectedParameterShapes } from './lm/model.js';
-export type { LinearParams, LinearAdapter, CausalLMForwardInput, CausalLMForwardOutput, RandomInitOptions } from './lm/model.js';
-export { targetNll, tokenNll, nextTokenNll } from './lm/nll.js';
-export type { TokenNllOptions } from './lm/nll.js';
-export { generate, sampleToken } from './lm/generate.js';
-export type { GenerateOptions } from './lm/generate.js';
-export { loadCausalLM, saveCausalLM } from './lm/hf.js';
-export type { SaveCausalLMOptions } from './lm/hf.js';
-export { ByteTokenizer, HfTokenizer, decodeDiffOffsets, withDecodeDiffOffsets } from './lm/tokenizer.js';
-export type { Tokenizer, OffsetTokenizer, Offset, EncodeOptions, DecodeOptions, ByteTokenizerOptions } from './lm/tokenizer.js';
-export { tfjsScorer, precomputedScorer, scorerKey } from './lm/scorer.js';
-export type { Scorer } from './lm/scorer.js';

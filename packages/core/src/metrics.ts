@@ -9,13 +9,21 @@ type Labels = ArrayLike<number> | tf.Tensor;
 
 function labelArray(labels: Labels, name: string): Int32Array {
   if (labels instanceof tf.Tensor) {
-    if (labels.rank !== 1) throw new LabError('SHAPE_MISMATCH', `${name}: expected a 1-D tensor of class ids, got shape [${labels.shape.join(', ')}]`);
+    if (labels.rank !== 1)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `${name}: expected a 1-D tensor of class ids, got shape [${labels.shape.join(', ')}]`,
+      );
     labels = labels.dataSync() as ArrayLike<number>;
   }
   const out = new Int32Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
-    if (!Number.isInteger(y) || y < 0) throw new LabError('INVALID_ARGUMENT', `${name}: expected non-negative integer class ids, got ${y} at index ${i}`);
+    if (!Number.isInteger(y) || y < 0)
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}: expected non-negative integer class ids, got ${y} at index ${i}`,
+      );
     out[i] = y;
   }
   return out;
@@ -25,16 +33,20 @@ function numberArray(values: ArrayLike<number>, name: string): Float64Array {
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new LabError('NON_FINITE', `${name}: expected finite numbers, got ${v} at index ${i}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new LabError('NON_FINITE', `${name}: expected finite numbers, got ${v} at index ${i}`);
     out[i] = v;
   }
   return out;
 }
 
 function assert2D(x: tf.Tensor, name: string): asserts x is tf.Tensor2D {
-  if (!(x instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor2D, got ${typeof x}`);
-  if (x.rank !== 2) throw new LabError('SHAPE_MISMATCH', `${name}: expected a 2-D tensor [N, D], got shape [${x.shape.join(', ')}]`);
-  if (x.shape[0] === 0) throw new LabError('EMPTY_INPUT', `${name}: expected at least 1 row, got shape [${x.shape.join(', ')}]`);
+  if (!(x instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor2D, got ${typeof x}`);
+  if (x.rank !== 2)
+    throw new LabError('SHAPE_MISMATCH', `${name}: expected a 2-D tensor [N, D], got shape [${x.shape.join(', ')}]`);
+  if (x.shape[0] === 0)
+    throw new LabError('EMPTY_INPUT', `${name}: expected at least 1 row, got shape [${x.shape.join(', ')}]`);
 }
 
 function assertFiniteTensor(x: tf.Tensor, name: string): void {
@@ -54,7 +66,11 @@ export function accuracy(predictions: Labels, labels: Labels): number {
     pred = tf.tidy(() => tf.argMax(p, 1).dataSync() as Int32Array).slice();
   } else pred = labelArray(predictions, 'predictions');
   const y = labelArray(labels, 'labels');
-  if (pred.length !== y.length) throw new LabError('SHAPE_MISMATCH', `predictions: expected ${y.length} entries (one per label), got ${pred.length}`);
+  if (pred.length !== y.length)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `predictions: expected ${y.length} entries (one per label), got ${pred.length}`,
+    );
   if (y.length === 0) throw new LabError('EMPTY_INPUT', 'labels: expected at least 1 label, got 0');
   let correct = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
@@ -74,7 +90,8 @@ export function quantile(values: ArrayLike<number>, q: number | readonly number[
   const one = (p: number) => {
     assertInRange(p, 'q', { min: 0, max: 1 });
     const pos = p * (sorted.length - 1);
-    const lo = Math.floor(pos), hi = Math.min(lo + 1, sorted.length - 1);
+    const lo = Math.floor(pos),
+      hi = Math.min(lo + 1, sorted.length - 1);
     return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
   };
   return typeof q === 'number' ? one(q) : q.map(one);
@@ -85,7 +102,7 @@ export function rankData(values: ArrayLike<number>): Float64Array {
   const v = numberArray(values, 'values');
   const order = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a]! - v[b]! || a - b);
   const ranks = new Float64Array(v.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && v[order[end]!] === v[order[start]!]) end++;
     const avg = (start + 1 + end) / 2; // mean of ranks start+1 … end
@@ -96,8 +113,10 @@ export function rankData(values: ArrayLike<number>): Float64Array {
 }
 
 function pairedArrays(a: ArrayLike<number>, b: ArrayLike<number>): [Float64Array, Float64Array] {
-  const x = numberArray(a, 'a'), y = numberArray(b, 'b');
-  if (x.length !== y.length) throw new LabError('SHAPE_MISMATCH', `b: expected ${x.length} values (the length of a), got ${y.length}`);
+  const x = numberArray(a, 'a'),
+    y = numberArray(b, 'b');
+  if (x.length !== y.length)
+    throw new LabError('SHAPE_MISMATCH', `b: expected ${x.length} values (the length of a), got ${y.length}`);
   if (x.length < 2) throw new LabError('EMPTY_INPUT', `a: expected at least 2 paired values, got ${x.length}`);
   return [x, y];
 }
@@ -109,13 +128,23 @@ function pairedArrays(a: ArrayLike<number>, b: ArrayLike<number>): [Float64Array
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const [x, y] = pairedArrays(a, b);
   const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]!; my += y[i]!; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let mx = 0,
+    my = 0;
   for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx, dy = y[i]! - my;
-    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
+    mx += x[i]!;
+    my += y[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i]! - mx,
+      dy = y[i]! - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
   }
   if (sxx === 0 || syy === 0) return NaN;
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
@@ -133,15 +162,21 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
  */
 export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   const s = numberArray(scores, 'scores');
-  if (labels.length !== s.length) throw new LabError('SHAPE_MISMATCH', `scores: expected ${labels.length} values (one per label), got ${s.length}`);
+  if (labels.length !== s.length)
+    throw new LabError('SHAPE_MISMATCH', `scores: expected ${labels.length} values (one per label), got ${s.length}`);
   let pos = 0;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
-    if (y !== 0 && y !== 1) throw new LabError('INVALID_ARGUMENT', `labels: expected binary labels 0/1, got ${y} at index ${i}`);
+    if (y !== 0 && y !== 1)
+      throw new LabError('INVALID_ARGUMENT', `labels: expected binary labels 0/1, got ${y} at index ${i}`);
     pos += y;
   }
   const neg = labels.length - pos;
-  if (pos === 0 || neg === 0) throw new LabError('INVALID_ARGUMENT', `labels: ROC-AUC needs both classes, got ${pos} positive and ${neg} negative`);
+  if (pos === 0 || neg === 0)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `labels: ROC-AUC needs both classes, got ${pos} positive and ${neg} negative`,
+    );
   const ranks = rankData(s);
   let rankSum = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === 1) rankSum += ranks[i]!;
@@ -168,22 +203,42 @@ export interface KnnOptions {
 }
 
 /** kNN defaults: k = 20 (symnce §5 and difficult-examples §5 miniatures), majority vote, T = 0.07 (InstDisc) for `'exponential'`. */
-export const defaultKnnOptions: Readonly<Required<Omit<KnnOptions, 'numClasses'>>> = { k: 20, weighting: 'uniform', temperature: 0.07, chunkSize: 1024 };
+export const defaultKnnOptions: Readonly<Required<Omit<KnnOptions, 'numClasses'>>> = {
+  k: 20,
+  weighting: 'uniform',
+  temperature: 0.07,
+  chunkSize: 1024,
+};
 
 /**
  * k-nearest-neighbour classification by cosine similarity: each query row takes the labels of its k
  * most similar training rows (features L2-normalised with eps 1e-12). Returns the predicted classes.
  */
-export function knnClassify(trainFeatures: tf.Tensor, trainLabels: Labels, queryFeatures: tf.Tensor, options: KnnOptions = {}): Int32Array {
-  const { k, weighting, temperature, chunkSize } = { ...defaultKnnOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<KnnOptions>;
+export function knnClassify(
+  trainFeatures: tf.Tensor,
+  trainLabels: Labels,
+  queryFeatures: tf.Tensor,
+  options: KnnOptions = {},
+): Int32Array {
+  const { k, weighting, temperature, chunkSize } = {
+    ...defaultKnnOptions,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Required<KnnOptions>;
   assert2D(trainFeatures, 'trainFeatures');
   assert2D(queryFeatures, 'queryFeatures');
   if (trainFeatures.shape[1] !== queryFeatures.shape[1]) {
-    throw new LabError('SHAPE_MISMATCH', `queryFeatures: expected ${trainFeatures.shape[1]} columns (as trainFeatures), got ${queryFeatures.shape[1]}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `queryFeatures: expected ${trainFeatures.shape[1]} columns (as trainFeatures), got ${queryFeatures.shape[1]}`,
+    );
   }
   const y = labelArray(trainLabels, 'trainLabels');
   const nTrain = trainFeatures.shape[0];
-  if (y.length !== nTrain) throw new LabError('SHAPE_MISMATCH', `trainLabels: expected ${nTrain} labels (one per row of trainFeatures), got ${y.length}`);
+  if (y.length !== nTrain)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `trainLabels: expected ${nTrain} labels (one per row of trainFeatures), got ${y.length}`,
+    );
   assertInRange(k, 'k', { min: 1, max: nTrain, integer: true });
   assertOneOf(weighting, ['uniform', 'similarity', 'exponential'], 'weighting');
   assertInRange(temperature, 'temperature', { min: 0, minExclusive: true });
@@ -194,7 +249,12 @@ export function knnClassify(trainFeatures: tf.Tensor, trainLabels: Labels, query
   if (options.numClasses === undefined) for (const v of y) numClasses = Math.max(numClasses, v + 1);
   else {
     assertInRange(numClasses, 'numClasses', { min: 1, integer: true });
-    for (let i = 0; i < y.length; i++) if (y[i]! >= numClasses) throw new LabError('OUT_OF_RANGE', `trainLabels: expected ids < numClasses = ${numClasses}, got ${y[i]} at index ${i}`);
+    for (let i = 0; i < y.length; i++)
+      if (y[i]! >= numClasses)
+        throw new LabError(
+          'OUT_OF_RANGE',
+          `trainLabels: expected ids < numClasses = ${numClasses}, got ${y[i]} at index ${i}`,
+        );
   }
 
   const nQuery = queryFeatures.shape[0];
@@ -203,7 +263,8 @@ export function knnClassify(trainFeatures: tf.Tensor, trainLabels: Labels, query
   // Transposed once up front: a plain matMul was several times faster on WASM than one with transposeB.
   const trainNT = tf.tidy(() => tf.transpose(normalize(trainFeatures))); // [D, N]
   try {
-    const votes = new Float64Array(numClasses), sims = new Float64Array(numClasses);
+    const votes = new Float64Array(numClasses),
+      sims = new Float64Array(numClasses);
     for (let start = 0; start < nQuery; start += chunkSize) {
       const size = Math.min(chunkSize, nQuery - start);
       const [values, indices] = tf.tidy(() => {
@@ -216,8 +277,10 @@ export function knnClassify(trainFeatures: tf.Tensor, trainLabels: Labels, query
         votes.fill(0);
         sims.fill(0);
         for (let j = 0; j < k; j++) {
-          const s = values[r * k + j]!, c = y[indices[r * k + j]!]!;
-          votes[c] = votes[c]! + (weighting === 'uniform' ? 1 : weighting === 'similarity' ? s : Math.exp(s / temperature));
+          const s = values[r * k + j]!,
+            c = y[indices[r * k + j]!]!;
+          votes[c] =
+            votes[c]! + (weighting === 'uniform' ? 1 : weighting === 'similarity' ? s : Math.exp(s / temperature));
           sims[c] = sims[c]! + s;
         }
         let best = 0;
@@ -239,11 +302,20 @@ export function knnClassify(trainFeatures: tf.Tensor, trainLabels: Labels, query
  *
  * @example const acc = knnAccuracy(hTrain, noisyLabels, hTest, testLabels, { k: 20 });
  */
-export function knnAccuracy(trainFeatures: tf.Tensor, trainLabels: Labels, testFeatures: tf.Tensor, testLabels: Labels, options: KnnOptions = {}): number {
+export function knnAccuracy(
+  trainFeatures: tf.Tensor,
+  trainLabels: Labels,
+  testFeatures: tf.Tensor,
+  testLabels: Labels,
+  options: KnnOptions = {},
+): number {
   assert2D(testFeatures, 'testFeatures');
   const yTest = labelArray(testLabels, 'testLabels');
   if (yTest.length !== testFeatures.shape[0]) {
-    throw new LabError('SHAPE_MISMATCH', `testLabels: expected ${testFeatures.shape[0]} labels (one per row of testFeatures), got ${yTest.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `testLabels: expected ${testFeatures.shape[0]} labels (one per row of testFeatures), got ${yTest.length}`,
+    );
   }
   return accuracy(knnClassify(trainFeatures, trainLabels, testFeatures, options), yTest);
 }
@@ -284,14 +356,37 @@ export interface LinearProbeOptions {
   init?: { weights: ArrayLike<number>; bias: ArrayLike<number> };
 }
 
-const PROTOCOLS: Record<ProbeProtocol, Required<Omit<LinearProbeOptions, 'protocol' | 'seed' | 'numClasses' | 'init'>>> = {
-  standardizedAdam: { preprocess: 'standardize', optimizer: 'adam', lr: 1e-2, momentum: 0, weightDecay: 1e-4, epochs: 300, batchSize: null },
+const PROTOCOLS: Record<
+  ProbeProtocol,
+  Required<Omit<LinearProbeOptions, 'protocol' | 'seed' | 'numClasses' | 'init'>>
+> = {
+  standardizedAdam: {
+    preprocess: 'standardize',
+    optimizer: 'adam',
+    lr: 1e-2,
+    momentum: 0,
+    weightDecay: 1e-4,
+    epochs: 300,
+    batchSize: null,
+  },
   rawSgd: { preprocess: 'none', optimizer: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0, epochs: 100, batchSize: 256 },
-  l2Adam: { preprocess: 'l2', optimizer: 'adam', lr: 1e-2, momentum: 0, weightDecay: 1e-4, epochs: 300, batchSize: null },
+  l2Adam: {
+    preprocess: 'l2',
+    optimizer: 'adam',
+    lr: 1e-2,
+    momentum: 0,
+    weightDecay: 1e-4,
+    epochs: 300,
+    batchSize: null,
+  },
 };
 
 /** The default probe recipe (`'standardizedAdam'`), resolved. */
-export const defaultLinearProbeOptions: Readonly<Required<Omit<LinearProbeOptions, 'numClasses' | 'init'>>> = { protocol: 'standardizedAdam', seed: 0, ...PROTOCOLS.standardizedAdam };
+export const defaultLinearProbeOptions: Readonly<Required<Omit<LinearProbeOptions, 'numClasses' | 'init'>>> = {
+  protocol: 'standardizedAdam',
+  seed: 0,
+  ...PROTOCOLS.standardizedAdam,
+};
 
 export interface LinearProbeResult {
   /** Test accuracy in [0, 1]. */
@@ -328,7 +423,13 @@ export async function linearProbe(
 ): Promise<LinearProbeResult> {
   const protocol = options.protocol ?? 'standardizedAdam';
   assertOneOf(protocol, ['standardizedAdam', 'rawSgd', 'l2Adam'], 'protocol');
-  const cfg = { ...PROTOCOLS[protocol], ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<LinearProbeOptions, 'numClasses' | 'init'>> & { numClasses?: number; init?: LinearProbeOptions['init'] };
+  const cfg = {
+    ...PROTOCOLS[protocol],
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Required<Omit<LinearProbeOptions, 'numClasses' | 'init'>> & {
+    numClasses?: number;
+    init?: LinearProbeOptions['init'];
+  };
   assertOneOf(cfg.preprocess, ['none', 'standardize', 'l2'], 'preprocess');
   assertOneOf(cfg.optimizer, ['adam', 'sgd'], 'optimizer');
   assertInRange(cfg.lr, 'lr', { min: 0, minExclusive: true });
@@ -341,11 +442,23 @@ export async function linearProbe(
   assert2D(trainFeatures, 'trainFeatures');
   assert2D(testFeatures, 'testFeatures');
   const [nTrain, dim] = trainFeatures.shape;
-  if (testFeatures.shape[1] !== dim) throw new LabError('SHAPE_MISMATCH', `testFeatures: expected ${dim} columns (as trainFeatures), got ${testFeatures.shape[1]}`);
+  if (testFeatures.shape[1] !== dim)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `testFeatures: expected ${dim} columns (as trainFeatures), got ${testFeatures.shape[1]}`,
+    );
   const yTrain = labelArray(trainLabels, 'trainLabels');
   const yTest = labelArray(testLabels, 'testLabels');
-  if (yTrain.length !== nTrain) throw new LabError('SHAPE_MISMATCH', `trainLabels: expected ${nTrain} labels (one per row of trainFeatures), got ${yTrain.length}`);
-  if (yTest.length !== testFeatures.shape[0]) throw new LabError('SHAPE_MISMATCH', `testLabels: expected ${testFeatures.shape[0]} labels (one per row of testFeatures), got ${yTest.length}`);
+  if (yTrain.length !== nTrain)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `trainLabels: expected ${nTrain} labels (one per row of trainFeatures), got ${yTrain.length}`,
+    );
+  if (yTest.length !== testFeatures.shape[0])
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `testLabels: expected ${testFeatures.shape[0]} labels (one per row of testFeatures), got ${yTest.length}`,
+    );
   assertFiniteTensor(trainFeatures, 'trainFeatures');
   assertFiniteTensor(testFeatures, 'testFeatures');
   let numClasses = 0;
@@ -358,12 +471,17 @@ export async function linearProbe(
   numClasses = Math.max(numClasses, 2);
 
   const rng = new Rng(cfg.seed ?? 0);
-  const initRng = rng.fork('init'), orderRng = rng.fork('order');
+  const initRng = rng.fork('init'),
+    orderRng = rng.fork('order');
   const bound = 1 / Math.sqrt(dim);
-  let w0 = initRng.uniformArray(dim * numClasses, -bound, bound), b0 = initRng.uniformArray(numClasses, -bound, bound);
+  let w0 = initRng.uniformArray(dim * numClasses, -bound, bound),
+    b0 = initRng.uniformArray(numClasses, -bound, bound);
   if (cfg.init) {
     if (cfg.init.weights?.length !== dim * numClasses || cfg.init.bias?.length !== numClasses) {
-      throw new LabError('SHAPE_MISMATCH', `init: expected weights of ${dim}·${numClasses} = ${dim * numClasses} and bias of ${numClasses} values, got ${cfg.init.weights?.length} and ${cfg.init.bias?.length}`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `init: expected weights of ${dim}·${numClasses} = ${dim * numClasses} and bias of ${numClasses} values, got ${cfg.init.weights?.length} and ${cfg.init.bias?.length}`,
+      );
     }
     w0 = Float32Array.from(cfg.init.weights);
     b0 = Float32Array.from(cfg.init.bias);
@@ -373,7 +491,9 @@ export async function linearProbe(
   let W: tf.Tensor = tf.tensor2d(w0, [dim, numClasses]); // [D, C]
   let b: tf.Tensor = tf.tensor1d(b0); // [C]
   // Optimiser state: Adam's first/second moments, or SGD's momentum buffers (PyTorch semantics).
-  let state: tf.Tensor[] = tf.tidy(() => (cfg.optimizer === 'adam' ? [W, W, b, b] : [W, b]).map((p) => tf.zerosLike(p)));
+  let state: tf.Tensor[] = tf.tidy(() =>
+    (cfg.optimizer === 'adam' ? [W, W, b, b] : [W, b]).map((p) => tf.zerosLike(p)),
+  );
   let t = 0;
   const [beta1, beta2, adamEps] = [0.9, 0.999, 1e-8];
   /**
@@ -387,7 +507,8 @@ export async function linearProbe(
     const next = tf.tidy(() => {
       const logits = tf.add(tf.matMul(x, W as tf.Tensor2D), b); // [n, C]
       const G = tf.div(tf.sub(tf.softmax(logits), y1h), x.shape[0]) as tf.Tensor2D; // [n, C]
-      let gW: tf.Tensor = tf.matMul(xT, G), gb: tf.Tensor = tf.sum(G, 0); // [D, C], [C]
+      let gW: tf.Tensor = tf.matMul(xT, G),
+        gb: tf.Tensor = tf.sum(G, 0); // [D, C], [C]
       if (cfg.weightDecay > 0) {
         gW = tf.add(gW, tf.mul(W, cfg.weightDecay));
         gb = tf.add(gb, tf.mul(b, cfg.weightDecay));
@@ -413,7 +534,8 @@ export async function linearProbe(
   };
 
   // Preprocessing uses TRAIN statistics only; the test set is transformed with them afterwards.
-  let mean: tf.Tensor | null = null, std: tf.Tensor | null = null;
+  let mean: tf.Tensor | null = null,
+    std: tf.Tensor | null = null;
   const prep = (x: tf.Tensor2D): tf.Tensor2D =>
     tf.tidy(() => {
       if (cfg.preprocess === 'standardize') return tf.div(tf.sub(x, mean!), std!) as tf.Tensor2D;
@@ -456,11 +578,17 @@ export async function linearProbe(
     }
     const [trainLoss, trainPred] = tf.tidy(() => {
       const logits = tf.add(tf.matMul(xTrain, W as tf.Tensor2D), b);
-      return [tf.losses.softmaxCrossEntropy(yOneHot, logits).dataSync()[0]!, tf.argMax(logits, 1).dataSync().slice() as Int32Array];
+      return [
+        tf.losses.softmaxCrossEntropy(yOneHot, logits).dataSync()[0]!,
+        tf.argMax(logits, 1).dataSync().slice() as Int32Array,
+      ];
     });
     const testPredictions = tf.tidy(() => {
       const xTest = prep(testFeatures);
-      return tf.argMax(tf.add(tf.matMul(xTest, W as tf.Tensor2D), b), 1).dataSync().slice() as Int32Array;
+      return tf
+        .argMax(tf.add(tf.matMul(xTest, W as tf.Tensor2D), b), 1)
+        .dataSync()
+        .slice() as Int32Array;
     });
     return {
       accuracy: accuracy(testPredictions, yTest),

@@ -98,7 +98,8 @@ export interface ProgressEvent {
 export function resolveSeeds(seeds: number | number[] | undefined, defaultCount: number): number[] {
   if (seeds === undefined) return Array.from({ length: defaultCount }, (_, i) => i);
   if (typeof seeds === 'number') {
-    if (!Number.isInteger(seeds) || seeds < 1) throw new LabError('OUT_OF_RANGE', `seeds: expected a positive integer or a list, got ${seeds}`);
+    if (!Number.isInteger(seeds) || seeds < 1)
+      throw new LabError('OUT_OF_RANGE', `seeds: expected a positive integer or a list, got ${seeds}`);
     return Array.from({ length: seeds }, (_, i) => i);
   }
   if (seeds.length === 0 || !seeds.every((s) => Number.isInteger(s))) {
@@ -118,7 +119,12 @@ export function summarizeRows(rows: readonly ReplicationRow[]): MetricSummary[] 
       groups.set(key, g);
     }
   }
-  return [...groups.values()].map(({ method, setting, metric, values }) => ({ method, setting, metric, ...meanStd(values) }));
+  return [...groups.values()].map(({ method, setting, metric, values }) => ({
+    method,
+    setting,
+    metric,
+    ...meanStd(values),
+  }));
 }
 
 /** Paired per-seed comparison of `method` against `baseline` on `metric` in `setting`. */
@@ -126,15 +132,34 @@ export function compareMethods(
   rows: readonly ReplicationRow[],
   { method, baseline, metric, setting = '' }: { method: string; baseline: string; metric: string; setting?: string },
 ): PairedComparison {
-  const pick = (name: string) => new Map(rows.filter((r) => r.method === name && r.setting === setting).map((r) => [r.seed, r.metrics[metric]]));
+  const pick = (name: string) =>
+    new Map(rows.filter((r) => r.method === name && r.setting === setting).map((r) => [r.seed, r.metrics[metric]]));
   const a = pick(method);
   const b = pick(baseline);
-  const seeds = [...a.keys()].filter((s) => b.has(s) && a.get(s) !== undefined && b.get(s) !== undefined).sort((x, y) => x - y);
+  const seeds = [...a.keys()]
+    .filter((s) => b.has(s) && a.get(s) !== undefined && b.get(s) !== undefined)
+    .sort((x, y) => x - y);
   if (seeds.length === 0) {
-    throw new LabError('EMPTY_INPUT', `compareMethods: no seed has '${metric}' for both '${method}' and '${baseline}' in setting '${setting}'`);
+    throw new LabError(
+      'EMPTY_INPUT',
+      `compareMethods: no seed has '${metric}' for both '${method}' and '${baseline}' in setting '${setting}'`,
+    );
   }
-  const d = pairedDiff(seeds.map((s) => a.get(s)!), seeds.map((s) => b.get(s)!));
-  return { setting, metric, method, baseline, seeds, differences: d.differences, mean: d.mean, std: d.std, positive: d.positive };
+  const d = pairedDiff(
+    seeds.map((s) => a.get(s)!),
+    seeds.map((s) => b.get(s)!),
+  );
+  return {
+    setting,
+    metric,
+    method,
+    baseline,
+    seeds,
+    differences: d.differences,
+    mean: d.mean,
+    std: d.std,
+    positive: d.positive,
+  };
 }
 
 /** A criterion `value >= min` (or `<= max`). */

@@ -18,7 +18,18 @@ import { writeFileAtomic } from './io.js';
  */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-const ITEM_SIZE: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const ITEM_SIZE: Record<SafetensorsDtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** The reference implementation's limit on the JSON header (100 MB). */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
@@ -54,9 +65,14 @@ function isDtype(d: unknown): d is SafetensorsDtype {
  * Parses and validates a safetensors buffer without copying tensor data.
  * @param source names the file in error messages
  */
-export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}, source = 'safetensors'): DecodedSafetensors {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  options: DecodeSafetensorsOptions = {},
+  source = 'safetensors',
+): DecodedSafetensors {
   const maxHeaderBytes = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
-  if (!(bytes instanceof Uint8Array)) throw new LabError('INVALID_ARGUMENT', `bytes: expected a Uint8Array, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new LabError('INVALID_ARGUMENT', `bytes: expected a Uint8Array, got ${typeof bytes}`);
   if (bytes.length < 8) throw malformed(source, `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength64 = view.getBigUint64(0, true);
@@ -66,7 +82,10 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
   const headerLength = Number(headerLength64);
   if (headerLength < 2) throw malformed(source, `header length ${headerLength} is too small for a JSON object`);
   if (8 + headerLength > bytes.length) {
-    throw malformed(source, `header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length field)`);
+    throw malformed(
+      source,
+      `header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes after the length field)`,
+    );
   }
   let text: string;
   try {
@@ -74,14 +93,16 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
   } catch {
     throw malformed(source, 'header is not valid UTF-8');
   }
-  if (!text.startsWith('{')) throw malformed(source, `header must start with '{', got ${JSON.stringify(text.slice(0, 1))}`);
+  if (!text.startsWith('{'))
+    throw malformed(source, `header must start with '{', got ${JSON.stringify(text.slice(0, 1))}`);
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (err) {
     throw malformed(source, `header is not valid JSON (${(err as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw malformed(source, 'header must be a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw malformed(source, 'header must be a JSON object');
 
   const bufferStart = 8 + headerLength;
   const bufferLength = bytes.length - bufferStart;
@@ -89,50 +110,82 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
   const parsed: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformed(source, '__metadata__ must be an object of strings');
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw malformed(source, '__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') throw malformed(source, `__metadata__['${k}'] must be a string, got ${typeof v}`);
         metadata[k] = v;
       }
       continue;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformed(source, `tensor '${name}': entry must be an object`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw malformed(source, `tensor '${name}': entry must be an object`);
     const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
     if (!isDtype(dtype)) throw malformed(source, `tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw malformed(source, `tensor '${name}': shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw malformed(
+        source,
+        `tensor '${name}': shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
-      throw malformed(source, `tensor '${name}': data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)
+    ) {
+      throw malformed(
+        source,
+        `tensor '${name}': data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`,
+      );
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) throw malformed(source, `tensor '${name}': data_offsets [${begin}, ${end}] end before they begin`);
     if (end > bufferLength) {
-      throw malformed(source, `tensor '${name}': data_offsets [${begin}, ${end}] are out of range (buffer is ${bufferLength} bytes)`);
+      throw malformed(
+        source,
+        `tensor '${name}': data_offsets [${begin}, ${end}] are out of range (buffer is ${bufferLength} bytes)`,
+      );
     }
     let elements = 1;
     for (const d of shape as number[]) {
       elements *= d;
-      if (!Number.isSafeInteger(elements)) throw malformed(source, `tensor '${name}': shape ${JSON.stringify(shape)} has too many elements`);
+      if (!Number.isSafeInteger(elements))
+        throw malformed(source, `tensor '${name}': shape ${JSON.stringify(shape)} has too many elements`);
     }
     const expected = elements * ITEM_SIZE[dtype];
     if (end - begin !== expected) {
-      throw malformed(source, `tensor '${name}': ${dtype} shape [${(shape as number[]).join(', ')}] needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
+      throw malformed(
+        source,
+        `tensor '${name}': ${dtype} shape [${(shape as number[]).join(', ')}] needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      );
     }
     parsed.push({ name, dtype, shape: shape as number[], begin, end });
   }
   parsed.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const p of parsed) {
-    if (p.begin < cursor) throw malformed(source, `tensor '${p.name}': data_offsets [${p.begin}, ${p.end}] overlap the previous tensor (ends at ${cursor})`);
-    if (p.begin > cursor) throw malformed(source, `tensor '${p.name}': data_offsets [${p.begin}, ${p.end}] leave a gap after byte ${cursor} (offsets must be contiguous)`);
+    if (p.begin < cursor)
+      throw malformed(
+        source,
+        `tensor '${p.name}': data_offsets [${p.begin}, ${p.end}] overlap the previous tensor (ends at ${cursor})`,
+      );
+    if (p.begin > cursor)
+      throw malformed(
+        source,
+        `tensor '${p.name}': data_offsets [${p.begin}, ${p.end}] leave a gap after byte ${cursor} (offsets must be contiguous)`,
+      );
     cursor = p.end;
   }
-  if (cursor !== bufferLength) throw malformed(source, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLength} (trailing bytes)`);
+  if (cursor !== bufferLength)
+    throw malformed(source, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLength} (trailing bytes)`);
 
   const entries: Record<string, SafetensorsEntry> = {};
   for (const p of parsed) {
-    entries[p.name] = { dtype: p.dtype, shape: p.shape, data: bytes.subarray(bufferStart + p.begin, bufferStart + p.end) };
+    entries[p.name] = {
+      dtype: p.dtype,
+      shape: p.shape,
+      data: bytes.subarray(bufferStart + p.begin, bufferStart + p.end),
+    };
   }
   return { entries, metadata };
 }
@@ -144,12 +197,16 @@ export type SafetensorsInput = tf.Tensor | SafetensorsEntry;
  * Serialises tensors to safetensors bytes. Entries are written in name order; the header is padded
  * with spaces to a multiple of 8 bytes (as the reference writer does) so data stays aligned.
  */
-export function encodeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Readonly<Record<string, SafetensorsInput>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   const metaEntries = Object.entries(metadata);
   for (const [k, v] of metaEntries) {
-    if (typeof v !== 'string') throw new LabError('INVALID_ARGUMENT', `metadata['${k}']: expected a string, got ${typeof v}`);
+    if (typeof v !== 'string')
+      throw new LabError('INVALID_ARGUMENT', `metadata['${k}']: expected a string, got ${typeof v}`);
   }
   if (metaEntries.length > 0) header.__metadata__ = { ...metadata };
   const chunks: Uint8Array[] = [];
@@ -190,20 +247,32 @@ function toEntry(name: string, input: SafetensorsInput): SafetensorsEntry {
       case 'bool':
         return { dtype: 'BOOL', shape, data: Uint8Array.from(values as Uint8Array, (v) => (v ? 1 : 0)) };
       default:
-        throw new LabError('DTYPE_MISMATCH', `tensors['${name}']: expected a float32, int32 or bool tensor, got ${input.dtype}`);
+        throw new LabError(
+          'DTYPE_MISMATCH',
+          `tensors['${name}']: expected a float32, int32 or bool tensor, got ${input.dtype}`,
+        );
     }
   }
   const { dtype, shape, data } = input;
-  if (!isDtype(dtype)) throw new LabError('INVALID_ARGUMENT', `tensors['${name}'].dtype: expected one of ${Object.keys(ITEM_SIZE).join(', ')}, got '${String(dtype)}'`);
+  if (!isDtype(dtype))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `tensors['${name}'].dtype: expected one of ${Object.keys(ITEM_SIZE).join(', ')}, got '${String(dtype)}'`,
+    );
   const elements = shape.reduce((a, b) => a * b, 1);
   if (!(data instanceof Uint8Array) || data.length !== elements * ITEM_SIZE[dtype]) {
-    throw new LabError('SHAPE_MISMATCH', `tensors['${name}'].data: expected ${elements * ITEM_SIZE[dtype]} bytes for ${dtype} [${shape.join(', ')}], got ${data?.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `tensors['${name}'].data: expected ${elements * ITEM_SIZE[dtype]} bytes for ${dtype} [${shape.join(', ')}], got ${data?.length}`,
+    );
   }
   return { dtype, shape: [...shape], data };
 }
 
 // Node and every platform tfjs runs on are little-endian, so typed-array bytes are already in file order.
-function littleEndianBytes(a: Float32Array | Int32Array | Float64Array | Int16Array | Uint16Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(
+  a: Float32Array | Int32Array | Float64Array | Int16Array | Uint16Array | BigInt64Array,
+): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -298,14 +367,21 @@ export function entryToTensor(name: string, entry: SafetensorsEntry): tf.Tensor 
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(8 * i, true);
         if (v > 2147483647n || v < -2147483648n) {
-          throw new LabError('OUT_OF_RANGE', `tensor '${name}': I64 value ${v} at flat index ${i} does not fit int32 (tfjs has no int64)`);
+          throw new LabError(
+            'OUT_OF_RANGE',
+            `tensor '${name}': I64 value ${v} at flat index ${i} does not fit int32 (tfjs has no int64)`,
+          );
         }
         out[i] = Number(v);
       }
       return tf.tensor(out, shape, 'int32');
     }
     case 'BOOL':
-      return tf.tensor(Uint8Array.from(data, (b) => (b ? 1 : 0)), shape, 'bool');
+      return tf.tensor(
+        Uint8Array.from(data, (b) => (b ? 1 : 0)),
+        shape,
+        'bool',
+      );
   }
 }
 
@@ -318,7 +394,11 @@ export interface LoadedSafetensors {
 }
 
 /** Parses safetensors bytes into tf tensors (validated first; see {@link decodeSafetensors}). */
-export function safetensorsToTensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}, source = 'safetensors'): LoadedSafetensors {
+export function safetensorsToTensors(
+  bytes: Uint8Array,
+  options: DecodeSafetensorsOptions = {},
+  source = 'safetensors',
+): LoadedSafetensors {
   const { entries, metadata } = decodeSafetensors(bytes, options, source);
   const tensors: Record<string, tf.Tensor> = {};
   const dtypes: Record<string, SafetensorsDtype> = {};
@@ -340,12 +420,18 @@ export function loadSafetensors(path: string, options: DecodeSafetensorsOptions 
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new LabError('NOT_FOUND', `path: cannot read safetensors file '${path}' (${(err as Error).message})`, { cause: err });
+    throw new LabError('NOT_FOUND', `path: cannot read safetensors file '${path}' (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   return safetensorsToTensors(bytes, options, path);
 }
 
 /** Writes tensors (and string metadata) to a .safetensors file, atomically. */
-export function saveSafetensors(path: string, tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, SafetensorsInput>>,
+  metadata: Readonly<Record<string, string>> = {},
+): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

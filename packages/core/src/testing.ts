@@ -27,9 +27,17 @@ export interface GradCheckResult {
  * @example
  * const { passed } = gradCheck((x) => x.square().sum(), [tf.tensor1d([1, 2, 3])]);
  */
-export function gradCheck(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], options: GradCheckOptions = {}): GradCheckResult {
+export function gradCheck(
+  f: (...xs: tf.Tensor[]) => tf.Scalar,
+  inputs: tf.Tensor[],
+  options: GradCheckOptions = {},
+): GradCheckResult {
   const { epsilon = 1e-2, tolerance = 1e-2, maxEntries = 64 } = options;
-  const analytic = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => f(...xs))(inputs).map((g) => g.dataSync().slice()));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads((...xs: tf.Tensor[]) => f(...xs))(inputs)
+      .map((g) => g.dataSync().slice()),
+  );
   let maxError = 0;
   let checked = 0;
   inputs.forEach((input, k) => {
@@ -42,7 +50,11 @@ export function gradCheck(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tenso
           shifted[i]! += delta;
           const xs = inputs.map((x, j) => (j === k ? tf.tensor(shifted, x.shape, x.dtype) : x));
           const out = f(...xs);
-          if (out.size !== 1) throw new LabError('SHAPE_MISMATCH', `gradCheck: f must return a scalar, got shape [${out.shape.join(', ')}]`);
+          if (out.size !== 1)
+            throw new LabError(
+              'SHAPE_MISMATCH',
+              `gradCheck: f must return a scalar, got shape [${out.shape.join(', ')}]`,
+            );
           return out.dataSync()[0]!;
         });
       const numeric = (evalAt(epsilon) - evalAt(-epsilon)) / (2 * epsilon);
@@ -58,9 +70,16 @@ export function gradCheck(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tenso
  * Largest relative difference `|a − b| / max(atol/rtol, |b|)` style check between two arrays.
  * Returns the index and values of the worst entry so test failures say where.
  */
-export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-6): { error: number; index: number } {
+export function maxRelativeError(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol = 1e-6,
+): { error: number; index: number } {
   if (actual.length !== expected.length) {
-    throw new LabError('SHAPE_MISMATCH', `maxRelativeError: lengths differ (actual ${actual.length}, expected ${expected.length})`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `maxRelativeError: lengths differ (actual ${actual.length}, expected ${expected.length})`,
+    );
   }
   let error = 0;
   let index = -1;

@@ -28,7 +28,6 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-
 describe('valueAndGrads', () => {
   it('returns value and gradients keyed like the parameters, null where unused', () => {
     const a = tf.variable(tf.tensor1d([1, 2]));
@@ -80,10 +79,13 @@ describe('valueAndGrads', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
     const leaked = await tensorLeak(() => {
       expect(() =>
-        valueAndGrads(() => {
-          w.square().add(1).mul(3);
-          throw new Error('boom');
-        }, { w }),
+        valueAndGrads(
+          () => {
+            w.square().add(1).mul(3);
+            throw new Error('boom');
+          },
+          { w },
+        ),
       ).toThrow('boom');
     });
     expect(leaked).toBe(0);
@@ -92,8 +94,12 @@ describe('valueAndGrads', () => {
 
   it('validates its arguments', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
-    expect(() => valueAndGrads(() => w.mul(2) as unknown as tf.Scalar, { w })).toThrow(/loss: expected a scalar, got shape \[2\]/);
-    expect(() => valueAndGrads(() => w.sum() as tf.Scalar, { w: tf.tensor1d([1]) as unknown as tf.Variable })).toThrow(/params\[w\]: expected a tf.Variable/);
+    expect(() => valueAndGrads(() => w.mul(2) as unknown as tf.Scalar, { w })).toThrow(
+      /loss: expected a scalar, got shape \[2\]/,
+    );
+    expect(() => valueAndGrads(() => w.sum() as tf.Scalar, { w: tf.tensor1d([1]) as unknown as tf.Variable })).toThrow(
+      /params\[w\]: expected a tf.Variable/,
+    );
     expect(() => valueAndGrads(() => w.sum() as tf.Scalar, {})).toThrow(LabError);
     w.dispose();
   });
@@ -103,7 +109,13 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
   const perEnv = (Z: tf.Tensor2D, e: number) => {
     const rows = golden.env.flatMap((v, i) => (v === e ? [i] : []));
     const idx = tf.tensor1d(rows, 'int32');
-    return { z: tf.gather(Z, idx) as tf.Tensor2D, y: tf.tensor1d(rows.map((i) => golden.y[i]!), 'int32') };
+    return {
+      z: tf.gather(Z, idx) as tf.Tensor2D,
+      y: tf.tensor1d(
+        rows.map((i) => golden.y[i]!),
+        'int32',
+      ),
+    };
   };
 
   for (const backend of ['wasm', 'cpu'] as const) {
@@ -116,11 +128,16 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
         return irmPenaltyClosedForm(z, y).dataSync()[0]!;
       });
       expectClose(pens, golden.irm_penalty_per_env, 1e-5);
-      const gradZ = tf.grad((zz: tf.Tensor) =>
-        tf.addN(envs.map((e) => {
-          const { z, y } = perEnv(zz as tf.Tensor2D, e);
-          return irmPenaltyClosedForm(z, y);
-        })).div(envs.length) as tf.Scalar,
+      const gradZ = tf.grad(
+        (zz: tf.Tensor) =>
+          tf
+            .addN(
+              envs.map((e) => {
+                const { z, y } = perEnv(zz as tf.Tensor2D, e);
+                return irmPenaltyClosedForm(z, y);
+              }),
+            )
+            .div(envs.length) as tf.Scalar,
       )(Z);
       expectClose(gradZ.dataSync(), golden.irm_penalty_grad_Z.flat(), 1e-5);
       await initBackend('wasm');
@@ -128,7 +145,12 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
   }
 
   it('equals the finite-difference derivative of the mean CE in the scale w', () => {
-    const z = tf.tensor2d([[1.2, -0.3, 0.5], [0.1, 0.4, -1.1], [2, 0, -2], [-0.5, 0.7, 0.2]]);
+    const z = tf.tensor2d([
+      [1.2, -0.3, 0.5],
+      [0.1, 0.4, -1.1],
+      [2, 0, -2],
+      [-0.5, 0.7, 0.2],
+    ]);
     const y = tf.tensor1d([0, 2, 1, 1], 'int32');
     const ce = (w: number) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), z.mul(w)).dataSync()[0]!;
     const h = 1e-2;
@@ -140,7 +162,9 @@ describe('IRMv1 closed form (softmax cross-entropy scaled by a dummy w = 1)', ()
   });
 
   it('validates shapes and handles an empty environment', () => {
-    expect(() => softmaxCrossEntropyScaleGrad(tf.ones([3, 2]), tf.tensor1d([0, 1], 'int32'))).toThrow(/labels: expected shape \[3\]/);
+    expect(() => softmaxCrossEntropyScaleGrad(tf.ones([3, 2]), tf.tensor1d([0, 1], 'int32'))).toThrow(
+      /labels: expected shape \[3\]/,
+    );
     expect(() => softmaxCrossEntropyScaleGrad(tf.ones([3]), tf.tensor1d([0], 'int32'))).toThrow(/logits/);
     expect(() => softmaxCrossEntropyScaleGrad(tf.ones([2, 2]), tf.tensor1d([0, 1]))).toThrow(/int32/);
     expect(softmaxCrossEntropyScaleGrad(tf.zeros([0, 3]), tf.zeros([0], 'int32')).dataSync()[0]).toBe(0);
@@ -159,7 +183,12 @@ describe('second-order gradients: nested tf.grad against finite differences (the
     'sin/cos/atan/erf': (y) => y.sin().add(y.cos()).add(y.atan()).add(y.erf()).sum() as tf.Scalar,
     'softplus/logSigmoid': (y) => tf.softplus(y).add(tf.logSigmoid(y)).sum() as tf.Scalar,
     'relu/abs': (y) => tf.relu(y).mul(y).add(y.abs().mul(y)).sum() as tf.Scalar,
-    'matMul/norm/mean': (y) => tf.matMul(y.reshape([1, 3]), y.reshape([3, 1])).sum().add(tf.norm(y)).add(y.square().mean()) as tf.Scalar,
+    'matMul/norm/mean': (y) =>
+      tf
+        .matMul(y.reshape([1, 3]), y.reshape([3, 1]))
+        .sum()
+        .add(tf.norm(y))
+        .add(y.square().mean()) as tf.Scalar,
     squaredDifference: (y) => tf.squaredDifference(y, w3()).mul(y).sum() as tf.Scalar,
     // need the zero gradients of the comparison ops that initBackend registers
     'max/min': (y) => y.max().mul(y.sum()).add(y.min().mul(y.square().sum())) as tf.Scalar,
@@ -173,7 +202,8 @@ describe('second-order gradients: nested tf.grad against finite differences (the
     softmax: (y) => tf.softmax(y).mul(y).sum() as tf.Scalar,
     logSoftmax: (y) => tf.logSoftmax(y).mul(y).sum() as tf.Scalar,
     logSumExp: (y) => tf.logSumExp(y) as tf.Scalar,
-    'softmax cross-entropy of w·z': (y) => tf.losses.softmaxCrossEntropy(tf.tensor2d([[0, 1, 0]]), y.mul(y).reshape([1, 3])) as tf.Scalar,
+    'softmax cross-entropy of w·z': (y) =>
+      tf.losses.softmaxCrossEntropy(tf.tensor2d([[0, 1, 0]]), y.mul(y).reshape([1, 3])) as tf.Scalar,
   };
   const throws: Record<string, (y: tf.Tensor) => tf.Scalar> = {
     prod: (y) => y.add(2).prod() as tf.Scalar,
@@ -186,7 +216,8 @@ describe('second-order gradients: nested tf.grad against finite differences (the
       for (const [name, f] of Object.entries(safe)) {
         const nested = hessianVectorProduct(f, x(), v()).dataSync();
         const fd = finiteDifferenceHvp(f, x(), v(), 1e-2).dataSync();
-        for (let i = 0; i < 3; i++) expect(Math.abs(nested[i]! - fd[i]!), `${name}[${i}]`).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd[i]!)));
+        for (let i = 0; i < 3; i++)
+          expect(Math.abs(nested[i]! - fd[i]!), `${name}[${i}]`).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd[i]!)));
       }
       await initBackend('wasm');
     });
@@ -197,7 +228,10 @@ describe('second-order gradients: nested tf.grad against finite differences (the
         const nested = hessianVectorProduct(f, x(), v()).dataSync();
         const fd = finiteDifferenceHvp(f, x(), v(), 1e-2).dataSync();
         const err = Math.max(...[0, 1, 2].map((i) => Math.abs(nested[i]! - fd[i]!)));
-        expect(err, `${name} should differ from finite differences (if this fails, tfjs fixed it: update the table in autograd.ts)`).toBeGreaterThan(0.05);
+        expect(
+          err,
+          `${name} should differ from finite differences (if this fails, tfjs fixed it: update the table in autograd.ts)`,
+        ).toBeGreaterThan(0.05);
       }
       for (const [name, f] of Object.entries(throws)) expect(() => hessianVectorProduct(f, x(), v()), name).toThrow();
       await initBackend('wasm');

@@ -37,7 +37,10 @@ describe('randomCrop / randomShift', () => {
   });
 
   it('each image is its own integer shift within ±p with zero fill', () => {
-    const b = 40, h = 6, w = 7, p = 2;
+    const b = 40,
+      h = 6,
+      w = 7,
+      p = 2;
     const data = ramp(b, h, w);
     const x = tf.tensor3d(data, [b, h, w]);
     const y = randomCrop(x, { padding: p }, new Rng(2));
@@ -50,7 +53,8 @@ describe('randomCrop / randomShift', () => {
           let ok = true;
           for (let i = 0; i < h && ok; i++) {
             for (let j = 0; j < w && ok; j++) {
-              const si = i + dy, sj = j + dx;
+              const si = i + dy,
+                sj = j + dx;
               const want = si < 0 || si >= h || sj < 0 || sj >= w ? 0 : data[n * h * w + si * w + sj]!;
               ok = out[n * h * w + i * w + j] === want;
             }
@@ -86,7 +90,12 @@ describe('randomCrop / randomShift', () => {
   });
 
   it('keeps the input shape for flat, 3-D and 4-D batches and is reproducible', () => {
-    for (const shape of [[4, 784], [4, 28, 28], [4, 28, 28, 1], [4, 28, 28, 3]]) {
+    for (const shape of [
+      [4, 784],
+      [4, 28, 28],
+      [4, 28, 28, 1],
+      [4, 28, 28, 3],
+    ]) {
       const x = tf.randomUniform(shape, 0, 1, 'float32', 1);
       const a = randomShift(x, 2, new Rng(5));
       const b = randomShift(x, 2, new Rng(5));
@@ -109,7 +118,14 @@ describe('randomCrop / randomShift', () => {
 describe('rot90', () => {
   it('matches torch.rot90 (counter-clockwise)', () => {
     const x = tf.tensor3d([1, 2, 3, 4], [1, 2, 2]);
-    const cases: [number, number[]][] = [[0, [1, 2, 3, 4]], [1, [2, 4, 1, 3]], [2, [4, 3, 2, 1]], [3, [3, 1, 4, 2]], [-1, [3, 1, 4, 2]], [5, [2, 4, 1, 3]]];
+    const cases: [number, number[]][] = [
+      [0, [1, 2, 3, 4]],
+      [1, [2, 4, 1, 3]],
+      [2, [4, 3, 2, 1]],
+      [3, [3, 1, 4, 2]],
+      [-1, [3, 1, 4, 2]],
+      [5, [2, 4, 1, 3]],
+    ];
     for (const [k, want] of cases) {
       const y = rot90(x, k);
       expect(Array.from(y.dataSync())).toEqual(want);
@@ -135,7 +151,10 @@ describe('rot90', () => {
     const x = tf.tensor3d(ramp(64, 4, 4), [64, 4, 4]);
     const { images, k } = randomRot90(x, new Rng(7));
     expect(new Set(k).size).toBe(4);
-    const back = rot90(images, Array.from(k, (v) => -v));
+    const back = rot90(
+      images,
+      Array.from(k, (v) => -v),
+    );
     expect(Array.from(back.dataSync())).toEqual(Array.from(x.dataSync()));
     tf.dispose([x, images, back]);
   });
@@ -209,7 +228,10 @@ describe('gaussianNoise, intensityJitter, cutout, randomResizedCrop', () => {
   });
 
   it('intensityJitter scales brightness per image and adjusts contrast about the mean', () => {
-    const x = tf.tensor3d(Float32Array.from({ length: 2 * 4 }, (_, i) => (i % 4) / 4), [2, 2, 2]);
+    const x = tf.tensor3d(
+      Float32Array.from({ length: 2 * 4 }, (_, i) => (i % 4) / 4),
+      [2, 2, 2],
+    );
     const half = intensityJitter(x, { brightness: [0.5, 0.5] }, new Rng(1));
     const want = Array.from(x.dataSync(), (v) => v * 0.5);
     Array.from(half.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
@@ -230,7 +252,8 @@ describe('gaussianNoise, intensityJitter, cutout, randomResizedCrop', () => {
       for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) if (d[n * 144 + i * 12 + j] === 0) zeros.push([i, j]);
       expect(zeros.length).toBeGreaterThan(0);
       expect(zeros.length).toBeLessThanOrEqual(16);
-      const rows = new Set(zeros.map((z) => z[0])), cols = new Set(zeros.map((z) => z[1]));
+      const rows = new Set(zeros.map((z) => z[0])),
+        cols = new Set(zeros.map((z) => z[1]));
       expect(rows.size * cols.size).toBe(zeros.length); // a rectangle
     }
     tf.dispose([x, y]);
@@ -253,11 +276,21 @@ describe('gaussianNoise, intensityJitter, cutout, randomResizedCrop', () => {
 });
 
 describe('augmentBatch', () => {
-  const opts = { shift: 2, rotate90: true, flip: { horizontal: 0.5 }, cutout: { size: 6 }, jitter: { brightness: [0.6, 1] as [number, number] }, noiseStd: 0.1, resizedCrop: { scale: [0.6, 1] as [number, number] } };
+  const opts = {
+    shift: 2,
+    rotate90: true,
+    flip: { horizontal: 0.5 },
+    cutout: { size: 6 },
+    jitter: { brightness: [0.6, 1] as [number, number] },
+    noiseStd: 0.1,
+    resizedCrop: { scale: [0.6, 1] as [number, number] },
+  };
   it('two calls give two different views; the same seed gives the same views', () => {
     const x = tf.randomUniform([8, 784], 0, 1, 'float32', 5);
-    const rngA = new Rng(11), rngB = new Rng(11);
-    const a1 = augmentBatch(x, opts, rngA), a2 = augmentBatch(x, opts, rngA);
+    const rngA = new Rng(11),
+      rngB = new Rng(11);
+    const a1 = augmentBatch(x, opts, rngA),
+      a2 = augmentBatch(x, opts, rngA);
     const b1 = augmentBatch(x, opts, rngB);
     expect(Array.from(a1.dataSync())).not.toEqual(Array.from(a2.dataSync()));
     expect(Array.from(b1.dataSync())).toEqual(Array.from(a1.dataSync()));

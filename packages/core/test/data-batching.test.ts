@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, batchIndices, gatherRows, iterateBatches, kFoldSplits, numBatches, samplePerClass, shuffleInPlace, splitIndices } from '@lab/core';
+import {
+  Rng,
+  batchIndices,
+  gatherRows,
+  iterateBatches,
+  kFoldSplits,
+  numBatches,
+  samplePerClass,
+  shuffleInPlace,
+  splitIndices,
+} from '@lab/core';
 
 describe('batching', () => {
   it('covers every index once, in order without shuffle', () => {
     const batches = batchIndices(10, 4);
-    expect(batches.map((b) => Array.from(b))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map((b) => Array.from(b))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(batchIndices(10, 4, { dropLast: true }).length).toBe(2);
     expect(numBatches(10, 4)).toBe(3);
     expect(numBatches(10, 4, true)).toBe(2);

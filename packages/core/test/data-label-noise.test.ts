@@ -1,15 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ASYM_MAPS, LabError, Rng, asymmetricLabelNoise, noiseTransitionMatrix, symmetricLabelNoise, type UniformSource } from '@lab/core';
+import {
+  ASYM_MAPS,
+  LabError,
+  Rng,
+  asymmetricLabelNoise,
+  noiseTransitionMatrix,
+  symmetricLabelNoise,
+  type UniformSource,
+} from '@lab/core';
 
-const golden = JSON.parse(readFileSync(new URL('./fixtures/symnce-label-noise.json', import.meta.url), 'utf8')).label_noise;
+const golden = JSON.parse(
+  readFileSync(new URL('./fixtures/symnce-label-noise.json', import.meta.url), 'utf8'),
+).label_noise;
 
 /** The golden file's closed-form source u(i, salt), fed as N draws with salt, then N draws with salt + 1. */
 function detSource(n: number, salt: number): UniformSource {
   let k = 0;
   return {
     next() {
-      const i = k % n, s = salt + Math.floor(k / n);
+      const i = k % n,
+        s = salt + Math.floor(k / n);
       k++;
       const x = Math.sin(12.9898 * (i + 1) + 78.233 * s) * 43758.5453;
       return x - Math.floor(x);
@@ -33,8 +44,12 @@ describe('label noise: golden (symnce_golden.py)', () => {
     expect(r.numNoisy).toBe(clean.filter((y, i) => y !== golden[key][i]).length);
   });
   it('asymmetric MNIST and CIFAR-10 maps match exactly', () => {
-    expect(ASYM_MAPS.mnist).toEqual(Object.fromEntries(Object.entries(golden.asym_maps.mnist).map(([k, v]) => [Number(k), v])));
-    expect(ASYM_MAPS.cifar10).toEqual(Object.fromEntries(Object.entries(golden.asym_maps.cifar10).map(([k, v]) => [Number(k), v])));
+    expect(ASYM_MAPS.mnist).toEqual(
+      Object.fromEntries(Object.entries(golden.asym_maps.mnist).map(([k, v]) => [Number(k), v])),
+    );
+    expect(ASYM_MAPS.cifar10).toEqual(
+      Object.fromEntries(Object.entries(golden.asym_maps.cifar10).map(([k, v]) => [Number(k), v])),
+    );
     const m = asymmetricLabelNoise(clean, 0.4, ASYM_MAPS.mnist, detSource(clean.length, 3));
     expect(Array.from(m.noisyLabels)).toEqual(golden['asym_mnist_0.4_salt3']);
     const c = asymmetricLabelNoise(clean, 0.4, ASYM_MAPS.cifar10, detSource(clean.length, 3));
@@ -93,7 +108,9 @@ describe('symmetricLabelNoise properties', () => {
     expect(() => symmetricLabelNoise([0, 10], 0.5, 10, new Rng(1))).toThrow(/labels.*\[0, 10\).*10 at index 1/);
     expect(() => symmetricLabelNoise([0, 1.5], 0.5, 10, new Rng(1))).toThrow(/labels/);
     expect(() => symmetricLabelNoise([0, -1], 0.5, 10, new Rng(1))).toThrow(/labels/);
-    expect(() => symmetricLabelNoise(labels, 0.5, 10, new Rng(1), { convention: 'x' as 'uniform' })).toThrow(/convention/);
+    expect(() => symmetricLabelNoise(labels, 0.5, 10, new Rng(1), { convention: 'x' as 'uniform' })).toThrow(
+      /convention/,
+    );
     expect(() => symmetricLabelNoise(labels, 0.5, 10, new Rng(1), { count: 'x' as 'round' })).toThrow(/count/);
   });
 });

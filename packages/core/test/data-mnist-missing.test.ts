@@ -5,7 +5,12 @@ vi.mock('node:module', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:module')>();
   return {
     ...real,
-    createRequire: () => Object.assign(() => undefined, { resolve: () => { throw Object.assign(new Error("Cannot find module 'mnist/package.json'"), { code: 'MODULE_NOT_FOUND' }); } }),
+    createRequire: () =>
+      Object.assign(() => undefined, {
+        resolve: () => {
+          throw Object.assign(new Error("Cannot find module 'mnist/package.json'"), { code: 'MODULE_NOT_FOUND' });
+        },
+      }),
   };
 });
 

@@ -2,7 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, MNIST_CLASS_COUNTS, Rng, avgPool2, initBackend, knnAccuracy, loadMnist, mnistGoldenOrder, randomShift, selectImages, splitIndices, tf } from '@lab/core';
+import {
+  LabError,
+  MNIST_CLASS_COUNTS,
+  Rng,
+  avgPool2,
+  initBackend,
+  knnAccuracy,
+  loadMnist,
+  mnistGoldenOrder,
+  randomShift,
+  selectImages,
+  splitIndices,
+  tf,
+} from '@lab/core';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -20,8 +33,14 @@ describe('loadMnist', () => {
     const counts = new Array(10).fill(0);
     data.labels.forEach((y) => counts[y]++);
     expect(counts).toEqual(MNIST_CLASS_COUNTS);
-    let min = Infinity, max = -Infinity, sum = 0;
-    for (const v of data.images) { min = Math.min(min, v); max = Math.max(max, v); sum += v; }
+    let min = Infinity,
+      max = -Infinity,
+      sum = 0;
+    for (const v of data.images) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      sum += v;
+    }
     expect(min).toBe(0);
     expect(max).toBe(1);
     expect(sum / data.images.length).toBeGreaterThan(0.05); // real ink, not zeros
@@ -39,7 +58,8 @@ describe('loadMnist', () => {
 
   it('reads a digits folder in the same layout and rejects malformed files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-mnist-'));
-    for (let d = 0; d < 10; d++) writeFileSync(join(dir, `${d}.json`), JSON.stringify({ data: new Array(784 * 2).fill(d / 10) }));
+    for (let d = 0; d < 10; d++)
+      writeFileSync(join(dir, `${d}.json`), JSON.stringify({ data: new Array(784 * 2).fill(d / 10) }));
     const small = await loadMnist({ digitsDir: dir });
     expect(small.count).toBe(20);
     expect(small.labels[19]).toBe(9);
@@ -52,7 +72,8 @@ describe('loadMnist', () => {
     for (let d = 0; d < 10; d++) writeFileSync(join(notJson, `${d}.json`), '{oops');
     await expect(loadMnist({ digitsDir: notJson })).rejects.toThrow(/not valid JSON/);
     const range = mkdtempSync(join(tmpdir(), 'lab-mnist-range-'));
-    for (let d = 0; d < 10; d++) writeFileSync(join(range, `${d}.json`), JSON.stringify({ data: new Array(784).fill(255) }));
+    for (let d = 0; d < 10; d++)
+      writeFileSync(join(range, `${d}.json`), JSON.stringify({ data: new Array(784).fill(255) }));
     await expect(loadMnist({ digitsDir: range })).rejects.toThrow(/\[0, 1\]/);
     await expect(loadMnist({ digitsDir: join(dir, 'missing') })).rejects.toBeInstanceOf(LabError);
   });
@@ -80,7 +101,13 @@ describe('mnistGoldenOrder, selectImages, avgPool2', () => {
   });
 
   it('avgPool2 averages 2×2 blocks', () => {
-    const img = { images: Float32Array.from({ length: 16 }, (_, i) => i), labels: Int32Array.of(3), count: 1, height: 4, width: 4 };
+    const img = {
+      images: Float32Array.from({ length: 16 }, (_, i) => i),
+      labels: Int32Array.of(3),
+      count: 1,
+      height: 4,
+      width: 4,
+    };
     const pooled = avgPool2(img);
     expect(pooled.height).toBe(2);
     expect(Array.from(pooled.images)).toEqual([2.5, 4.5, 10.5, 12.5]);
@@ -92,8 +119,10 @@ describe('MNIST end to end (real digits)', () => {
   it('raw-pixel cosine kNN on a seeded 500/500 split is well above chance, also on shifted views', async () => {
     const data = await loadMnist();
     const [trIdx, teIdx] = splitIndices(data.count, [500, 500], new Rng(0));
-    const tr = selectImages(data, trIdx!), te = selectImages(data, teIdx!);
-    const xt = tf.tensor2d(tr.images, [500, 784]), xq = tf.tensor2d(te.images, [500, 784]);
+    const tr = selectImages(data, trIdx!),
+      te = selectImages(data, teIdx!);
+    const xt = tf.tensor2d(tr.images, [500, 784]),
+      xq = tf.tensor2d(te.images, [500, 784]);
     const acc = knnAccuracy(xt, tr.labels, xq, te.labels, { k: 20 });
     const shifted = randomShift(xq, 2, new Rng(1));
     const accShifted = knnAccuracy(xt, tr.labels, shifted, te.labels, { k: 20 });

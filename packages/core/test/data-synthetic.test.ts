@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COLORED_SHAPE_CLASSES, Rng, coloredShapes, gaussianMixture, initBackend, shuffleRows, spirals, twoMoons } from '@lab/core';
+import {
+  COLORED_SHAPE_CLASSES,
+  Rng,
+  coloredShapes,
+  gaussianMixture,
+  initBackend,
+  shuffleRows,
+  spirals,
+  twoMoons,
+} from '@lab/core';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -7,14 +16,21 @@ beforeAll(async () => {
 
 describe('synthetic generators', () => {
   it('gaussianMixture has the requested counts, means and spread, reproducibly', () => {
-    const d = gaussianMixture({ numClasses: 3, dim: 4, perClass: [100, 200, 300], std: 0.5, separation: 5 }, new Rng(1));
+    const d = gaussianMixture(
+      { numClasses: 3, dim: 4, perClass: [100, 200, 300], std: 0.5, separation: 5 },
+      new Rng(1),
+    );
     expect(d.n).toBe(600);
     expect(Array.from(d.labels.slice(95, 105))).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
     for (let c = 0; c < 3; c++) expect(Math.hypot(...d.means.subarray(4 * c, 4 * c + 4))).toBeCloseTo(5, 5);
     let sq = 0;
-    for (let i = 0; i < d.n; i++) for (let j = 0; j < 4; j++) sq += (d.x[i * 4 + j]! - d.means[d.labels[i]! * 4 + j]!) ** 2;
+    for (let i = 0; i < d.n; i++)
+      for (let j = 0; j < 4; j++) sq += (d.x[i * 4 + j]! - d.means[d.labels[i]! * 4 + j]!) ** 2;
     expect(Math.sqrt(sq / (d.n * 4))).toBeCloseTo(0.5, 1);
-    const again = gaussianMixture({ numClasses: 3, dim: 4, perClass: [100, 200, 300], std: 0.5, separation: 5 }, new Rng(1));
+    const again = gaussianMixture(
+      { numClasses: 3, dim: 4, perClass: [100, 200, 300], std: 0.5, separation: 5 },
+      new Rng(1),
+    );
     expect(Array.from(again.x)).toEqual(Array.from(d.x));
     expect(() => gaussianMixture({ numClasses: 2, dim: 3, perClass: [1] }, new Rng(1))).toThrow(/perClass: expected 2/);
     expect(() => gaussianMixture({ numClasses: 2, dim: 3, perClass: 1, means: [1, 2] }, new Rng(1))).toThrow(/means/);
@@ -31,7 +47,8 @@ describe('synthetic generators', () => {
     const k = sh.labels.indexOf(2);
     const row = Array.from(sh.x.subarray(2 * k, 2 * k + 2));
     let found = false;
-    for (let i = 0; i < s.n && !found; i++) found = s.labels[i] === 2 && s.x[2 * i] === row[0] && s.x[2 * i + 1] === row[1];
+    for (let i = 0; i < s.n && !found; i++)
+      found = s.labels[i] === 2 && s.x[2 * i] === row[0] && s.x[2 * i + 1] === row[1];
     expect(found).toBe(true);
   });
 
@@ -43,7 +60,8 @@ describe('synthetic generators', () => {
     expect(new Set(d.labels).size).toBe(COLORED_SHAPE_CLASSES.length);
     // With no noise the foreground is the only colour with max channel ≥ 0.7 (background ≤ 0.35), so the
     // filled fraction of the bounding box identifies the shape: π/4, 0.64, 0.4, 0.51, 0.5125.
-    const side = 48, box = 0.75 * side;
+    const side = 48,
+      box = 0.75 * side;
     const clean = coloredShapes(100, new Rng(6), { size: side, scale: [0.75, 0.75], noise: 0 });
     const expected = [Math.PI / 4, 0.64, 0.4, 0.51, 0.5125];
     for (let i = 0; i < clean.n; i++) {

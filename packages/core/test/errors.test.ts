@@ -1,5 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, assertDtype, assertFinite, assertInRange, assertNonEmpty, assertOneOf, assertRank, assertShape, initBackend, tf } from '@lab/core';
+import {
+  LabError,
+  assertDtype,
+  assertFinite,
+  assertInRange,
+  assertNonEmpty,
+  assertOneOf,
+  assertRank,
+  assertShape,
+  initBackend,
+  tf,
+} from '@lab/core';
 
 describe('validation helpers', () => {
   beforeAll(async () => {
@@ -39,8 +50,12 @@ describe('validation helpers', () => {
   it('assertNonEmpty, assertInRange, assertOneOf', () => {
     expect(() => assertNonEmpty([], 'batch')).toThrow('batch: expected at least 1 row, got 0');
     expect(() => assertNonEmpty([1], 'batch', 2)).toThrow('batch: expected at least 2 rows, got 1');
-    expect(() => assertInRange(0, 'temperature', { min: 0, minExclusive: true })).toThrow('temperature: expected a number > 0, got 0');
-    expect(() => assertInRange(1.5, 'rate', { min: 0, max: 1 })).toThrow('rate: expected a number >= 0 and <= 1, got 1.5');
+    expect(() => assertInRange(0, 'temperature', { min: 0, minExclusive: true })).toThrow(
+      'temperature: expected a number > 0, got 0',
+    );
+    expect(() => assertInRange(1.5, 'rate', { min: 0, max: 1 })).toThrow(
+      'rate: expected a number >= 0 and <= 1, got 1.5',
+    );
     expect(() => assertInRange(2.5, 'k', { min: 1, integer: true })).toThrow('k: expected an integer >= 1, got 2.5');
     expect(() => assertInRange(Number.NaN, 'k', {})).toThrow(/got NaN/);
     expect(() => assertInRange(0.5, 'rate', { min: 0, max: 1 })).not.toThrow();

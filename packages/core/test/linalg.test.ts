@@ -27,7 +27,9 @@ import {
 } from '@lab/core';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/linalg_golden.json', import.meta.url), 'utf8'));
-const degolden = JSON.parse(readFileSync(new URL('./fixtures/difficult-examples-similarity-graph.json', import.meta.url), 'utf8'));
+const degolden = JSON.parse(
+  readFileSync(new URL('./fixtures/difficult-examples-similarity-graph.json', import.meta.url), 'utf8'),
+);
 
 function expectClose(actual: HostMatrix | ArrayLike<number>, expected: number[][] | number[], tol: number) {
   const a = 'data' in (actual as HostMatrix) ? (actual as HostMatrix).data : (actual as ArrayLike<number>);
@@ -41,12 +43,17 @@ function expectClose(actual: HostMatrix | ArrayLike<number>, expected: number[][
 function orthonormalityError(M: HostMatrix): number {
   const G = matmulHost(transposeHost(M), M);
   let err = 0;
-  for (let i = 0; i < G.rows; i++) for (let j = 0; j < G.cols; j++) err = Math.max(err, Math.abs(G.data[i * G.cols + j]! - (i === j ? 1 : 0)));
+  for (let i = 0; i < G.rows; i++)
+    for (let j = 0; j < G.cols; j++) err = Math.max(err, Math.abs(G.data[i * G.cols + j]! - (i === j ? 1 : 0)));
   return err;
 }
 
 function reconstruct(U: HostMatrix, S: ArrayLike<number>, V: HostMatrix): HostMatrix {
-  const US = hostMatrix(U.rows, U.cols, U.data.map((v, i) => v * S[i % U.cols]!));
+  const US = hostMatrix(
+    U.rows,
+    U.cols,
+    U.data.map((v, i) => v * S[i % U.cols]!),
+  );
   return matmulHost(US, transposeHost(V));
 }
 
@@ -89,7 +96,11 @@ describe('svd (one-sided Jacobi) against numpy', () => {
     const col = svd([[3], [4]]);
     expect(col.S[0]).toBeCloseTo(5, 14);
     let s = 1;
-    const rand = hostMatrix(200, 120, Float64Array.from({ length: 24000 }, () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5));
+    const rand = hostMatrix(
+      200,
+      120,
+      Float64Array.from({ length: 24000 }, () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5),
+    );
     const r = svd(rand);
     expect(orthonormalityError(r.U)).toBeLessThan(1e-12);
     expect(orthonormalityError(r.V)).toBeLessThan(1e-12);
@@ -104,13 +115,17 @@ describe('svd (one-sided Jacobi) against numpy', () => {
     const { V } = svd(golden.wide_3x5.A);
     for (let k = 0; k < V.cols; k++) {
       let best = 0;
-      for (let i = 0; i < V.rows; i++) if (Math.abs(V.data[i * V.cols + k]!) > Math.abs(V.data[best * V.cols + k]!)) best = i;
+      for (let i = 0; i < V.rows; i++)
+        if (Math.abs(V.data[i * V.cols + k]!) > Math.abs(V.data[best * V.cols + k]!)) best = i;
       expect(V.data[best * V.cols + k]).toBeGreaterThan(0);
     }
     const M = hostMatrix(2, 2, [-1, 0.5, 0.2, -3]);
     const N = hostMatrix(1, 2, [7, 7]);
     fixSigns(M, N);
-    expect(toNestedArray(M)).toEqual([[1, -0.5], [-0.2, 3]]); // column 0 led by −1, column 1 by −3: both flip
+    expect(toNestedArray(M)).toEqual([
+      [1, -0.5],
+      [-0.2, 3],
+    ]); // column 0 led by −1, column 1 by −3: both flip
     expect(toNestedArray(N)).toEqual([[-7, -7]]);
   });
 });
@@ -129,10 +144,14 @@ describe('symmetricEigen (Jacobi)', () => {
   it('reproduces the difficult-examples similarity-graph spectra (1e-9)', () => {
     for (const c of degolden.similarity_graph) {
       const { n, r, n_d: nd, alpha, beta, gamma } = c;
-      const C = r + 1, N = n * C;
+      const C = r + 1,
+        N = n * C;
       const A = new Float64Array(N * N).fill(beta);
-      for (let cl = 0; cl < C; cl++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[(cl * n + i) * N + cl * n + j] = alpha;
-      for (let l = 0; l < nd; l++) for (let c1 = 0; c1 < C; c1++) for (let c2 = 0; c2 < C; c2++) if (c1 !== c2) A[(c1 * n + l) * N + c2 * n + l] = gamma;
+      for (let cl = 0; cl < C; cl++)
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[(cl * n + i) * N + cl * n + j] = alpha;
+      for (let l = 0; l < nd; l++)
+        for (let c1 = 0; c1 < C; c1++)
+          for (let c2 = 0; c2 < C; c2++) if (c1 !== c2) A[(c1 * n + l) * N + c2 * n + l] = gamma;
       for (let i = 0; i < N; i++) A[i * N + i] = 1;
       const d = Array.from({ length: N }, (_, i) => A.subarray(i * N, (i + 1) * N).reduce((s, v) => s + v, 0));
       const Abar = A.map((v, idx) => v / Math.sqrt(d[Math.floor(idx / N)]! * d[idx % N]!));
@@ -142,8 +161,18 @@ describe('symmetricEigen (Jacobi)', () => {
   });
 
   it('rejects non-square and non-symmetric input', () => {
-    expect(() => symmetricEigen([[1, 2, 3], [4, 5, 6]])).toThrow(/square/);
-    expect(() => symmetricEigen([[1, 2], [2.5, 1]])).toThrow(/symmetric.*a\[0\]\[1\] = 2/);
+    expect(() =>
+      symmetricEigen([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    ).toThrow(/square/);
+    expect(() =>
+      symmetricEigen([
+        [1, 2],
+        [2.5, 1],
+      ]),
+    ).toThrow(/symmetric.*a\[0\]\[1\] = 2/);
   });
 });
 
@@ -161,7 +190,12 @@ describe('pinv, lstsq, cholesky, solveSPD, ridge', () => {
     expectClose(L, g.L, 1e-13);
     expectClose(solveSPD(g.A, g.rhs), g.solve, 1e-12);
     expectClose(ridge(g.ridge_x, g.ridge_y, g.ridge_lambda), g.ridge_w, 1e-12);
-    expect(() => cholesky([[1, 2], [2, 1]])).toThrow(/positive definite/);
+    expect(() =>
+      cholesky([
+        [1, 2],
+        [2, 1],
+      ]),
+    ).toThrow(/positive definite/);
     expect(() => solveSPD(g.A, [1, 2])).toThrow(/b: expected 4 rows/);
     expect(() => ridge(g.ridge_x, g.ridge_y, 0)).toThrow(/lambda/);
   });
@@ -179,10 +213,14 @@ describe('svdLowRank (randomized, seeded)', () => {
   it('works on a tf.Tensor (float32 products), is seeded and leaks nothing', async () => {
     const t = tf.tensor2d(g.A);
     let a: ReturnType<typeof svdLowRank> | undefined;
-    const leaked = await tensorLeak(() => { a = svdLowRank(t, 4, { niter: 4, seed: 3 }); });
+    const leaked = await tensorLeak(() => {
+      a = svdLowRank(t, 4, { niter: 4, seed: 3 });
+    });
     expect(leaked).toBe(0);
     expectClose(a!.S, g.S_top.slice(0, 4), 1e-5);
-    const b = svdLowRank(t, 4, { niter: 0, seed: 3 }), c = svdLowRank(t, 4, { niter: 0, seed: 3 }), d = svdLowRank(t, 4, { niter: 0, seed: 4 });
+    const b = svdLowRank(t, 4, { niter: 0, seed: 3 }),
+      c = svdLowRank(t, 4, { niter: 0, seed: 3 }),
+      d = svdLowRank(t, 4, { niter: 0, seed: 4 });
     expect(Array.from(b.S)).toEqual(Array.from(c.S));
     expect(Array.from(b.S)).not.toEqual(Array.from(d.S));
     expect(() => svdLowRank(t, 41)).toThrow(/rank/);

@@ -89,9 +89,20 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('gives offDiagonalLogSoftmax a correct closed-form gradient under arbitrary downstream weights', () => {
-      const logits = tf.tensor2d([[0.3, -1.2, 0.8, 2.0], [1.1, 0.4, -0.7, 0.2], [-0.5, 0.9, 1.7, -1.1], [0.6, -0.2, 0.1, 0.9]]);
-      const weights = tf.tensor2d([[1, 2, -1, 0.5], [0.3, 1, 1, -2], [2, -0.5, 1, 1], [1, 1, 0.7, 1]]);
-      const f = (l: tf.Tensor) => tf.sum(tf.mul(tf.maximum(offDiagonalLogSoftmax(l as tf.Tensor2D), -50), weights)) as tf.Scalar;
+      const logits = tf.tensor2d([
+        [0.3, -1.2, 0.8, 2.0],
+        [1.1, 0.4, -0.7, 0.2],
+        [-0.5, 0.9, 1.7, -1.1],
+        [0.6, -0.2, 0.1, 0.9],
+      ]);
+      const weights = tf.tensor2d([
+        [1, 2, -1, 0.5],
+        [0.3, 1, 1, -2],
+        [2, -0.5, 1, 1],
+        [1, 1, 0.7, 1],
+      ]);
+      const f = (l: tf.Tensor) =>
+        tf.sum(tf.mul(tf.maximum(offDiagonalLogSoftmax(l as tf.Tensor2D), -50), weights)) as tf.Scalar;
       const result = gradCheck(f, [logits], { epsilon: 1e-2, tolerance: 1e-2 });
       const diag = tf.tidy(() => tf.grad(f)(logits).dataSync());
       tf.dispose([logits, weights]);
@@ -101,7 +112,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
     it('is invariant to row scaling and to permuting items consistently in both views', () => {
       const base = tf.tidy(() => ntXentLoss(zA, 0.5).dataSync()[0]!);
-      const scaled = tf.tidy(() => ntXentLoss(zA.mul(tf.tensor2d([[3], [0.5], [2], [7], [1], [4], [0.2], [9]])), 0.5).dataSync()[0]!);
+      const scaled = tf.tidy(
+        () => ntXentLoss(zA.mul(tf.tensor2d([[3], [0.5], [2], [7], [1], [4], [0.2], [9]])), 0.5).dataSync()[0]!,
+      );
       expect(Math.abs(scaled - base)).toBeLessThan(1e-5);
       const perm = [2, 0, 3, 1];
       const idx = [...perm, ...perm.map((p) => p + 4)];
@@ -113,19 +126,49 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.tidy(() => {
         expect(Array.from(viewPositiveMask(2, 2).dataSync())).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0]);
         expect(Array.from(labelPositiveMask([0, 1, 0]).dataSync())).toEqual([0, 0, 1, 0, 0, 0, 1, 0, 0]);
-        const x = tf.tensor3d([[[1, 0], [2, 0]], [[0, 1], [0, 2]]]); // [B=2, V=2, D=2]
+        const x = tf.tensor3d([
+          [
+            [1, 0],
+            [2, 0],
+          ],
+          [
+            [0, 1],
+            [0, 2],
+          ],
+        ]); // [B=2, V=2, D=2]
         expect(Array.from(flattenViews(x).dataSync())).toEqual([1, 0, 0, 1, 2, 0, 0, 2]);
-        const n = l2Normalize(tf.tensor2d([[3, 4], [0, 0]]));
+        const n = l2Normalize(
+          tf.tensor2d([
+            [3, 4],
+            [0, 0],
+          ]),
+        );
         expect(Array.from(n.dataSync())).toEqual(Array.from(new Float32Array([0.6, 0.8, 0, 0])));
-        const m = maskDiagonal(tf.tensor2d([[1, 2], [3, 4]]));
+        const m = maskDiagonal(
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+        );
         expect(Array.from(m.dataSync())).toEqual([-1e9, 2, 3, -1e9]);
-        const lp = offDiagonalLogSoftmax(tf.tensor2d([[5, 0, 0], [0, 5, 0], [0, 0, 5]]));
+        const lp = offDiagonalLogSoftmax(
+          tf.tensor2d([
+            [5, 0, 0],
+            [0, 5, 0],
+            [0, 0, 5],
+          ]),
+        );
         expect(lp.dataSync()[1]).toBeCloseTo(Math.log(0.5), 6);
       });
     });
 
     it('gives a finite gradient on a zero row', () => {
-      const x = tf.tensor2d([[0, 0], [1, 0], [0, 1], [1, 1]]);
+      const x = tf.tensor2d([
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]);
       const warn = console.warn;
       console.warn = () => {};
       const { grad } = valueAndGrad((z) => ntXentLoss(z, 0.5), x);
@@ -149,7 +192,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
         bad(() => ntXentLoss(tf.ones([3, 2])), /features: expected an even number of rows/);
         bad(() => ntXentLoss(tf.ones([1, 2])), /features: expected at least 2 rows/);
         bad(() => ntXentLoss(tf.ones([2, 1, 2])), /features: expected at least 2 views/);
-        bad(() => ntXentLoss(tf.tensor2d([[1, NaN], [1, 1]])), /features: expected finite values, found NaN at row 0/);
+        bad(
+          () =>
+            ntXentLoss(
+              tf.tensor2d([
+                [1, NaN],
+                [1, 1],
+              ]),
+            ),
+          /features: expected finite values, found NaN at row 0/,
+        );
         bad(() => ntXentLoss(tf.ones([2, 2]), { temperature: 0 }), /temperature: expected a number > 0, got 0/);
         bad(() => ntXentLoss(tf.ones([2, 2], 'int32')), /features: expected dtype float32, got int32/);
       });

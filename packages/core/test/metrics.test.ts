@@ -27,7 +27,11 @@ beforeAll(async () => {
 describe('accuracy', () => {
   it('counts matches from ids or from logits', () => {
     expect(accuracy([0, 1, 1], [0, 1, 0])).toBeCloseTo(2 / 3, 12);
-    const logits = tf.tensor2d([[2, 1], [0, 3], [5, 4]]);
+    const logits = tf.tensor2d([
+      [2, 1],
+      [0, 3],
+      [5, 4],
+    ]);
     expect(accuracy(logits, Int32Array.of(0, 1, 1))).toBeCloseTo(2 / 3, 12);
     logits.dispose();
   });
@@ -73,14 +77,20 @@ describe('quantile, rankData, pearson, spearman, rocAuc (numpy/scipy golden)', (
 
 /** Brute-force cosine kNN in float64 (majority vote, ties to larger similarity sum, then smaller id). */
 function knnReference(train: number[][], y: number[], query: number[][], k: number): number[] {
-  const unit = (v: number[]) => { const n = Math.max(Math.hypot(...v), 1e-12); return v.map((x) => x / n); };
+  const unit = (v: number[]) => {
+    const n = Math.max(Math.hypot(...v), 1e-12);
+    return v.map((x) => x / n);
+  };
   const T = train.map(unit);
   return query.map((q) => {
     const u = unit(q);
     const sims = T.map((t, i) => ({ s: t.reduce((acc, v, j) => acc + v * u[j]!, 0), c: y[i]! }));
     sims.sort((p, r) => r.s - p.s);
     const votes = new Map<number, [number, number]>();
-    for (const { s, c } of sims.slice(0, k)) { const [v, ss] = votes.get(c) ?? [0, 0]; votes.set(c, [v + 1, ss + s]); }
+    for (const { s, c } of sims.slice(0, k)) {
+      const [v, ss] = votes.get(c) ?? [0, 0];
+      votes.set(c, [v + 1, ss + s]);
+    }
     return [...votes.entries()].sort((p, r) => r[1][0] - p[1][0] || r[1][1] - p[1][1] || p[0] - r[0])[0]![0];
   });
 }
@@ -89,10 +99,12 @@ describe('knnClassify / knnAccuracy', () => {
   const rng = new Rng(3);
   const train = gaussianMixture({ numClasses: 4, dim: 6, perClass: 30, separation: 2, std: 1 }, rng);
   const test = gaussianMixture({ numClasses: 4, dim: 6, perClass: 20, std: 1, means: train.means }, rng);
-  const rows = (d: { x: Float32Array; dim: number; n: number }) => Array.from({ length: d.n }, (_, i) => Array.from(d.x.subarray(i * d.dim, (i + 1) * d.dim)));
+  const rows = (d: { x: Float32Array; dim: number; n: number }) =>
+    Array.from({ length: d.n }, (_, i) => Array.from(d.x.subarray(i * d.dim, (i + 1) * d.dim)));
 
   it('matches a brute-force float64 reference (k = 20, cosine, majority)', () => {
-    const xt = tf.tensor2d(train.x, [train.n, train.dim]), xq = tf.tensor2d(test.x, [test.n, test.dim]);
+    const xt = tf.tensor2d(train.x, [train.n, train.dim]),
+      xq = tf.tensor2d(test.x, [test.n, test.dim]);
     const pred = knnClassify(xt, train.labels, xq, { k: 20, chunkSize: 7 });
     const ref = knnReference(rows(train), Array.from(train.labels), rows(test), 20);
     expect(Array.from(pred)).toEqual(ref);
@@ -112,7 +124,12 @@ describe('knnClassify / knnAccuracy', () => {
   });
 
   it('breaks vote ties by summed similarity', () => {
-    const xt = tf.tensor2d([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]);
+    const xt = tf.tensor2d([
+      [1, 0],
+      [0.9, 0.1],
+      [0, 1],
+      [0.1, 0.9],
+    ]);
     const xq = tf.tensor2d([[1, 0.05]]);
     expect(Array.from(knnClassify(xt, [0, 0, 1, 1], xq, { k: 4 }))).toEqual([0]);
     expect(Array.from(knnClassify(xt, [1, 1, 0, 0], xq, { k: 4 }))).toEqual([1]);
@@ -120,7 +137,8 @@ describe('knnClassify / knnAccuracy', () => {
   });
 
   it('leaks no tensors and rejects bad input', async () => {
-    const xt = tf.tensor2d(train.x, [train.n, train.dim]), xq = tf.tensor2d(test.x, [test.n, test.dim]);
+    const xt = tf.tensor2d(train.x, [train.n, train.dim]),
+      xq = tf.tensor2d(test.x, [test.n, test.dim]);
     expect(await tensorLeak(() => knnAccuracy(xt, train.labels, xq, test.labels, { k: 5 }))).toBe(0);
     expect(() => knnClassify(xt, train.labels.subarray(1), xq)).toThrow(/trainLabels: expected 120/);
     expect(() => knnClassify(xt, train.labels, xq, { k: 0 })).toThrow(/k/);
@@ -138,8 +156,13 @@ describe('knnClassify / knnAccuracy', () => {
 describe('linearProbe', () => {
   it("reaches the scipy optimum of the regularised objective ('standardizedAdam' + wd)", async () => {
     const lp = golden.linear_probe;
-    const N = 45, D = 4, C = 3, wd = 1e-2;
-    const X = Array.from({ length: N }, (_, i) => Array.from({ length: D }, (_, j) => Math.sin(0.37 * (i + 1) + 0.91 * (j + 1)) + (j === i % 3 ? 0.3 : 0)));
+    const N = 45,
+      D = 4,
+      C = 3,
+      wd = 1e-2;
+    const X = Array.from({ length: N }, (_, i) =>
+      Array.from({ length: D }, (_, j) => Math.sin(0.37 * (i + 1) + 0.91 * (j + 1)) + (j === i % 3 ? 0.3 : 0)),
+    );
     const y = Int32Array.from({ length: N }, (_, i) => i % 3);
     const x = tf.tensor2d(X);
     const r = await linearProbe(x, y, x, y, { weightDecay: wd, epochs: 400, lr: 0.1 });
@@ -148,11 +171,18 @@ describe('linearProbe', () => {
     r.featureStd!.forEach((s, j) => expect(s).toBeCloseTo(lp.std[j], 5));
     let ce = 0;
     for (let i = 0; i < N; i++) {
-      const z = Array.from({ length: C }, (_, c) => r.bias[c]! + X[i]!.reduce((acc, v, j) => acc + ((v - lp.mean[j]) / lp.std[j]) * r.weights[j * C + c]!, 0));
+      const z = Array.from(
+        { length: C },
+        (_, c) =>
+          r.bias[c]! + X[i]!.reduce((acc, v, j) => acc + ((v - lp.mean[j]) / lp.std[j]) * r.weights[j * C + c]!, 0),
+      );
       const m = Math.max(...z);
       ce += m + Math.log(z.reduce((acc, v) => acc + Math.exp(v - m), 0)) - z[y[i]!]!;
     }
-    const reg = 0.5 * wd * (Array.from(r.weights).reduce((a, v) => a + v * v, 0) + Array.from(r.bias).reduce((a, v) => a + v * v, 0));
+    const reg =
+      0.5 *
+      wd *
+      (Array.from(r.weights).reduce((a, v) => a + v * v, 0) + Array.from(r.bias).reduce((a, v) => a + v * v, 0));
     const objective = ce / N + reg;
     expect(objective).toBeGreaterThanOrEqual(lp.objective_min - 1e-6);
     expect(Math.abs(objective - lp.objective_min) / lp.objective_min).toBeLessThan(2e-3);
@@ -164,18 +194,32 @@ describe('linearProbe', () => {
   it('takes exactly the torch gradient of mean CE (monosemantic golden: one SGD step with lr 1)', async () => {
     const g = JSON.parse(readFileSync(new URL('./fixtures/monosemantic-linear-probe.json', import.meta.url), 'utf8'));
     const lp = g.linear_probe;
-    const C = 3, D = g.feats[0].length;
+    const C = 3,
+      D = g.feats[0].length;
     // torch stores W as [C, D]; the probe keeps [D, C]
     const w0 = Float32Array.from({ length: D * C }, (_, k) => lp.W[k % C][Math.floor(k / C)]);
     const x = tf.tensor2d(g.feats);
     const r = await linearProbe(x, lp.targets, x, lp.targets, {
-      protocol: 'rawSgd', lr: 1, momentum: 0, weightDecay: 0, epochs: 1, batchSize: null, init: { weights: w0, bias: lp.b },
+      protocol: 'rawSgd',
+      lr: 1,
+      momentum: 0,
+      weightDecay: 0,
+      epochs: 1,
+      batchSize: null,
+      init: { weights: w0, bias: lp.b },
     });
-    for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) expect(w0[j * C + c]! - r.weights[j * C + c]!).toBeCloseTo(lp.grad_W[c][j], 5);
+    for (let j = 0; j < D; j++)
+      for (let c = 0; c < C; c++) expect(w0[j * C + c]! - r.weights[j * C + c]!).toBeCloseTo(lp.grad_W[c][j], 5);
     for (let c = 0; c < C; c++) expect(lp.b[c] - r.bias[c]!).toBeCloseTo(lp.grad_b[c], 5);
-    const before = await linearProbe(x, lp.targets, x, lp.targets, { protocol: 'rawSgd', epochs: 0, init: { weights: w0, bias: lp.b } });
+    const before = await linearProbe(x, lp.targets, x, lp.targets, {
+      protocol: 'rawSgd',
+      epochs: 0,
+      init: { weights: w0, bias: lp.b },
+    });
     expect(before.trainLoss).toBeCloseTo(lp.ce, 5);
-    await expect(linearProbe(x, lp.targets, x, lp.targets, { init: { weights: [1], bias: lp.b } })).rejects.toThrow(/init: expected weights of 6·3 = 18/);
+    await expect(linearProbe(x, lp.targets, x, lp.targets, { init: { weights: [1], bias: lp.b } })).rejects.toThrow(
+      /init: expected weights of 6·3 = 18/,
+    );
     x.dispose();
   });
 
@@ -183,7 +227,8 @@ describe('linearProbe', () => {
     const rng = new Rng(1);
     const train = gaussianMixture({ numClasses: 5, dim: 16, perClass: 60, separation: 4 }, rng);
     const test = gaussianMixture({ numClasses: 5, dim: 16, perClass: 40, means: train.means }, rng);
-    const xt = tf.tensor2d(train.x, [train.n, 16]), xq = tf.tensor2d(test.x, [test.n, 16]);
+    const xt = tf.tensor2d(train.x, [train.n, 16]),
+      xq = tf.tensor2d(test.x, [test.n, 16]);
     for (const protocol of ['standardizedAdam', 'rawSgd', 'l2Adam'] as const) {
       const r = await linearProbe(xt, train.labels, xq, test.labels, { protocol, epochs: 60 });
       expect(r.accuracy).toBeGreaterThan(0.85);
@@ -201,9 +246,14 @@ describe('linearProbe', () => {
     const train = gaussianMixture({ numClasses: 4, dim: 8, perClass: 25 }, rng);
     const test = gaussianMixture({ numClasses: 4, dim: 8, perClass: 10, means: train.means }, rng);
     const run = async () => {
-      const xt = tf.tensor2d(train.x, [train.n, 8]), xq = tf.tensor2d(test.x, [test.n, 8]);
+      const xt = tf.tensor2d(train.x, [train.n, 8]),
+        xq = tf.tensor2d(test.x, [test.n, 8]);
       const probe = await linearProbe(xt, train.labels, xq, test.labels, { epochs: 30 });
-      const sgd = await linearProbe(xt, train.labels, xq, test.labels, { protocol: 'rawSgd', epochs: 5, batchSize: 32 });
+      const sgd = await linearProbe(xt, train.labels, xq, test.labels, {
+        protocol: 'rawSgd',
+        epochs: 5,
+        batchSize: 32,
+      });
       const knn = knnClassify(xt, train.labels, xq, { k: 7 });
       tf.dispose([xt, xq]);
       return { probe, sgd, knn };
@@ -213,9 +263,11 @@ describe('linearProbe', () => {
     const cpu = await run();
     await initBackend('wasm');
     for (const key of ['probe', 'sgd'] as const) {
-      const a = wasm[key].weights, b = cpu[key].weights;
+      const a = wasm[key].weights,
+        b = cpu[key].weights;
       let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+      for (let i = 0; i < a.length; i++)
+        worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
       expect(worst).toBeLessThan(1e-4);
     }
     expect(Array.from(wasm.knn)).toEqual(Array.from(cpu.knn));
@@ -225,8 +277,10 @@ describe('linearProbe', () => {
     const rng = new Rng(2);
     const train = gaussianMixture({ numClasses: 3, dim: 5, perClass: 20 }, rng);
     const xt = tf.tensor2d(train.x, [train.n, 5]);
-    const testA = tf.randomNormal([10, 5], 0, 1, 'float32', 1), testB = tf.randomNormal([30, 5], 100, 50, 'float32', 2);
-    const yA = new Int32Array(10), yB = new Int32Array(30).fill(2);
+    const testA = tf.randomNormal([10, 5], 0, 1, 'float32', 1),
+      testB = tf.randomNormal([30, 5], 100, 50, 'float32', 2);
+    const yA = new Int32Array(10),
+      yB = new Int32Array(30).fill(2);
     let a: Awaited<ReturnType<typeof linearProbe>> | undefined, b: typeof a;
     const leaked = await tensorLeak(async () => {
       a = await linearProbe(xt, train.labels, testA, yA, { epochs: 20 });
@@ -241,8 +295,11 @@ describe('linearProbe', () => {
   });
 
   it('rejects bad input with named messages', async () => {
-    const x = tf.ones([4, 3]), xq = tf.ones([2, 3]), bad = tf.ones([2, 4]);
-    const y = [0, 1, 0, 1], yq = [0, 1];
+    const x = tf.ones([4, 3]),
+      xq = tf.ones([2, 3]),
+      bad = tf.ones([2, 4]);
+    const y = [0, 1, 0, 1],
+      yq = [0, 1];
     await expect(linearProbe(x, [0, 1], xq, yq)).rejects.toThrow(/trainLabels: expected 4/);
     await expect(linearProbe(x, y, bad, yq)).rejects.toThrow(/testFeatures: expected 3 columns/);
     await expect(linearProbe(x, y, xq, [0])).rejects.toThrow(/testLabels: expected 2/);
@@ -251,7 +308,12 @@ describe('linearProbe', () => {
     await expect(linearProbe(x, y, xq, yq, { epochs: -1 })).rejects.toThrow(/epochs/);
     await expect(linearProbe(x, y, xq, yq, { protocol: 'x' as 'rawSgd' })).rejects.toThrow(/protocol/);
     await expect(linearProbe(x, y, xq, yq, { numClasses: 1 })).rejects.toThrow(/numClasses/);
-    const nan = tf.tensor2d([[NaN, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    const nan = tf.tensor2d([
+      [NaN, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     await expect(linearProbe(nan, y, xq, yq)).rejects.toThrow(/NaN/);
     const empty = tf.zeros([0, 3]);
     await expect(linearProbe(empty, [], xq, yq)).rejects.toThrow(/at least 1 row/);

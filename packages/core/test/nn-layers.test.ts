@@ -27,11 +27,17 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-
 describe('Linear', () => {
   it('computes x W + b on 2-D and 3-D input', () => {
     const lin = new Linear(3, 2, { rng: new Rng(0) });
-    lin.loadStateDict({ weight: tf.tensor2d([[1, 2], [3, 4], [5, 6]]), bias: tf.tensor1d([0.5, -1]) });
+    lin.loadStateDict({
+      weight: tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      bias: tf.tensor1d([0.5, -1]),
+    });
     expectClose(lin.forward(tf.tensor2d([[1, 0, 2]])).dataSync(), [11.5, 13]);
     const y3 = lin.forward(tf.ones([2, 4, 3]));
     expect(y3.shape).toEqual([2, 4, 2]);
@@ -65,7 +71,14 @@ describe('Linear', () => {
 describe('MLP and activations', () => {
   it('stacks Linear + activation and names layers.i', () => {
     const mlp = new MLP([4, 8, 8, 3], { rng: new Rng(0), activation: 'gelu' });
-    expect(Object.keys(mlp.namedParameters())).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias']);
+    expect(Object.keys(mlp.namedParameters())).toEqual([
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.2.weight',
+      'layers.2.bias',
+    ]);
     const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
     const manual = tf.tidy(() => {
       let h = x;
@@ -93,10 +106,25 @@ describe('MLP and activations', () => {
       }
       return (2 / Math.sqrt(Math.PI)) * sum;
     };
-    expectClose(activation('gelu', x).dataSync(), v.map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2))), 1e-5);
-    expectClose(activation('silu', x).dataSync(), v.map((a) => a / (1 + Math.exp(-a))), 1e-5);
-    expectClose(activation('leaky_relu', x).dataSync(), v.map((a) => (a > 0 ? a : 0.01 * a)));
-    expectClose(activation('gelu_tanh', x).dataSync(), v.map((a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)))), 1e-5);
+    expectClose(
+      activation('gelu', x).dataSync(),
+      v.map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2))),
+      1e-5,
+    );
+    expectClose(
+      activation('silu', x).dataSync(),
+      v.map((a) => a / (1 + Math.exp(-a))),
+      1e-5,
+    );
+    expectClose(
+      activation('leaky_relu', x).dataSync(),
+      v.map((a) => (a > 0 ? a : 0.01 * a)),
+    );
+    expectClose(
+      activation('gelu_tanh', x).dataSync(),
+      v.map((a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)))),
+      1e-5,
+    );
     expect(() => activation('nope' as never, x)).toThrow(/activation: expected one of/);
   });
 });
@@ -129,7 +157,14 @@ describe('Embedding', () => {
   it('looks rows up and respects paddingIdx', () => {
     const emb = new Embedding(5, 3, { rng: new Rng(0), paddingIdx: 0 });
     expect(Array.from(emb.weight.slice([0, 0], [1, 3]).dataSync())).toEqual([0, 0, 0]);
-    const ids = tf.tensor2d([[1, 0], [4, 1]], [2, 2], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 0],
+        [4, 1],
+      ],
+      [2, 2],
+      'int32',
+    );
     const out = emb.forward(ids);
     expect(out.shape).toEqual([2, 2, 3]);
     expectClose(out.slice([0, 0, 0], [1, 1, 3]).dataSync(), emb.weight.slice([1, 0], [1, 3]).dataSync());
@@ -150,7 +185,10 @@ describe('Embedding', () => {
 describe('LayerNorm and RMSNorm', () => {
   it('LayerNorm normalises the last axis with the biased variance', () => {
     const ln = new LayerNorm(4);
-    const x = tf.tensor2d([[1, 2, 3, 4], [-1, 0, 0, 5]]);
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [-1, 0, 0, 5],
+    ]);
     const rows = x.arraySync() as number[][];
     const expected = rows.flatMap((r) => {
       const m = r.reduce((a, b) => a + b, 0) / r.length;
@@ -158,19 +196,50 @@ describe('LayerNorm and RMSNorm', () => {
       return r.map((a) => (a - m) / Math.sqrt(v + 1e-5));
     });
     expectClose(ln.forward(x).dataSync(), expected, 1e-5);
-    expect(gradCheck((a) => ln.forward(a).mul(tf.tensor2d([[1, 2, 3, 4], [0.5, -1, 2, 1]])).sum() as tf.Scalar, [x]).passed).toBe(true);
+    expect(
+      gradCheck(
+        (a) =>
+          ln
+            .forward(a)
+            .mul(
+              tf.tensor2d([
+                [1, 2, 3, 4],
+                [0.5, -1, 2, 1],
+              ]),
+            )
+            .sum() as tf.Scalar,
+        [x],
+      ).passed,
+    ).toBe(true);
     ln.dispose();
   });
 
   it('RMSNorm divides by the root mean square', () => {
     const rms = new RMSNorm(3);
-    const x = tf.tensor2d([[1, 2, 2], [0.1, -0.3, 0.2]]);
+    const x = tf.tensor2d([
+      [1, 2, 2],
+      [0.1, -0.3, 0.2],
+    ]);
     const expected = (x.arraySync() as number[][]).flatMap((r) => {
       const ms = r.reduce((a, b) => a + b * b, 0) / r.length;
       return r.map((a) => a / Math.sqrt(ms + 1e-6));
     });
     expectClose(rms.forward(x).dataSync(), expected, 1e-5);
-    expect(gradCheck((a) => rms.forward(a).mul(tf.tensor2d([[1, -2, 3], [0.5, 1, 2]])).sum() as tf.Scalar, [x]).passed).toBe(true);
+    expect(
+      gradCheck(
+        (a) =>
+          rms
+            .forward(a)
+            .mul(
+              tf.tensor2d([
+                [1, -2, 3],
+                [0.5, 1, 2],
+              ]),
+            )
+            .sum() as tf.Scalar,
+        [x],
+      ).passed,
+    ).toBe(true);
     expect(() => rms.forward(tf.ones([2, 4]))).toThrow(/\[\.\.\., 3\]/);
     rms.dispose();
   });
@@ -179,7 +248,11 @@ describe('LayerNorm and RMSNorm', () => {
 describe('BatchNorm', () => {
   it('BatchNorm1d follows PyTorch: biased batch variance to normalise, unbiased for the running variance', () => {
     const bn = new BatchNorm1d(2, { momentum: 0.1 });
-    const x = tf.tensor2d([[1, 10], [2, 20], [4, 30]]);
+    const x = tf.tensor2d([
+      [1, 10],
+      [2, 20],
+      [4, 30],
+    ]);
     const y = bn.forward(x).arraySync() as number[][];
     // channel 0: mean 7/3, biased var 14/9, unbiased 7/3
     const m0 = 7 / 3;
@@ -193,7 +266,13 @@ describe('BatchNorm', () => {
     bn.train();
     expect(() => bn.forward(tf.tensor2d([[1, 2]]))).toThrow(/more than 1 value per channel/);
     expect(() => bn.forward(tf.ones([2, 3]))).toThrow(/expected shape \[\*, 2\]/);
-    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+    expect(Object.keys(bn.stateDict())).toEqual([
+      'weight',
+      'bias',
+      'running_mean',
+      'running_var',
+      'num_batches_tracked',
+    ]);
     expect(bn.numBatchesTracked!.dataSync()[0]).toBe(1);
     bn.dispose();
   });
@@ -241,8 +320,27 @@ describe('Conv2d, CnnEncoder, ResNet', () => {
     const x = tf.randomNormal([2, 5, 5, 2], 0, 1, 'float32', 2);
     const r = tf.randomNormal([2, 3, 3, 3], 0, 1, 'float32', 3);
     const f = (xx: tf.Tensor, w: tf.Tensor) =>
-      tf.conv2d(tf.pad(xx as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), w as tf.Tensor4D, 2, 'valid').mul(r).sum() as tf.Scalar;
-    expectClose(f(x, conv.weight).add(conv.bias!.reshape([1, 1, 1, 3]).mul(r).sum()).dataSync(), conv.forward(x).mul(r).sum().dataSync(), 1e-4);
+      tf
+        .conv2d(
+          tf.pad(xx as tf.Tensor4D, [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ]),
+          w as tf.Tensor4D,
+          2,
+          'valid',
+        )
+        .mul(r)
+        .sum() as tf.Scalar;
+    expectClose(
+      f(x, conv.weight)
+        .add(conv.bias!.reshape([1, 1, 1, 3]).mul(r).sum())
+        .dataSync(),
+      conv.forward(x).mul(r).sum().dataSync(),
+      1e-4,
+    );
     expect(gradCheck(f, [x, conv.weight]).passed).toBe(true);
     conv.dispose();
   });
@@ -270,7 +368,10 @@ describe('Conv2d, CnnEncoder, ResNet', () => {
     expect(names).toContain('fc.weight');
     const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
     expect(net.features(x).shape).toEqual([2, 8]);
-    const { value, grads } = valueAndGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot([0, 2], 3), net.forward(x)) as tf.Scalar, net.namedParameters());
+    const { value, grads } = valueAndGrads(
+      () => tf.losses.softmaxCrossEntropy(tf.oneHot([0, 2], 3), net.forward(x)) as tf.Scalar,
+      net.namedParameters(),
+    );
     expect(Object.values(grads).every((g) => g !== null)).toBe(true);
     value.dispose();
     disposeGrads(grads);

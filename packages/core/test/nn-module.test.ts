@@ -66,14 +66,27 @@ describe('Module', () => {
     ]);
     expect(net.parameters()).toHaveLength(6);
     expect(net.numParameters()).toBe(2 * (16 + 4 + 8));
-    expect(net.namedModules().map(([n]) => n)).toEqual(['', 'layers', 'layers.0', 'layers.0.q_proj', 'layers.0.out', 'layers.1', 'layers.1.q_proj', 'layers.1.out']);
+    expect(net.namedModules().map(([n]) => n)).toEqual([
+      '',
+      'layers',
+      'layers.0',
+      'layers.0.q_proj',
+      'layers.0.out',
+      'layers.1',
+      'layers.1.q_proj',
+      'layers.1.out',
+    ]);
     net.dispose();
   });
 
   it('freezes and unfreezes; trainableOnly leaves frozen parameters out', () => {
     const net = new Net(0);
     net.layers.at(0).freeze();
-    expect(Object.keys(net.namedParameters({ trainableOnly: true }))).toEqual(['layers.1.q_proj.weight', 'layers.1.q_proj.bias', 'layers.1.out.weight']);
+    expect(Object.keys(net.namedParameters({ trainableOnly: true }))).toEqual([
+      'layers.1.q_proj.weight',
+      'layers.1.q_proj.bias',
+      'layers.1.out.weight',
+    ]);
     net.unfreeze();
     expect(net.parameters({ trainableOnly: true })).toHaveLength(6);
     net.dispose();
@@ -103,7 +116,9 @@ describe('Module', () => {
     expect(res.unexpected).toEqual(['extra']);
     expect(res.missing).toHaveLength(5);
     expect(b.layers.at(0).out.weight.sum().dataSync()[0]).toBe(0);
-    expect(() => b.loadStateDict({ 'layers.0.out.weight': tf.zeros([2, 4]) }, { strict: false })).toThrow(/expected shape \[4, 2\], got \[2, 4\]/);
+    expect(() => b.loadStateDict({ 'layers.0.out.weight': tf.zeros([2, 4]) }, { strict: false })).toThrow(
+      /expected shape \[4, 2\], got \[2, 4\]/,
+    );
     // transform: accept a PyTorch-layout weight [out, in]
     b.loadStateDict({ 'layers.0.out.weight': tf.ones([2, 4]) }, { strict: false, transform: (_, t) => t.transpose() });
     expect(b.layers.at(0).out.weight.sum().dataSync()[0]).toBe(8);
@@ -205,13 +220,23 @@ describe('torchLayoutTransform', () => {
     }
     const m = new M();
     // PyTorch tensors: fc.weight [out=2, in=3], conv.weight [out=4, in=2, 3, 3]
-    const torchFc = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-    const torchConv = tf.tensor4d(Array.from({ length: 72 }, (_, i) => i), [4, 2, 3, 3]);
+    const torchFc = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const torchConv = tf.tensor4d(
+      Array.from({ length: 72 }, (_, i) => i),
+      [4, 2, 3, 3],
+    );
     m.loadStateDict(
       { 'fc.weight': torchFc, 'fc.bias': tf.zeros([2]), 'conv.weight': torchConv, 'conv.bias': tf.zeros([4]) },
       { transform: torchLayoutTransform(m) },
     );
-    expect(m.fc.weight.arraySync()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(m.fc.weight.arraySync()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     // ours[kh, kw, in, out] = torch[out, in, kh, kw]: pick out = 3, in = 1, kh = 2, kw = 0
     expect((m.conv.weight.arraySync() as number[][][][])[2]![0]![1]![3]).toBe(3 * 18 + 1 * 9 + 2 * 3 + 0);
     m.dispose();

@@ -27,7 +27,9 @@ async function evaluate(backend: 'cpu' | 'wasm', c: OpCase, index: number): Prom
     const positions = gradPositions(c, xs);
     if (positions.length > 0) {
       // Fixed random cotangent per output, so the gradient is never trivially constant.
-      const cotangents = forward.map((t) => (t.dtype === 'float32' ? tf.tensor(rng.normalArray(t.size), t.shape) : null));
+      const cotangents = forward.map((t) =>
+        t.dtype === 'float32' ? tf.tensor(rng.normalArray(t.size), t.shape) : null,
+      );
       const f = (...vars: tf.Tensor[]) => {
         const all = xs.slice();
         positions.forEach((p, k) => (all[p] = vars[k]!));
@@ -70,7 +72,10 @@ describe('op matrix: every op the packages use agrees on cpu and wasm (forward a
         const got = wasm.outputs[k]!;
         expect(got.shape, `output ${k} shape`).toEqual(ref.shape);
         const err = relativeError(got.values, ref.values);
-        expect(err, `output ${k} (${k < cpu.outputs.length ? 'forward or gradient' : ''}) relative error`).toBeLessThanOrEqual(c.tolerance ?? 1e-4);
+        expect(
+          err,
+          `output ${k} (${k < cpu.outputs.length ? 'forward or gradient' : ''}) relative error`,
+        ).toBeLessThanOrEqual(c.tolerance ?? 1e-4);
       });
     });
   });

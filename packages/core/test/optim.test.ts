@@ -22,7 +22,6 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-
 /** Runs `steps` updates with constant gradients g on a 1-element parameter starting at p0. */
 function run(make: (p: tf.Variable) => { step(g: tf.Tensor[]): void }, p0: number, grads: number[]): number[] {
   const p = tf.variable(tf.scalar(p0));
@@ -45,12 +44,18 @@ describe('SGD (torch.optim.SGD semantics, hand-computed)', () => {
   });
   it('momentum: first buffer is g, then μb + (1−τ)g', () => {
     // b1 = 2 → p = 1 − 0.2 = 0.8; b2 = 0.9·2 + 0.5·1 = 2.3 → p = 0.8 − 0.23 = 0.57
-    expectClose(run((p) => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.5 }), 1, [2, 1]), [0.8, 0.57]);
+    expectClose(
+      run((p) => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.5 }), 1, [2, 1]),
+      [0.8, 0.57],
+    );
   });
   it('nesterov and weight decay', () => {
     // g1 = 2 + 0.1·1 = 2.1; b1 = 2.1; step g = 2.1 + 0.9·2.1 = 3.99 → p = 1 − 0.399 = 0.601
     // g2 = 1 + 0.1·0.601 = 1.0601; b2 = 0.9·2.1 + 1.0601 = 2.9501; g = 1.0601 + 0.9·2.9501 = 3.71519 → p = 0.601 − 0.371519
-    expectClose(run((p) => new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }), 1, [2, 1]), [0.601, 0.601 - 0.371519]);
+    expectClose(
+      run((p) => new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }), 1, [2, 1]),
+      [0.601, 0.601 - 0.371519],
+    );
     expect(() => new SGD([tf.variable(tf.scalar(0))], { lr: 0.1, nesterov: true })).toThrow(/nesterov/);
   });
 });
@@ -70,7 +75,11 @@ describe('Adam and AdamW (torch semantics, hand-computed)', () => {
       p -= (lr / (1 - b1 ** t)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2 ** t) + eps));
       expected.push(p);
     });
-    expectClose(run((q) => new Adam([q], { lr }), 1, [0.5, -0.2, 0.3]), expected, 1e-6);
+    expectClose(
+      run((q) => new Adam([q], { lr }), 1, [0.5, -0.2, 0.3]),
+      expected,
+      1e-6,
+    );
     expectClose([expected[0]!], [0.99], 1e-6);
   });
 
@@ -78,9 +87,17 @@ describe('Adam and AdamW (torch semantics, hand-computed)', () => {
     const lr = 0.1;
     const wd = 0.5;
     // Adam: g = 1 + 0.5·2 = 2 → first step p = 2 − 0.1 = 1.9 (step size lr·sign)
-    expectClose(run((q) => new Adam([q], { lr, weightDecay: wd }), 2, [1]), [1.9], 1e-6);
+    expectClose(
+      run((q) => new Adam([q], { lr, weightDecay: wd }), 2, [1]),
+      [1.9],
+      1e-6,
+    );
     // AdamW: p = 2·(1 − 0.05) = 1.9, then − 0.1 → 1.8
-    expectClose(run((q) => new AdamW([q], { lr, weightDecay: wd }), 2, [1]), [1.8], 1e-6);
+    expectClose(
+      run((q) => new AdamW([q], { lr, weightDecay: wd }), 2, [1]),
+      [1.8],
+      1e-6,
+    );
     expect(new AdamW([tf.variable(tf.scalar(0))]).weightDecay).toBe(0.01);
   });
 
@@ -99,7 +116,11 @@ describe('Adam and AdamW (torch semantics, hand-computed)', () => {
       p -= (lr / (1 - 0.9 ** t)) * (m / (Math.sqrt(vmax) / Math.sqrt(1 - 0.999 ** t) + 1e-8));
       out.push(p);
     });
-    expectClose(run((q) => new Adam([q], { lr, amsgrad: true }), 0, [1, 0.01]), out, 1e-5);
+    expectClose(
+      run((q) => new Adam([q], { lr, amsgrad: true }), 0, [1, 0.01]),
+      out,
+      1e-5,
+    );
   });
 
   it('minimize fits a line, skips frozen parameters and leaks nothing', async () => {
@@ -178,4 +199,3 @@ describe('clipByGlobalNorm (torch clip_grad_norm_ semantics)', () => {
     expect(() => clipByGlobalNorm(grads, 0)).toThrow(/maxNorm/);
   });
 });
-

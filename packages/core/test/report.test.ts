@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { LabError, buildReport, compareMethods, criterion, formatMeanStd, meanStd, pairedDiff, resolveSeeds, verdictFrom, type ReplicationRow } from '@lab/core';
+import {
+  LabError,
+  buildReport,
+  compareMethods,
+  criterion,
+  formatMeanStd,
+  meanStd,
+  pairedDiff,
+  resolveSeeds,
+  verdictFrom,
+  type ReplicationRow,
+} from '@lab/core';
 
 const rows: ReplicationRow[] = [
   { method: 'supcon', setting: 'eta=0.6', seed: 0, metrics: { knn: 0.8 } },
@@ -40,11 +51,18 @@ describe('replication reports', () => {
     expect(c.differences[0]).toBeCloseTo(0.05);
     expect(c.differences[1]).toBeCloseTo(-0.01);
     expect(c.positive).toBe(1);
-    expect(() => compareMethods(rows, { method: 'symnce', baseline: 'supcon', metric: 'knn', setting: 'eta=0' })).toThrow(/no seed/);
+    expect(() =>
+      compareMethods(rows, { method: 'symnce', baseline: 'supcon', metric: 'knn', setting: 'eta=0' }),
+    ).toThrow(/no seed/);
   });
 
   it('evaluates criteria and derives the verdict', () => {
-    expect(criterion('gain', 2, { atLeast: 1.5 })).toEqual({ name: 'gain', value: 2, threshold: '>= 1.5', passed: true });
+    expect(criterion('gain', 2, { atLeast: 1.5 })).toEqual({
+      name: 'gain',
+      value: 2,
+      threshold: '>= 1.5',
+      passed: true,
+    });
     expect(criterion('asr', 0.2, { atMost: 0.1 }).passed).toBe(false);
     expect(criterion('nan', Number.NaN, { atLeast: 0 }).passed).toBe(false);
     expect(verdictFrom([])).toBe('inconclusive');
@@ -54,8 +72,20 @@ describe('replication reports', () => {
 
   it('builds a report with summaries per method, setting and metric', () => {
     const report = buildReport({
-      package: '@lab/x', paper: 'p', claim: 'c', metric: 'knn', preset: 'quick', config: {}, seeds: [0, 1], rows,
-      comparisons: [], criteria: [criterion('a', 1, { atLeast: 0 })], notes: [], command: 'pnpm replicate x', seconds: 1, backend: 'wasm',
+      package: '@lab/x',
+      paper: 'p',
+      claim: 'c',
+      metric: 'knn',
+      preset: 'quick',
+      config: {},
+      seeds: [0, 1],
+      rows,
+      comparisons: [],
+      criteria: [criterion('a', 1, { atLeast: 0 })],
+      notes: [],
+      command: 'pnpm replicate x',
+      seconds: 1,
+      backend: 'wasm',
     });
     expect(report.verdict).toBe('reproduced');
     const s = report.summaries.find((x) => x.method === 'supcon' && x.setting === 'eta=0.6')!;

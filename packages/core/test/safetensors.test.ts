@@ -27,7 +27,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Builds a file from a header object and a data buffer, with an optional forced header length. */
-function build(header: unknown, data: Uint8Array = new Uint8Array(0), opts: { rawHeader?: string; lengthOverride?: bigint } = {}): Uint8Array {
+function build(
+  header: unknown,
+  data: Uint8Array = new Uint8Array(0),
+  opts: { rawHeader?: string; lengthOverride?: bigint } = {},
+): Uint8Array {
   const json = new TextEncoder().encode(opts.rawHeader ?? JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setBigUint64(0, opts.lengthOverride ?? BigInt(json.length), true);
@@ -41,7 +45,10 @@ const f32 = (values: number[]) => new Uint8Array(Float32Array.from(values).buffe
 describe('safetensors round trip', () => {
   it('writes and reads F32, I32 and BOOL tensors with metadata', () => {
     const tensors = {
-      'layers.0.weight': tf.tensor2d([[1.5, -2], [3, 4e-8]]),
+      'layers.0.weight': tf.tensor2d([
+        [1.5, -2],
+        [3, 4e-8],
+      ]),
       ids: tf.tensor1d([1, -7, 2147483647], 'int32'),
       mask: tf.tensor1d([true, false, true], 'bool'),
       empty: tf.zeros([0, 3]),
@@ -63,7 +70,10 @@ describe('safetensors round trip', () => {
   });
 
   it('pads the header to 8 bytes and lays the data out contiguously', () => {
-    const bytes = encodeSafetensors({ b: { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 2, 3]) }, a: { dtype: 'I16', shape: [1], data: Uint8Array.from([1, 0]) } });
+    const bytes = encodeSafetensors({
+      b: { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 2, 3]) },
+      a: { dtype: 'I16', shape: [1], data: Uint8Array.from([1, 0]) },
+    });
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
@@ -72,7 +82,13 @@ describe('safetensors round trip', () => {
   });
 
   it('converts F16, BF16, F64, I64, I16, I8, U8 on load', () => {
-    const half = new Uint16Array([float32ToFloat16(1), float32ToFloat16(-2.5), float32ToFloat16(65504), float32ToFloat16(6e-8), 0x7c00]);
+    const half = new Uint16Array([
+      float32ToFloat16(1),
+      float32ToFloat16(-2.5),
+      float32ToFloat16(65504),
+      float32ToFloat16(6e-8),
+      0x7c00,
+    ]);
     const bf = new Uint16Array([float32ToBfloat16(1), float32ToBfloat16(-3.140625), float32ToBfloat16(1e30)]);
     const bytes = encodeSafetensors({
       h: { dtype: 'F16', shape: [5], data: new Uint8Array(half.buffer) },
@@ -99,7 +115,9 @@ describe('safetensors round trip', () => {
     expect(Array.from(tensors.b!.dataSync())).toEqual([-128, 127]);
     expect(Array.from(tensors.u!.dataSync())).toEqual([0, 255]);
     Object.values(tensors).forEach((t) => t.dispose());
-    const tooBig = encodeSafetensors({ l: { dtype: 'I64', shape: [1], data: new Uint8Array(BigInt64Array.from([2n ** 40n]).buffer) } });
+    const tooBig = encodeSafetensors({
+      l: { dtype: 'I64', shape: [1], data: new Uint8Array(BigInt64Array.from([2n ** 40n]).buffer) },
+    });
     expect(() => safetensorsToTensors(tooBig)).toThrow(/does not fit int32/);
   });
 
@@ -119,7 +137,10 @@ describe('safetensors round trip', () => {
 });
 
 describe('malformed safetensors corpus', () => {
-  const good = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } };
+  const good = {
+    a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+    b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+  };
   const data = f32([1, 2, 3]);
   const corpus: [string, Uint8Array, RegExp][] = [
     ['empty file', new Uint8Array(0), /shorter than the 8-byte header length/],
@@ -129,23 +150,81 @@ describe('malformed safetensors corpus', () => {
     ['header length too small', build(good, data, { lengthOverride: 1n }), /too small/],
     ['not JSON', build(null, data, { rawHeader: '{"a": nope}' }), /not valid JSON/],
     ['JSON array', build(null, data, { rawHeader: '[1, 2, 3]' }), /must start with '\{'/],
-    ['invalid UTF-8', build(null, data, { rawHeader: '{"\udc00":1}' }).map((b, i) => (i === 10 ? 0xff : b)), /UTF-8|JSON/],
+    [
+      'invalid UTF-8',
+      build(null, data, { rawHeader: '{"\udc00":1}' }).map((b, i) => (i === 10 ? 0xff : b)),
+      /UTF-8|JSON/,
+    ],
     ['truncated data', build(good, data.subarray(0, 10)), /out of range/],
     ['trailing bytes', build(good, f32([1, 2, 3, 4])), /trailing bytes/],
-    ['overlapping offsets', build({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data.subarray(0, 8)), /overlap/],
-    ['gap between tensors', build({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, data), /gap|contiguous/],
+    [
+      'overlapping offsets',
+      build(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        },
+        data.subarray(0, 8),
+      ),
+      /overlap/,
+    ],
+    [
+      'gap between tensors',
+      build(
+        {
+          a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+        },
+        data,
+      ),
+      /gap|contiguous/,
+    ],
     ['not starting at zero', build({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data), /gap|contiguous/],
-    ['out-of-range offsets', build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, b: { dtype: 'F32', shape: [1000], data_offsets: [12, 4012] } }, data), /out of range/],
+    [
+      'out-of-range offsets',
+      build(
+        {
+          a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
+          b: { dtype: 'F32', shape: [1000], data_offsets: [12, 4012] },
+        },
+        data,
+      ),
+      /out of range/,
+    ],
     ['end before begin', build({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, data), /end before/],
-    ['negative offset', build({ a: { dtype: 'F32', shape: [3], data_offsets: [-4, 8] } }, data), /non-negative integers/],
-    ['fractional offset', build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12.5] } }, data), /non-negative integers/],
+    [
+      'negative offset',
+      build({ a: { dtype: 'F32', shape: [3], data_offsets: [-4, 8] } }, data),
+      /non-negative integers/,
+    ],
+    [
+      'fractional offset',
+      build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12.5] } }, data),
+      /non-negative integers/,
+    ],
     ['offsets not a pair', build({ a: { dtype: 'F32', shape: [3], data_offsets: [0] } }, data), /\[begin, end\]/],
-    ['unknown dtype', build({ a: { dtype: 'F8_E4M3', shape: [12], data_offsets: [0, 12] } }, data), /unknown dtype "F8_E4M3"/],
+    [
+      'unknown dtype',
+      build({ a: { dtype: 'F8_E4M3', shape: [12], data_offsets: [0, 12] } }, data),
+      /unknown dtype "F8_E4M3"/,
+    ],
     ['missing dtype', build({ a: { shape: [3], data_offsets: [0, 12] } }, data), /unknown dtype/],
-    ['shape/byte-size mismatch', build({ a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, data), /needs 16 bytes.*hold 12/],
-    ['negative dimension', build({ a: { dtype: 'F32', shape: [-3], data_offsets: [0, 12] } }, data), /non-negative integers/],
+    [
+      'shape/byte-size mismatch',
+      build({ a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, data),
+      /needs 16 bytes.*hold 12/,
+    ],
+    [
+      'negative dimension',
+      build({ a: { dtype: 'F32', shape: [-3], data_offsets: [0, 12] } }, data),
+      /non-negative integers/,
+    ],
     ['shape not a list', build({ a: { dtype: 'F32', shape: 3, data_offsets: [0, 12] } }, data), /shape must be a list/],
-    ['overflowing shape', build({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 12] } }, data), /too many elements|needs/],
+    [
+      'overflowing shape',
+      build({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 12] } }, data),
+      /too many elements|needs/,
+    ],
     ['entry not an object', build({ a: 5 }, data), /entry must be an object/],
     ['metadata not strings', build({ ...good, __metadata__: { n: 1 } }, data), /__metadata__\['n'\] must be a string/],
     ['metadata not an object', build({ ...good, __metadata__: 'x' }, data), /__metadata__ must be an object/],
@@ -168,7 +247,9 @@ describe('malformed safetensors corpus', () => {
     expect(() => decodeSafetensors(bytes, { maxHeaderBytes: 16 })).toThrow(/exceeds the limit of 16 bytes/);
     const path = join(dir, 'bad.safetensors');
     writeFileSync(path, new Uint8Array(3));
-    expect(() => loadSafetensors(path)).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: malformed`));
+    expect(() => loadSafetensors(path)).toThrow(
+      new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: malformed`),
+    );
     expect(() => loadSafetensors(join(dir, 'missing.safetensors'))).toThrow(/cannot read/);
   });
 });
@@ -177,8 +258,21 @@ describe('safetensors fuzzing', () => {
   it('1,200 seeded mutations of valid files either load or raise MALFORMED_FILE, never crash or leak', async () => {
     const rng = new Rng(20261126);
     const base = [
-      encodeSafetensors({ w: tf.tensor2d([[1, 2], [3, 4]]), b: tf.tensor1d([5], 'int32'), m: tf.tensor1d([true], 'bool') }, { format: 'pt' }),
-      encodeSafetensors({ h: { dtype: 'F16', shape: [3], data: new Uint8Array(6) }, l: { dtype: 'I64', shape: [1], data: new Uint8Array(8) } }),
+      encodeSafetensors(
+        {
+          w: tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+          b: tf.tensor1d([5], 'int32'),
+          m: tf.tensor1d([true], 'bool'),
+        },
+        { format: 'pt' },
+      ),
+      encodeSafetensors({
+        h: { dtype: 'F16', shape: [3], data: new Uint8Array(6) },
+        l: { dtype: 'I64', shape: [1], data: new Uint8Array(8) },
+      }),
       encodeSafetensors({ e: tf.zeros([0]), s: tf.scalar(1) }),
     ];
     let loaded = 0;

@@ -2,7 +2,18 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { flatten, gradCheck, initBackend, maxRelativeError, numberOption, runCli, tensorLeak, tf, writeFileAtomic, LabError } from '@lab/core';
+import {
+  flatten,
+  gradCheck,
+  initBackend,
+  maxRelativeError,
+  numberOption,
+  runCli,
+  tensorLeak,
+  tf,
+  writeFileAtomic,
+  LabError,
+} from '@lab/core';
 
 describe('testing helpers', () => {
   beforeAll(async () => {
@@ -31,14 +42,25 @@ describe('testing helpers', () => {
   });
 
   it('flatten reads nested golden arrays', () => {
-    expect(Array.from(flatten([[1, 2], [3, [4]]]))).toEqual([1, 2, 3, 4]);
+    expect(
+      Array.from(
+        flatten([
+          [1, 2],
+          [3, [4]],
+        ]),
+      ),
+    ).toEqual([1, 2, 3, 4]);
     expect(() => flatten([1, 'a'])).toThrow(LabError);
   });
 
   it('tensorLeak counts tensors left behind', async () => {
     expect(await tensorLeak(() => tf.tidy(() => tf.ones([2]).add(1)).dispose())).toBe(0);
     let kept: tf.Tensor | undefined;
-    expect(await tensorLeak(() => { kept = tf.ones([2]); })).toBe(1);
+    expect(
+      await tensorLeak(() => {
+        kept = tf.ones([2]);
+      }),
+    ).toBe(1);
     kept!.dispose();
   });
 
@@ -59,7 +81,10 @@ describe('runCli', () => {
     commands: {
       add: {
         description: 'adds',
-        options: { a: { type: 'string' as const, description: 'first' }, json: { type: 'boolean' as const, description: 'json' } },
+        options: {
+          a: { type: 'string' as const, description: 'first' },
+          json: { type: 'boolean' as const, description: 'json' },
+        },
         run: ({ values }: { values: Record<string, unknown> }) => {
           const a = numberOption(values.a, 'a');
           if (a < 0) throw new LabError('OUT_OF_RANGE', 'a: expected >= 0');

@@ -77,7 +77,13 @@ function makeData(seed: number) {
 }
 
 const ce = (net: Net) => (batch: { x: Float32Array; y: Int32Array }) =>
-  tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.y, 'int32'), 3), net.forward(tf.tensor2d(batch.x, [16, 4]))) as tf.Scalar);
+  tf.tidy(
+    () =>
+      tf.losses.softmaxCrossEntropy(
+        tf.oneHot(tf.tensor1d(batch.y, 'int32'), 3),
+        net.forward(tf.tensor2d(batch.x, [16, 4])),
+      ) as tf.Scalar,
+  );
 
 describe('fit', () => {
   it('keeps tf.memory().numTensors flat over 100 steps (with schedule, clipping, validation)', async () => {
@@ -115,11 +121,25 @@ describe('fit', () => {
     const events: ProgressEvent[] = [];
     const lines: string[] = [];
     const stream = new Writable({ write: (chunk, _enc, cb) => void (lines.push(String(chunk)), cb()) });
-    const result = await fit({ model: net, optimizer: opt, data: makeData(2), loss: ce(net), epochs: 8, stepsPerEpoch: 6, progress: 'jsonl', progressStream: stream, onProgress: (e) => events.push(e) });
+    const result = await fit({
+      model: net,
+      optimizer: opt,
+      data: makeData(2),
+      loss: ce(net),
+      epochs: 8,
+      stepsPerEpoch: 6,
+      progress: 'jsonl',
+      progressStream: stream,
+      onProgress: (e) => events.push(e),
+    });
     expect(result.history[7]!.loss).toBeLessThan(0.5 * result.history[0]!.loss);
     expect(events).toHaveLength(48 + 8);
     expect(events.at(-1)).toEqual({ stage: 'train', done: 48, total: 48 });
-    const records = lines.join('').trim().split('\n').map((l) => JSON.parse(l));
+    const records = lines
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(8);
     expect(records[0]).toMatchObject({ event: 'epoch', epoch: 0, step: 6, totalSteps: 48 });
     opt.dispose();
@@ -130,14 +150,27 @@ describe('fit', () => {
     const run = async (stream?: Writable & { isTTY?: boolean }) => {
       const net = new Net(11);
       const opt = new Adam(net, { lr: 0.01 });
-      await fit({ model: net, optimizer: opt, data: makeData(12), loss: ce(net), epochs: 2, ...(stream ? { progress: 'auto' as const, progressStream: stream } : { progress: 'none' as const }) });
+      await fit({
+        model: net,
+        optimizer: opt,
+        data: makeData(12),
+        loss: ce(net),
+        epochs: 2,
+        ...(stream ? { progress: 'auto' as const, progressStream: stream } : { progress: 'none' as const }),
+      });
       const w = Object.values(net.stateDict()).map((t) => Array.from(t.dataSync()));
       opt.dispose();
       net.dispose();
       return w;
     };
     let out = '';
-    const tty = Object.assign(new Writable({ write: (chunk, _enc, cb) => void ((out += String(chunk)), cb()) }), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const tty = Object.assign(new Writable({ write: (chunk, _enc, cb) => void ((out += String(chunk)), cb()) }), {
+      isTTY: true,
+      columns: 120,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
     const first = await run(tty);
     expect(out).toMatch(/train \[.*\] \d+% \| \d+\/2 \| epoch 1/);
     expect(out).not.toMatch(/"event"/);
@@ -188,7 +221,9 @@ describe('fit', () => {
         progress: 'none',
         ...(ckptDir ? { checkpoint: { dir: ckptDir } } : {}),
       });
-      const weights = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]));
+      const weights = Object.fromEntries(
+        Object.entries(net.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]),
+      );
       opt.dispose();
       net.dispose();
       return { result, weights };
@@ -220,7 +255,14 @@ describe('fit', () => {
         model: net,
         optimizer: opt,
         data: makeData(6),
-        loss: (b) => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(b.y, 'int32'), 3), net.forward(tf.tensor2d(b.x, [16, 4]))) as tf.Scalar),
+        loss: (b) =>
+          tf.tidy(
+            () =>
+              tf.losses.softmaxCrossEntropy(
+                tf.oneHot(tf.tensor1d(b.y, 'int32'), 3),
+                net.forward(tf.tensor2d(b.x, [16, 4])),
+              ) as tf.Scalar,
+          ),
         epochs,
         progress: 'none',
         ...(ckptDir ? { checkpoint: { dir: ckptDir } } : {}),
@@ -254,14 +296,28 @@ describe('fit', () => {
     const net = new MLP([4, 3], { rng: new Rng(0) });
     const opt = new SGD(net, { lr: 0.1 });
     const base = { model: net, optimizer: opt, data: makeData(0), progress: 'none' as const };
-    const loss = (b: { x: Float32Array; y: Int32Array }) => tf.tidy(() => net.forward(tf.tensor2d(b.x, [16, 4])).square().mean() as tf.Scalar);
-    expect((await fit({ ...base, loss, epochs: 5, callbacks: { onStepEnd: (s) => (s.step === 3 ? 'stop' : undefined) } })).steps).toBe(3);
+    const loss = (b: { x: Float32Array; y: Int32Array }) =>
+      tf.tidy(
+        () =>
+          net
+            .forward(tf.tensor2d(b.x, [16, 4]))
+            .square()
+            .mean() as tf.Scalar,
+      );
+    expect(
+      (await fit({ ...base, loss, epochs: 5, callbacks: { onStepEnd: (s) => (s.step === 3 ? 'stop' : undefined) } }))
+        .steps,
+    ).toBe(3);
     expect((await fit({ ...base, loss, epochs: 5, steps: 8 })).steps).toBe(8);
-    await expect(fit({ ...base, loss: (b) => loss(b).mul(NaN), epochs: 1 })).rejects.toThrow(/loss: expected a finite value/);
+    await expect(fit({ ...base, loss: (b) => loss(b).mul(NaN), epochs: 1 })).rejects.toThrow(
+      /loss: expected a finite value/,
+    );
     await expect(fit({ ...base, loss: () => tf.scalar(1), epochs: 1 })).rejects.toThrow(/loss: does not depend on/);
     await expect(fit({ ...base, loss, data: () => [], epochs: 1 })).rejects.toThrow(LabError);
     await expect(fit({ ...base, loss, epochs: 0 })).rejects.toThrow(/epochs/);
-    await expect(fit({ ...base, loss, epochs: 1, validate: () => ({ acc: 1 }), earlyStopping: { patience: 1, monitor: 'f1' } })).rejects.toThrow(/'f1'/);
+    await expect(
+      fit({ ...base, loss, epochs: 1, validate: () => ({ acc: 1 }), earlyStopping: { patience: 1, monitor: 'f1' } }),
+    ).rejects.toThrow(/'f1'/);
     opt.dispose();
     net.dispose();
   });

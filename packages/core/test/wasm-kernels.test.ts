@@ -16,7 +16,8 @@ describe('WASM completion kernels', () => {
     registerWasmCompletions();
     registerWasmCompletions();
     expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(before);
-    for (const name of ['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'Einsum']) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    for (const name of ['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'Einsum'])
+      expect(tf.getKernel(name, 'wasm')).toBeDefined();
     const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 4]));
     expect(Array.from(y.dataSync())).toEqual(new Array(8).fill(3));
   });
@@ -27,10 +28,19 @@ describe('WASM completion kernels', () => {
     // 360 floats → 10 rows: nine full chunks of the same shape in a row (catches stale operand caches).
     const previous = setConvChunkFloats(2000);
     try {
-      for (const [stride, floats] of [[1, 2000], [2, 2000], [1, 360]] as const) {
+      for (const [stride, floats] of [
+        [1, 2000],
+        [2, 2000],
+        [1, 360],
+      ] as const) {
         setConvChunkFloats(floats);
         const { cpu, wasm } = await onCpuAndWasm(() =>
-          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same').square().sum())([seeded(1, [2, 7, 7, 4]), seeded(2, [3, 3, 4, 5])]),
+          tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf
+              .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same')
+              .square()
+              .sum(),
+          )([seeded(1, [2, 7, 7, 4]), seeded(2, [3, 3, 4, 5])]),
         );
         cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
       }
@@ -50,9 +60,20 @@ describe('WASM completion kernels', () => {
           return [
             tf.conv2d(x, w, [2, 1], 'same'),
             tf.conv2d(x, w, 1, 'valid', 'NHWC', 2),
-            tf.conv2d(x, w, 1, [[0, 0], [1, 2], [0, 1], [0, 0]]),
+            tf.conv2d(x, w, 1, [
+              [0, 0],
+              [1, 2],
+              [0, 1],
+              [0, 0],
+            ]),
             tf.conv2d(x, seeded(7, [1, 1, 3, 9]) as tf.Tensor4D, 1, 'valid'),
-            tf.engine().runKernel('Conv2D', { x: tf.transpose(x, [0, 3, 1, 2]), filter: w }, { strides: 1, pad: 'same', dataFormat: 'NCHW', dilations: 1 }) as tf.Tensor,
+            tf
+              .engine()
+              .runKernel(
+                'Conv2D',
+                { x: tf.transpose(x, [0, 3, 1, 2]), filter: w },
+                { strides: 1, pad: 'same', dataFormat: 'NCHW', dilations: 1 },
+              ) as tf.Tensor,
           ];
         });
         cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `conv ${i}`).toBeLessThan(1e-5));
@@ -64,17 +85,43 @@ describe('WASM completion kernels', () => {
 
   it('fused matmul and conv2d (bias, every activation, transposes) match cpu, forward and gradients', async () => {
     const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
-    const { cpu, wasm } = await onCpuAndWasm(() => activations.flatMap((activation, i) => {
-      const a = seeded(60 + i, [9, 7]);
-      const b = seeded(70 + i, [5, 7]);
-      const bias = seeded(80 + i, [5]);
-      const alpha = seeded(90 + i, [5]);
-      const x = seeded(100 + i, [2, 6, 6, 3]) as tf.Tensor4D;
-      const w = seeded(110 + i, [3, 3, 3, 5]) as tf.Tensor4D;
-      const mm = (u: tf.Tensor) => tf.fused.matMul({ a: u as tf.Tensor2D, b: b as tf.Tensor2D, transposeB: true, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.1 });
-      const conv = (u: tf.Tensor) => tf.fused.conv2d({ x: u as tf.Tensor4D, filter: w, strides: 1, pad: 'same', bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.1 });
-      return [mm(a), tf.grad((u: tf.Tensor) => mm(u).square().sum())(a), conv(x), tf.grad((u: tf.Tensor) => conv(u).square().sum())(x)];
-    }));
+    const { cpu, wasm } = await onCpuAndWasm(() =>
+      activations.flatMap((activation, i) => {
+        const a = seeded(60 + i, [9, 7]);
+        const b = seeded(70 + i, [5, 7]);
+        const bias = seeded(80 + i, [5]);
+        const alpha = seeded(90 + i, [5]);
+        const x = seeded(100 + i, [2, 6, 6, 3]) as tf.Tensor4D;
+        const w = seeded(110 + i, [3, 3, 3, 5]) as tf.Tensor4D;
+        const mm = (u: tf.Tensor) =>
+          tf.fused.matMul({
+            a: u as tf.Tensor2D,
+            b: b as tf.Tensor2D,
+            transposeB: true,
+            bias,
+            activation,
+            preluActivationWeights: alpha,
+            leakyreluAlpha: 0.1,
+          });
+        const conv = (u: tf.Tensor) =>
+          tf.fused.conv2d({
+            x: u as tf.Tensor4D,
+            filter: w,
+            strides: 1,
+            pad: 'same',
+            bias,
+            activation,
+            preluActivationWeights: alpha,
+            leakyreluAlpha: 0.1,
+          });
+        return [
+          mm(a),
+          tf.grad((u: tf.Tensor) => mm(u).square().sum())(a),
+          conv(x),
+          tf.grad((u: tf.Tensor) => conv(u).square().sum())(x),
+        ];
+      }),
+    );
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `case ${i}`).toBeLessThan(1e-5));
   });
 
@@ -120,7 +167,13 @@ describe('WASM completion kernels', () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const dy = seeded(3, [2, 4, 5, 5]);
       const w = seeded(4, [3, 3, 3, 4]);
-      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { inputShape: [2, 3, 7, 7], strides: 1, pad: 'valid', dataFormat: 'NCHW' }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: w },
+          { inputShape: [2, 3, 7, 7], strides: 1, pad: 'valid', dataFormat: 'NCHW' },
+        ) as tf.Tensor;
     });
     expect(scaledError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
   });
@@ -143,16 +196,43 @@ describe('WASM completion kernels', () => {
     const poolMinFlops = setPoolMinFlops(0); // the worker pool too, where the backend has one
     const step = () =>
       tf.tidy(() => {
-        const [gx, gw] = tf.grads((u: tf.Tensor, v: tf.Tensor) => tf.conv2d(u as tf.Tensor4D, v as tf.Tensor4D, 2, 'same').square().sum())([x, w]);
+        const [gx, gw] = tf.grads((u: tf.Tensor, v: tf.Tensor) =>
+          tf
+            .conv2d(u as tf.Tensor4D, v as tf.Tensor4D, 2, 'same')
+            .square()
+            .sum(),
+        )([x, w]);
         const gp = tf.grad((q: tf.Tensor) => tf.gather(q, tf.tensor1d([1, 1, 3], 'int32')).sum())(p);
         const ga = tf.grad((q: tf.Tensor) => tf.einsum('bij,bkj->bik', q, q).sum())(a);
         // Core's product (every transpose, batched), fused kernels, slices, max-pool gradients, element-wise kernels.
-        const mm = tf.grad((q: tf.Tensor) => tf.matMul(q, q, true, false).sum().add(tf.matMul(q, q, false, true).sum()))(a);
-        const fused = tf.fused.matMul({ a: p as tf.Tensor2D, b: p as tf.Tensor2D, transposeB: true, bias: tf.ones([10]), activation: 'relu' });
-        const fconv = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: tf.ones([4]), activation: 'elu' });
-        const gm = tf.grad((u: tf.Tensor) => tf.maxPool(tf.slice(u, [0, 1, 1, 0], [2, 8, 8, 3]) as tf.Tensor4D, 2, 2, 'valid').sum())(x);
+        const mm = tf.grad((q: tf.Tensor) =>
+          tf
+            .matMul(q, q, true, false)
+            .sum()
+            .add(tf.matMul(q, q, false, true).sum()),
+        )(a);
+        const fused = tf.fused.matMul({
+          a: p as tf.Tensor2D,
+          b: p as tf.Tensor2D,
+          transposeB: true,
+          bias: tf.ones([10]),
+          activation: 'relu',
+        });
+        const fconv = tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: w as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: tf.ones([4]),
+          activation: 'elu',
+        });
+        const gm = tf.grad((u: tf.Tensor) =>
+          tf.maxPool(tf.slice(u, [0, 1, 1, 0], [2, 8, 8, 3]) as tf.Tensor4D, 2, 2, 'valid').sum(),
+        )(x);
         const ew = tf.where(tf.greater(tf.maximum(p, 0.1), tf.sqrt(tf.abs(p))), tf.log(tf.abs(p)), p);
-        return tf.addN([gx!.sum(), gw!.sum(), gp.sum(), ga.sum(), mm.sum(), fused.sum(), fconv.sum(), gm.sum(), ew.sum()]).dataSync()[0];
+        return tf
+          .addN([gx!.sum(), gw!.sum(), gp.sum(), ga.sum(), mm.sum(), fused.sum(), fconv.sum(), gm.sum(), ew.sum()])
+          .dataSync()[0];
       });
     try {
       step();
@@ -173,7 +253,7 @@ describe('WASM completion kernels', () => {
     const ids = tf.tensor1d([3, 3, 17], 'int32');
     const g = tf.grad((t: tf.Tensor) => tf.gather(t, ids).sum())(table);
     expect(g.shape).toEqual([1000, 64]);
-    const rows = await g.array() as number[][];
+    const rows = (await g.array()) as number[][];
     expect(rows[3]![0]).toBe(2);
     expect(rows[17]![5]).toBe(1);
     expect(rows[4]![0]).toBe(0);
@@ -189,8 +269,26 @@ describe('WASM completion kernels', () => {
   it('gradients tfjs lacks everywhere: stridedSlice, gatherND, topk, einsum (checked on cpu against wasm)', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const x = seeded(13, [5, 6]);
-      return tf.grads((v: tf.Tensor) =>
-        tf.addN([tf.stridedSlice(v, [0, 1], [5, 6], [2, 2]).square().sum(), tf.gatherND(v, tf.tensor2d([[1, 2], [1, 2], [4, 0]], [3, 2], 'int32')).sum(), tf.topk(v, 2).values.mul(3).sum()]) as tf.Scalar,
+      return tf.grads(
+        (v: tf.Tensor) =>
+          tf.addN([
+            tf.stridedSlice(v, [0, 1], [5, 6], [2, 2]).square().sum(),
+            tf
+              .gatherND(
+                v,
+                tf.tensor2d(
+                  [
+                    [1, 2],
+                    [1, 2],
+                    [4, 0],
+                  ],
+                  [3, 2],
+                  'int32',
+                ),
+              )
+              .sum(),
+            tf.topk(v, 2).values.mul(3).sum(),
+          ]) as tf.Scalar,
       )([x]);
     });
     expect(scaledError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);

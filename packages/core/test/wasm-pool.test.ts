@@ -57,7 +57,9 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
     try {
       // Fixed shares (no counter), C placed so that the caller's rows (0–3) fit in the page and the worker's rows (4–7) do not.
       const edge = memory.buffer.byteLength - 4 * N * 4;
-      expect(() => pool.run('lab_matmul_f32', [A, B, PACKED, edge, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32)).toThrow(/a worker failed while running lab_matmul_f32/);
+      expect(() =>
+        pool.run('lab_matmul_f32', [A, B, PACKED, edge, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32),
+      ).toThrow(/a worker failed while running lab_matmul_f32/);
       expect(() => pool.run('lab_exp_f32', [0, 0, 4], kernels.lab_matmul_f32)).toThrow(/cannot run lab_exp_f32/);
       expectProducts(pool, 0);
     } finally {
@@ -67,14 +69,18 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
 
   it('falls back to the calling thread, with one warning, when its workers cannot start', () => {
     // A module the workers cannot instantiate (it imports a function they do not provide): none reports ready.
-    const needsImport = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 7, 1, 1, 109, 1, 102, 0, 0]));
+    const needsImport = new WebAssembly.Module(
+      new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 7, 1, 1, 109, 1, 102, 0, 0]),
+    );
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const pool = new KernelPool(needsImport, memory, ['lab_matmul_f32'], 1, 300);
     try {
       expectProducts(pool, 0);
       expect(pool.parts).toBe(1);
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]![0])).toMatch(/1 of 1 kernel worker threads did not start \(.*Import.*\); running on one thread/i);
+      expect(String(warn.mock.calls[0]![0])).toMatch(
+        /1 of 1 kernel worker threads did not start \(.*Import.*\); running on one thread/i,
+      );
     } finally {
       warn.mockRestore();
       pool.close();

@@ -27,7 +27,14 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
     expect(expErr).toBeLessThan(5e-7);
     expect(tanhErr).toBeLessThan(5e-7);
     const special = tf.tensor1d([NaN, Infinity, -Infinity, 1e-6, -1e-6, 0]);
-    expect(Array.from(tf.exp(special).dataSync())).toEqual([NaN, Infinity, 0, Math.fround(Math.exp(1e-6)), Math.fround(Math.exp(-1e-6)), 1]);
+    expect(Array.from(tf.exp(special).dataSync())).toEqual([
+      NaN,
+      Infinity,
+      0,
+      Math.fround(Math.exp(1e-6)),
+      Math.fround(Math.exp(-1e-6)),
+      1,
+    ]);
     const th = Array.from(tf.tanh(special).dataSync());
     expect(th.slice(0, 3)).toEqual([NaN, 1, -1]);
     expect(th[3]).toBeCloseTo(1e-6, 12);
@@ -57,18 +64,34 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
 
   it('maximum, minimum and comparisons (full, scalar and row operands, ragged lengths, NaN) and select match cpu exactly', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => {
-      const a = tf.concat([seeded(140, [37]), tf.tensor1d([NaN, 0, -0, Infinity])]).reshape([1, 41]).tile([3, 1]); // [3, 41]
+      const a = tf
+        .concat([seeded(140, [37]), tf.tensor1d([NaN, 0, -0, Infinity])])
+        .reshape([1, 41])
+        .tile([3, 1]); // [3, 41]
       const b = tf.round(tf.mul(seeded(141, [3, 41]), 2)); // ties with a where a rounds the same
       const row = seeded(142, [41]);
       const s = tf.scalar(0.25);
       const col = seeded(143, [3, 1]); // a column: stock broadcast path
       const out: tf.Tensor[] = [];
-      for (const [x, y] of [[a, b], [a, s], [s, a], [a, row], [row, a], [b, b], [a, col]] as const) {
+      for (const [x, y] of [
+        [a, b],
+        [a, s],
+        [s, a],
+        [a, row],
+        [row, a],
+        [b, b],
+        [a, col],
+      ] as const) {
         out.push(tf.maximum(x, y), tf.minimum(x, y));
-        for (const cmp of [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual]) out.push(tf.cast(cmp(x, y), 'float32'));
+        for (const cmp of [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual])
+          out.push(tf.cast(cmp(x, y), 'float32'));
       }
       const c = tf.greater(a, b);
-      out.push(tf.where(c, a, b), tf.where(c, tf.cast(b, 'int32'), tf.cast(tf.neg(b), 'int32')).cast('float32'), tf.where(tf.greater(row, 0), row, s));
+      out.push(
+        tf.where(c, a, b),
+        tf.where(c, tf.cast(b, 'int32'), tf.cast(tf.neg(b), 'int32')).cast('float32'),
+        tf.where(tf.greater(row, 0), row, s),
+      );
       out.push(tf.cast(tf.equal(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(2, 'int32')), 'float32')); // int32: stock
       return out;
     });
@@ -94,7 +117,13 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
       const h = seeded(4, [100, 66]);
       const ids = tf.randomUniform([500], 0, 100, 'int32', 5);
       const msgs = tf.gather(h, ids); // [500, 66]
-      return [msgs, tf.unsortedSegmentSum(msgs, ids as tf.Tensor1D, 100), tf.sum(h, 0), tf.sum(seeded(6, [4, 50, 3]), 1), tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1)];
+      return [
+        msgs,
+        tf.unsortedSegmentSum(msgs, ids as tf.Tensor1D, 100),
+        tf.sum(h, 0),
+        tf.sum(seeded(6, [4, 50, 3]), 1),
+        tf.gather(seeded(7, [3, 20, 5]), tf.tensor1d([19, 0, 7], 'int32'), 1),
+      ];
     });
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
   });
@@ -107,17 +136,36 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
 
   it('matrix products in the SIMD kernel (A·B, Aᵀ·B, A·Bᵀ, ragged edges, long contractions) match cpu', async () => {
     // [k, m, n]: 4×8 tiles with ragged rows and columns, Aᵀ·B read in place (m < 1024) and transposed first (m ≥ 1024).
-    const shapes = [[5000, 64, 64], [37, 5, 11], [513, 6, 9], [300, 128, 128], [64, 7, 130], [20, 1030, 13], [700, 3, 1]] as const;
-    const { cpu, wasm } = await onCpuAndWasm(() => shapes.flatMap(([k, m, n], i) => {
-      const a = seeded(10 + i, [k, m]);
-      const b = seeded(20 + i, [k, n]);
-      return [tf.matMul(a, b, true, false), tf.matMul(a.transpose(), b), tf.matMul(a.transpose(), b.transpose(), false, true), tf.matMul(a, b.transpose(), true, true)];
-    }));
+    const shapes = [
+      [5000, 64, 64],
+      [37, 5, 11],
+      [513, 6, 9],
+      [300, 128, 128],
+      [64, 7, 130],
+      [20, 1030, 13],
+      [700, 3, 1],
+    ] as const;
+    const { cpu, wasm } = await onCpuAndWasm(() =>
+      shapes.flatMap(([k, m, n], i) => {
+        const a = seeded(10 + i, [k, m]);
+        const b = seeded(20 + i, [k, n]);
+        return [
+          tf.matMul(a, b, true, false),
+          tf.matMul(a.transpose(), b),
+          tf.matMul(a.transpose(), b.transpose(), false, true),
+          tf.matMul(a, b.transpose(), true, true),
+        ];
+      }),
+    );
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c), `product ${i}`).toBeLessThan(1e-5));
   });
 
   it('empty products give zeros or empty tensors', async () => {
-    const { cpu, wasm } = await onCpuAndWasm(() => [tf.matMul(tf.ones([4, 0]), tf.ones([0, 3])), tf.matMul(tf.ones([0, 5]), tf.ones([5, 3])), tf.matMul(tf.ones([2, 0, 5]), tf.ones([2, 5, 3]))]);
+    const { cpu, wasm } = await onCpuAndWasm(() => [
+      tf.matMul(tf.ones([4, 0]), tf.ones([0, 3])),
+      tf.matMul(tf.ones([0, 5]), tf.ones([5, 3])),
+      tf.matMul(tf.ones([2, 0, 5]), tf.ones([2, 5, 3])),
+    ]);
     expect(wasm.map((w) => Array.from(w))).toEqual(cpu.map((c) => Array.from(c)));
     expect(Array.from(wasm[0]!)).toEqual(new Array(12).fill(0));
   });
@@ -142,13 +190,25 @@ describe('WASM SIMD kernels (src/wasm/simd.ts, native/kernels.c)', () => {
     const col = tf.matMul(tf.ones([6, 4]), k.reshape([4, 1]));
     const row = tf.matMul(tf.ones([6, 1]), k.reshape([1, 4]));
     expect(Array.from(col.dataSync())).toEqual(new Array(6).fill(10));
-    expect(Array.from(row.dataSync())).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+    expect(Array.from(row.dataSync())).toEqual([
+      1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4,
+    ]);
   });
 
   it('conv filter gradients with K < outC and K ≥ outC (both product orders) match cpu', async () => {
     const { cpu, wasm } = await onCpuAndWasm(() => [
-      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(30, [2, 9, 9, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').square().sum())(seeded(31, [3, 3, 1, 16])),
-      tf.grad((w: tf.Tensor) => tf.conv2d(seeded(32, [2, 9, 9, 8]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').square().sum())(seeded(33, [3, 3, 8, 4])),
+      tf.grad((w: tf.Tensor) =>
+        tf
+          .conv2d(seeded(30, [2, 9, 9, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')
+          .square()
+          .sum(),
+      )(seeded(31, [3, 3, 1, 16])),
+      tf.grad((w: tf.Tensor) =>
+        tf
+          .conv2d(seeded(32, [2, 9, 9, 8]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')
+          .square()
+          .sum(),
+      )(seeded(33, [3, 3, 8, 4])),
     ]);
     cpu.forEach((c, i) => expect(scaledError(wasm[i]!, c)).toBeLessThan(1e-4));
   });

@@ -27,11 +27,12 @@ describe('multi-threaded WASM (tfjs threaded SIMD build in Node worker_threads)'
   it('starts with two threads and computes what cpu computes', async () => {
     expect(await initBackend('wasm', { threads: 2 })).toBe('wasm');
     expect(wasmThreads()).toBe(2);
-    const run = () => tf.tidy(() => {
-      const a = tf.randomNormal([300, 200], 0, 1, 'float32', 1);
-      const b = tf.randomNormal([200, 100], 0, 1, 'float32', 2);
-      return [tf.matMul(a, b), tf.exp(tf.mul(a, 0.1)), tf.matMul(a, a, true, false)].map((t) => t.dataSync().slice());
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const a = tf.randomNormal([300, 200], 0, 1, 'float32', 1);
+        const b = tf.randomNormal([200, 100], 0, 1, 'float32', 2);
+        return [tf.matMul(a, b), tf.exp(tf.mul(a, 0.1)), tf.matMul(a, a, true, false)].map((t) => t.dataSync().slice());
+      });
     const wasm = run();
     await initBackend('cpu');
     const cpu = run();
@@ -46,12 +47,25 @@ describe('multi-threaded WASM (tfjs threaded SIMD build in Node worker_threads)'
   it('products split over the worker pool give the bits one thread gives, and what cpu gives', async () => {
     await initBackend('wasm', { threads: 2 });
     // Large enough for the pool; ragged rows and columns; 2-D, batched, one b for all, Aᵀ·B in place and transposed first.
-    const run = () => tf.tidy(() => [
-      tf.matMul(tf.randomNormal([301, 257], 0, 1, 'float32', 5), tf.randomNormal([257, 131], 0, 1, 'float32', 6)),
-      tf.matMul(tf.randomNormal([6, 61, 90], 0, 1, 'float32', 7), tf.randomNormal([6, 90, 75], 0, 1, 'float32', 8)),
-      tf.matMul(tf.randomNormal([5, 90, 61], 0, 1, 'float32', 9), tf.randomNormal([90, 130], 0, 1, 'float32', 10), true, false),
-      tf.matMul(tf.randomNormal([40, 1100], 0, 1, 'float32', 11), tf.randomNormal([40, 50], 0, 1, 'float32', 12), true, false),
-    ].map((t) => t.dataSync().slice()));
+    const run = () =>
+      tf.tidy(() =>
+        [
+          tf.matMul(tf.randomNormal([301, 257], 0, 1, 'float32', 5), tf.randomNormal([257, 131], 0, 1, 'float32', 6)),
+          tf.matMul(tf.randomNormal([6, 61, 90], 0, 1, 'float32', 7), tf.randomNormal([6, 90, 75], 0, 1, 'float32', 8)),
+          tf.matMul(
+            tf.randomNormal([5, 90, 61], 0, 1, 'float32', 9),
+            tf.randomNormal([90, 130], 0, 1, 'float32', 10),
+            true,
+            false,
+          ),
+          tf.matMul(
+            tf.randomNormal([40, 1100], 0, 1, 'float32', 11),
+            tf.randomNormal([40, 50], 0, 1, 'float32', 12),
+            true,
+            false,
+          ),
+        ].map((t) => t.dataSync().slice()),
+      );
     const pooled = run();
     const previous = setPoolMinFlops(Infinity);
     let single: ReturnType<typeof run>;
@@ -105,12 +119,30 @@ describe('multi-threaded WASM (tfjs threaded SIMD build in Node worker_threads)'
     // build, with core's kernels built without relaxed SIMD (the rest of the suite uses the relaxed build).
     const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
     const cwd = fileURLToPath(new URL('..', import.meta.url));
-    const out = execFileSync(process.execPath, [vitest, 'run', 'test/op-matrix.test.ts', 'test/wasm-kernels.test.ts', 'test/wasm-simd.test.ts', '--reporter=dot'], {
-      cwd,
-      env: { ...process.env, LAB_WASM_THREADS: '2', LAB_WASM_RELAXED_SIMD: '0', CI: '', NO_COLOR: '1', FORCE_COLOR: '0' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        vitest,
+        'run',
+        'test/op-matrix.test.ts',
+        'test/wasm-kernels.test.ts',
+        'test/wasm-simd.test.ts',
+        '--reporter=dot',
+      ],
+      {
+        cwd,
+        env: {
+          ...process.env,
+          LAB_WASM_THREADS: '2',
+          LAB_WASM_RELAXED_SIMD: '0',
+          CI: '',
+          NO_COLOR: '1',
+          FORCE_COLOR: '0',
+        },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     expect(out).toMatch(/Test Files\s+3 passed/);
   }, 180_000);
 });

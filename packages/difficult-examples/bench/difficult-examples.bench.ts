@@ -13,23 +13,47 @@ for (const items of [256, 1024]) {
   const h = tf.randomNormal([rows, 64], 0, 1, 'float32', 2) as tf.Tensor2D;
   const { P } = selectDifficultPairs(h);
   describe(`batch B = ${items} (${rows} rows), z: 32, h: 64`, () => {
-    bench('ntXentLoss (@lab/core), forward + backward', () => {
-      tf.tidy(() => tf.grad((x: tf.Tensor) => ntXentLoss(x, 0.5))(z).dataSync());
-    }, opts);
-    bench("difficultPairLoss 'combined' (Eq. 16), forward + backward", () => {
-      tf.tidy(() => tf.grad((x: tf.Tensor) => difficultPairLoss(x as tf.Tensor2D, P))(z).dataSync());
-    }, opts);
-    bench('selectDifficultPairs (global percentiles, host sort)', () => {
-      selectDifficultPairs(h).P.dispose();
-    }, opts);
+    bench(
+      'ntXentLoss (@lab/core), forward + backward',
+      () => {
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => ntXentLoss(x, 0.5))(z)
+            .dataSync(),
+        );
+      },
+      opts,
+    );
+    bench(
+      "difficultPairLoss 'combined' (Eq. 16), forward + backward",
+      () => {
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => difficultPairLoss(x as tf.Tensor2D, P))(z)
+            .dataSync(),
+        );
+      },
+      opts,
+    );
+    bench(
+      'selectDifficultPairs (global percentiles, host sort)',
+      () => {
+        selectDifficultPairs(h).P.dispose();
+      },
+      opts,
+    );
   });
 }
 
 const images = tf.randomUniform([1024, 784], 0, 1, 'float32', 3) as tf.Tensor2D;
 describe('one epoch of the miniature recipe on 1,024 images (8 steps of B = 128)', () => {
   for (const mode of ['ntxent', 'combined'] as const) {
-    bench(`trainSimCLR mode '${mode}'`, async () => {
-      (await trainSimCLR({ x: images }, { mode, epochs: 1 })).model.dispose();
-    }, { time: 0, iterations: 3, warmupIterations: 1 });
+    bench(
+      `trainSimCLR mode '${mode}'`,
+      async () => {
+        (await trainSimCLR({ x: images }, { mode, epochs: 1 })).model.dispose();
+      },
+      { time: 0, iterations: 3, warmupIterations: 1 },
+    );
   }
 });

@@ -62,7 +62,11 @@ export interface AugmentOptions {
 }
 
 /** `{ maxShift: 2, cropScale: null, noiseStd: 0 }`. */
-export const defaultAugmentOptions: Readonly<AugmentOptions> = Object.freeze({ maxShift: 2, cropScale: null, noiseStd: 0 });
+export const defaultAugmentOptions: Readonly<AugmentOptions> = Object.freeze({
+  maxShift: 2,
+  cropScale: null,
+  noiseStd: 0,
+});
 
 /** Architecture of the MLP SimCLR model: encoder (features h) and projector (outputs z). */
 export interface SimCLRModelConfig {

@@ -17,7 +17,12 @@ import {
   tf,
   viewPositiveMask,
 } from '@lab/core';
-import { defaultDifficultLossOptions, defaultSelectionOptions, type DifficultLossOptions, type SelectionOptions } from './config.js';
+import {
+  defaultDifficultLossOptions,
+  defaultSelectionOptions,
+  type DifficultLossOptions,
+  type SelectionOptions,
+} from './config.js';
 import { checkPairMask, checkViewBatch, resolveLoss, resolveSelection } from './internal/validate.js';
 
 /** Result of {@link selectDifficultPairs}. */
@@ -76,7 +81,10 @@ export function selectDifficultPairs(h: tf.Tensor2D, options: Partial<SelectionO
   };
   const perRow = n - 1 - (o.excludePositive ? 1 : 0);
   if (perRow <= 0) {
-    throw new LabError('EMPTY_INPUT', `h: a batch of ${n} rows leaves no candidate pairs; expected at least ${o.excludePositive ? 4 : 2} rows`);
+    throw new LabError(
+      'EMPTY_INPUT',
+      `h: a batch of ${n} rows leaves no candidate pairs; expected at least ${o.excludePositive ? 4 : 2} rows`,
+    );
   }
   if (o.scope === 'global') {
     const values = new Float32Array(n * perRow);
@@ -113,9 +121,17 @@ function editLogitsUnchecked(S: tf.Tensor2D, P: tf.Tensor2D, o: DifficultLossOpt
     case 'margin':
       return S.add(P.mul(o.sigma)).div(tau); // Eq. 14: (s + pσ)/τ
     case 'temperature':
-      return S.div(P.mul(o.rho - 1).add(1).mul(tau)); // Eq. 15: s / ([pρ + (1 − p)]τ)
+      return S.div(
+        P.mul(o.rho - 1)
+          .add(1)
+          .mul(tau),
+      ); // Eq. 15: s / ([pρ + (1 − p)]τ)
     case 'combined':
-      return S.add(P.mul(o.sigma)).div(P.mul(o.rho - 1).add(1).mul(tau)); // Eq. 16
+      return S.add(P.mul(o.sigma)).div(
+        P.mul(o.rho - 1)
+          .add(1)
+          .mul(tau),
+      ); // Eq. 16
   }
 }
 
@@ -127,7 +143,8 @@ export function editLogits(S: tf.Tensor2D, P: tf.Tensor2D, options: Partial<Diff
   const o = resolveLoss(defaultDifficultLossOptions, options);
   assertRank(S, 2, 'S');
   if (S.shape[0] === 0) throw new LabError('EMPTY_INPUT', 'S: expected a non-empty [n, n] matrix, got [0, 0]');
-  if (S.shape[0] !== S.shape[1]) throw new LabError('SHAPE_MISMATCH', `S: expected a square [n, n] matrix, got [${S.shape.join(', ')}]`);
+  if (S.shape[0] !== S.shape[1])
+    throw new LabError('SHAPE_MISMATCH', `S: expected a square [n, n] matrix, got [${S.shape.join(', ')}]`);
   checkPairMask(P, S.shape[0]);
   return tf.tidy(() => editLogitsUnchecked(S, P, o));
 }
@@ -140,7 +157,11 @@ export function editLogits(S: tf.Tensor2D, P: tf.Tensor2D, options: Partial<Diff
  * @param P difficult-pair mask [2B, 2B] from {@link selectDifficultPairs} (a constant), or null for plain NT-Xent.
  * @returns scalar loss, mean over the 2B anchors.
  */
-export function difficultPairLoss(z: tf.Tensor2D, P: tf.Tensor2D | null, options: Partial<DifficultLossOptions> = {}): tf.Scalar {
+export function difficultPairLoss(
+  z: tf.Tensor2D,
+  P: tf.Tensor2D | null,
+  options: Partial<DifficultLossOptions> = {},
+): tf.Scalar {
   const o = resolveLoss(defaultDifficultLossOptions, options);
   checkViewBatch(z, 'z');
   const n = z.shape[0];
@@ -168,7 +189,10 @@ export function spectralContrastiveLoss(f: tf.Tensor2D): tf.Scalar {
     const positives = tf.oneHot(tf.tensor1d(positiveIndex(n), 'int32'), n).toFloat(); // [n, n]
     const attraction = G.mul(positives).sum().div(n);
     const offDiagonal = tf.scalar(1).sub(tf.eye(n)); // [n, n]
-    const repulsion = G.square().mul(offDiagonal).sum().div(n * (n - 1));
+    const repulsion = G.square()
+      .mul(offDiagonal)
+      .sum()
+      .div(n * (n - 1));
     return attraction.mul(-2).add(repulsion) as tf.Scalar;
   });
 }

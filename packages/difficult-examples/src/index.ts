@@ -2,11 +2,30 @@
 // Learning: A Theoretical Perspective", ICLR 2026, arXiv:2501.01317).
 
 // ── options and defaults ──────────────────────────────────────────────────────────────────
-export { defaultSelectionOptions, defaultDifficultLossOptions, defaultAugmentOptions, defaultSimCLRModelConfig, defaultTrainOptions } from './config.js';
-export type { SelectionOptions, DifficultLossOptions, DifficultLossMode, AugmentOptions, SimCLRModelConfig, TrainOptions } from './config.js';
+export {
+  defaultSelectionOptions,
+  defaultDifficultLossOptions,
+  defaultAugmentOptions,
+  defaultSimCLRModelConfig,
+  defaultTrainOptions,
+} from './config.js';
+export type {
+  SelectionOptions,
+  DifficultLossOptions,
+  DifficultLossMode,
+  AugmentOptions,
+  SimCLRModelConfig,
+  TrainOptions,
+} from './config.js';
 
 // ── selection (Eq. 12) and the edited NT-Xent losses (Eqs. 13–16) ────────────────────────
-export { selectDifficultPairs, editLogits, difficultPairLoss, spectralContrastiveLoss, positiveIndex } from './difficult-examples.js';
+export {
+  selectDifficultPairs,
+  editLogits,
+  difficultPairLoss,
+  spectralContrastiveLoss,
+  positiveIndex,
+} from './difficult-examples.js';
 export type { DifficultPairSelection } from './difficult-examples.js';
 // Written once in @lab/core (shared with @lab/symnce); re-exported for the spec's API.
 export { ntXentLoss, quantile, symmetricEigenvalues } from '@lab/core';
@@ -16,7 +35,15 @@ export { similarityGraph, spectralBounds, numericLambda } from './theory.js';
 export type { GraphParams, SpectralBounds } from './theory.js';
 
 // ── dataset-level scoring and removal, ω-mixing, α/β/γ ───────────────────────────────────
-export { top2Margin, lowestMarginPerClass, outOfFoldMargins, randomRemoval, keptIndices, mixDifficult, estimateAlphaBetaGamma } from './scoring.js';
+export {
+  top2Margin,
+  lowestMarginPerClass,
+  outOfFoldMargins,
+  randomRemoval,
+  keptIndices,
+  mixDifficult,
+  estimateAlphaBetaGamma,
+} from './scoring.js';
 export type { OutOfFoldOptions, MixedData } from './scoring.js';
 
 // ── SimCLR model and training with in-loss edits ─────────────────────────────────────────

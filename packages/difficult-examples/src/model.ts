@@ -3,7 +3,19 @@
  * each step draws two augmented views, computes backbone features h, selects the difficult pairs from h
  * (no gradient), and trains on the edited NT-Xent of the projector outputs z.
  */
-import { Adam, LabError, MLP, Rng, assertFinite, assertInRange, assertOneOf, assertRank, augmentBatch, tf, type AugmentOptions as CoreAugmentOptions } from '@lab/core';
+import {
+  Adam,
+  LabError,
+  MLP,
+  Rng,
+  assertFinite,
+  assertInRange,
+  assertOneOf,
+  assertRank,
+  augmentBatch,
+  tf,
+  type AugmentOptions as CoreAugmentOptions,
+} from '@lab/core';
 import { defaultTrainOptions, type AugmentOptions, type SimCLRModelConfig, type TrainOptions } from './config.js';
 import { difficultPairLoss, selectDifficultPairs } from './difficult-examples.js';
 import { resolveLoss, resolveSelection } from './internal/validate.js';
@@ -15,14 +27,19 @@ export class SimCLRModel {
   readonly config: Readonly<SimCLRModelConfig>;
 
   constructor(cfg: SimCLRModelConfig) {
-    for (const key of ['inputDim', 'featureDim', 'projHidden', 'projDim'] as const) assertInRange(cfg[key], key, { min: 1, integer: true });
-    if (!Array.isArray(cfg.hidden)) throw new LabError('INVALID_ARGUMENT', `hidden: expected an array of widths, got ${typeof cfg.hidden}`);
+    for (const key of ['inputDim', 'featureDim', 'projHidden', 'projDim'] as const)
+      assertInRange(cfg[key], key, { min: 1, integer: true });
+    if (!Array.isArray(cfg.hidden))
+      throw new LabError('INVALID_ARGUMENT', `hidden: expected an array of widths, got ${typeof cfg.hidden}`);
     cfg.hidden.forEach((w, i) => assertInRange(w, `hidden[${i}]`, { min: 1, integer: true }));
     this.config = { ...cfg, hidden: [...cfg.hidden] };
     const rng = new Rng(cfg.seed);
     // Encoder inputDim-hidden…-featureDim with ReLU after every layer (h is post-activation, as a ResNet's pooled features).
     // PyTorch nn.Linear initialisation (@lab/core's MLP).
-    this.encoder = new MLP([cfg.inputDim, ...cfg.hidden, cfg.featureDim], { rng: rng.fork('encoder'), activateLast: true });
+    this.encoder = new MLP([cfg.inputDim, ...cfg.hidden, cfg.featureDim], {
+      rng: rng.fork('encoder'),
+      activateLast: true,
+    });
     // Projector featureDim-projHidden-projDim, ReLU between (SimCLR's g).
     this.head = new MLP([cfg.featureDim, cfg.projHidden, cfg.projDim], { rng: rng.fork('head') });
   }
@@ -93,7 +110,11 @@ export function resolveTrainOptions(options: TrainOptionsInput = {}): TrainOptio
   assertInRange(o.augment.noiseStd, 'augment.noiseStd', { min: 0 });
   if (o.augment.cropScale !== null) {
     const [lo, hi] = o.augment.cropScale;
-    if (!(lo > 0 && lo <= hi && hi <= 1)) throw new LabError('OUT_OF_RANGE', `augment.cropScale: expected 0 < min <= max <= 1, got [${o.augment.cropScale.join(', ')}]`);
+    if (!(lo > 0 && lo <= hi && hi <= 1))
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `augment.cropScale: expected 0 < min <= max <= 1, got [${o.augment.cropScale.join(', ')}]`,
+      );
   }
   if (!Number.isFinite(o.seed)) throw new LabError('INVALID_ARGUMENT', `seed: expected a finite number, got ${o.seed}`);
   return o;
@@ -118,16 +139,25 @@ export function twoViews(x: tf.Tensor2D, augment: AugmentOptions, imageSide: num
  * @param data.x [N, side²] images (e.g. MNIST in [0, 1]).
  * @returns the trained model (the caller disposes it) and one log entry per epoch.
  */
-export async function trainSimCLR(data: { x: tf.Tensor2D }, options: TrainOptionsInput = {}, hooks: TrainHooks = {}): Promise<{ model: SimCLRModel; log: EpochLog[] }> {
+export async function trainSimCLR(
+  data: { x: tf.Tensor2D },
+  options: TrainOptionsInput = {},
+  hooks: TrainHooks = {},
+): Promise<{ model: SimCLRModel; log: EpochLog[] }> {
   const o = resolveTrainOptions(options);
   const x = data?.x;
-  if (!(x instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `data.x: expected a tf.Tensor2D, got ${typeof x}`);
+  if (!(x instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `data.x: expected a tf.Tensor2D, got ${typeof x}`);
   assertRank(x, 2, 'data.x');
   const [n, dim] = x.shape;
   if (dim !== o.imageSide * o.imageSide) {
-    throw new LabError('SHAPE_MISMATCH', `data.x: expected ${o.imageSide}·${o.imageSide} = ${o.imageSide ** 2} columns (imageSide²), got ${dim}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `data.x: expected ${o.imageSide}·${o.imageSide} = ${o.imageSide ** 2} columns (imageSide²), got ${dim}`,
+    );
   }
-  if (n < o.batchSize) throw new LabError('EMPTY_INPUT', `data.x: expected at least batchSize = ${o.batchSize} rows, got ${n}`);
+  if (n < o.batchSize)
+    throw new LabError('EMPTY_INPUT', `data.x: expected at least batchSize = ${o.batchSize} rows, got ${n}`);
   assertFinite(x, 'data.x');
 
   const rng = new Rng(o.seed);
@@ -149,7 +179,9 @@ export async function trainSimCLR(data: { x: tf.Tensor2D }, options: TrainOption
       for (let step = 0; step < stepsPerEpoch; step++) {
         const idx = perm.subarray(step * o.batchSize, (step + 1) * o.batchSize);
         let selected = 0;
-        const views = tf.tidy(() => twoViews(tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D, o.augment, o.imageSide, augmentRng)); // [2B, side²]
+        const views = tf.tidy(() =>
+          twoViews(tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D, o.augment, o.imageSide, augmentRng),
+        ); // [2B, side²]
         try {
           lossSum += optimizer.minimize(() => {
             const h = model.backbone(views); // [2B, featureDim]

@@ -25,10 +25,25 @@ import {
 import { defaultTrainOptions, type AugmentOptions, type DifficultLossMode } from './config.js';
 import { selectDifficultPairs } from './difficult-examples.js';
 import { encode, trainSimCLR, twoViews, type SimCLRModel } from './model.js';
-import { estimateAlphaBetaGamma, keptIndices, lowestMarginPerClass, mixDifficult, outOfFoldMargins, randomRemoval } from './scoring.js';
+import {
+  estimateAlphaBetaGamma,
+  keptIndices,
+  lowestMarginPerClass,
+  mixDifficult,
+  outOfFoldMargins,
+  randomRemoval,
+} from './scoring.js';
 
 /** The variants of the miniature (spec §5). */
-export const REPLICATION_VARIANTS = ['clean', 'baseline', 'oracle_remove', 'margin_remove', 'random_remove', 'inloss_remove', 'inloss_combined'] as const;
+export const REPLICATION_VARIANTS = [
+  'clean',
+  'baseline',
+  'oracle_remove',
+  'margin_remove',
+  'random_remove',
+  'inloss_remove',
+  'inloss_combined',
+] as const;
 export type ReplicationVariant = (typeof REPLICATION_VARIANTS)[number];
 
 /** Options of {@link replicate}: the shared ones plus overrides of the preset (tests use tiny sizes). */
@@ -77,14 +92,23 @@ function lossMode(variant: ReplicationVariant): DifficultLossMode {
  * Selection precision on a labelled batch: the fraction of selected pairs whose items have different classes,
  * next to that rate among the unselected candidate pairs (spec §5 mechanism check).
  */
-function selectionPrecision(model: SimCLRModel, x: tf.Tensor2D, labels: Int32Array, augment: AugmentOptions, rng: Rng): { precision: number; unselectedDifferent: number } {
+function selectionPrecision(
+  model: SimCLRModel,
+  x: tf.Tensor2D,
+  labels: Int32Array,
+  augment: AugmentOptions,
+  rng: Rng,
+): { precision: number; unselectedDifferent: number } {
   const b = x.shape[0];
   const h = tf.tidy(() => model.backbone(twoViews(x, augment, 28, rng))); // [2B, featureDim]
   const sel = selectDifficultPairs(h, defaultTrainOptions.selection);
   const P = sel.P.dataSync();
   tf.dispose([h, sel.P]);
   const n = 2 * b;
-  let selDiff = 0, selAll = 0, unDiff = 0, unAll = 0;
+  let selDiff = 0,
+    selAll = 0,
+    unDiff = 0,
+    unAll = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       if (i === j || j === (i + b) % n) continue;
@@ -98,7 +122,10 @@ function selectionPrecision(model: SimCLRModel, x: tf.Tensor2D, labels: Int32Arr
       }
     }
   }
-  return { precision: selAll ? selDiff / selAll : Number.NaN, unselectedDifferent: unAll ? unDiff / unAll : Number.NaN };
+  return {
+    precision: selAll ? selDiff / selAll : Number.NaN,
+    unselectedDifferent: unAll ? unDiff / unAll : Number.NaN,
+  };
 }
 
 function strictCriterion(name: string, value: number, threshold: string, passed: boolean): Criterion {
@@ -115,7 +142,8 @@ function strictCriterion(name: string, value: number, threshold: string, passed:
 export async function replicate(options: DEReplicateOptions = {}): Promise<ReplicationReport> {
   const started = performance.now();
   const preset = options.preset ?? 'quick';
-  if (preset !== 'quick' && preset !== 'full') throw new LabError('INVALID_ARGUMENT', `preset: expected 'quick' or 'full', got '${String(preset)}'`);
+  if (preset !== 'quick' && preset !== 'full')
+    throw new LabError('INVALID_ARGUMENT', `preset: expected 'quick' or 'full', got '${String(preset)}'`);
   const base = PRESETS[preset];
   const seeds = resolveSeeds(options.seeds, base.seeds);
   const omega = options.omega ?? 0.5;
@@ -126,15 +154,28 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
   const probeSize = options.probeSize ?? 1000;
   const testSize = options.testSize ?? 2000;
   const scorerEpochs = options.scorerEpochs ?? 10;
-  for (const [name, v] of [['trainSize', trainSize], ['probeSize', probeSize], ['testSize', testSize], ['batchSize', batchSize]] as const) {
+  for (const [name, v] of [
+    ['trainSize', trainSize],
+    ['probeSize', probeSize],
+    ['testSize', testSize],
+    ['batchSize', batchSize],
+  ] as const) {
     assertInRange(v, name, { min: 2, integer: true });
   }
   assertInRange(epochs, 'epochs', { min: 1, integer: true });
   if (trainSize + probeSize + testSize > 10000) {
-    throw new LabError('OUT_OF_RANGE', `trainSize + probeSize + testSize: expected at most the 10,000 MNIST digits, got ${trainSize + probeSize + testSize}`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `trainSize + probeSize + testSize: expected at most the 10,000 MNIST digits, got ${trainSize + probeSize + testSize}`,
+    );
   }
   const requested = options.variants ?? base.variants;
-  for (const v of requested) if (!REPLICATION_VARIANTS.includes(v)) throw new LabError('INVALID_ARGUMENT', `variants: expected names from ${REPLICATION_VARIANTS.join(', ')}, got '${v}'`);
+  for (const v of requested)
+    if (!REPLICATION_VARIANTS.includes(v))
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `variants: expected names from ${REPLICATION_VARIANTS.join(', ')}, got '${v}'`,
+      );
   const variants = REPLICATION_VARIANTS.filter((v) => v === 'baseline' || requested.includes(v));
   const augment: AugmentOptions = { ...defaultTrainOptions.augment, ...options.augment };
   const train = { ...defaultTrainOptions, epochs, batchSize, augment };
@@ -191,37 +232,59 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
       if (variants.includes('random_remove')) {
         const removed = randomRemoval(trainSize, nMixed, rng.fork('random-removal'));
         kept.random_remove = keptIndices(trainSize, removed);
-        extra.random_remove = { removed: removed.length, mixedCaught: nMixed ? (100 * removed.filter((i) => flagged[i]).length) / nMixed : Number.NaN };
+        extra.random_remove = {
+          removed: removed.length,
+          mixedCaught: nMixed ? (100 * removed.filter((i) => flagged[i]).length) / nMixed : Number.NaN,
+        };
       }
 
       for (const variant of variants) {
         const source = variant === 'clean' ? cleanT : mixedT;
         const rowsKept = kept[variant];
-        const data = rowsKept ? tf.tidy(() => tf.gather(source, tf.tensor1d(rowsKept, 'int32')) as tf.Tensor2D) : source;
+        const data = rowsKept
+          ? tf.tidy(() => tf.gather(source, tf.tensor1d(rowsKept, 'int32')) as tf.Tensor2D)
+          : source;
         let model: SimCLRModel | null = null;
         try {
           const stage = `seed ${seed} · ${variant}`;
           report(stage);
           // Same seed for every variant: same initialisation, batch order stream and augmentation stream (paired).
-          const result = await trainSimCLR({ x: data }, { ...train, mode: lossMode(variant), seed }, {
-            onEpoch: () => {
-              done++;
-              report(stage);
+          const result = await trainSimCLR(
+            { x: data },
+            { ...train, mode: lossMode(variant), seed },
+            {
+              onEpoch: () => {
+                done++;
+                report(stage);
+              },
             },
-          });
+          );
           model = result.model;
           const hProbe = encode(model, probeT);
           const hTest = encode(model, testT);
           const hTrain = encode(model, mixedT);
           let probeAcc: number, knnAcc: number, abg: { alpha: number; beta: number; gamma: number };
           try {
-            probeAcc = 100 * (await linearProbe(hProbe, probeY, hTest, testY, { seed, ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }) })).accuracy;
+            probeAcc =
+              100 *
+              (
+                await linearProbe(hProbe, probeY, hTest, testY, {
+                  seed,
+                  ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }),
+                })
+              ).accuracy;
             knnAcc = 100 * knnAccuracy(hProbe, probeY, hTest, testY, { k: Math.min(20, probeSize) });
             abg = estimateAlphaBetaGamma(hTrain, trainY, flagged);
           } finally {
             tf.dispose([hProbe, hTest, hTrain]);
           }
-          const precision = selectionPrecision(model, precisionT, testY.subarray(0, precisionBatch), augment, rng.fork('precision'));
+          const precision = selectionPrecision(
+            model,
+            precisionT,
+            testY.subarray(0, precisionBatch),
+            augment,
+            rng.fork('precision'),
+          );
           const last = result.log[result.log.length - 1]!;
           rows.push({
             method: variant,
@@ -261,7 +324,10 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
     probeSize,
     testSize,
     scorerEpochs,
-    probe: { ...defaultLinearProbeOptions, ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }) },
+    probe: {
+      ...defaultLinearProbeOptions,
+      ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }),
+    },
     knn: { k: 20, reference: 'clean probe set' },
     augment,
     selection: defaultTrainOptions.selection,
@@ -269,13 +335,25 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
     lr: defaultTrainOptions.lr,
     model: defaultTrainOptions.model,
   };
-  return finishReport(rows, { preset, seeds, config, seconds: (performance.now() - started) / 1000, backend: currentBackend() });
+  return finishReport(rows, {
+    preset,
+    seeds,
+    config,
+    seconds: (performance.now() - started) / 1000,
+    backend: currentBackend(),
+  });
 }
 
 /** Comparisons, criteria (spec §5), verdict and notes from the measured rows. */
 function finishReport(
   rows: ReplicationRow[],
-  ctx: { preset: 'quick' | 'full'; seeds: number[]; config: Record<string, unknown> & { omega: number; variants: ReplicationVariant[] }; seconds: number; backend: string },
+  ctx: {
+    preset: 'quick' | 'full';
+    seeds: number[];
+    config: Record<string, unknown> & { omega: number; variants: ReplicationVariant[] };
+    seconds: number;
+    backend: string;
+  },
 ): ReplicationReport {
   const { preset, seeds, config } = ctx;
   const variants = config.variants;
@@ -285,21 +363,47 @@ function finishReport(
   const has = (v: ReplicationVariant) => variants.includes(v);
   for (const v of variants) {
     if (v === 'baseline') continue;
-    for (const metric of ['probeAcc', 'knnAcc']) comparisons.push(compareMethods(rows, { method: v, baseline: 'baseline', metric, setting }));
+    for (const metric of ['probeAcc', 'knnAcc'])
+      comparisons.push(compareMethods(rows, { method: v, baseline: 'baseline', metric, setting }));
   }
   const diff = (v: ReplicationVariant) => comparisons.find((c) => c.method === v && c.metric === 'probeAcc');
   const criteria: Criterion[] = [];
-  if (has('clean')) criteria.push(strictCriterion('clean − baseline (probe, mean paired, points)', diff('clean')!.mean, '> 0', diff('clean')!.mean > 0));
-  if (has('oracle_remove')) criteria.push(strictCriterion('oracle_remove − baseline (probe, points)', diff('oracle_remove')!.mean, '> 0', diff('oracle_remove')!.mean > 0));
+  if (has('clean'))
+    criteria.push(
+      strictCriterion(
+        'clean − baseline (probe, mean paired, points)',
+        diff('clean')!.mean,
+        '> 0',
+        diff('clean')!.mean > 0,
+      ),
+    );
+  if (has('oracle_remove'))
+    criteria.push(
+      strictCriterion(
+        'oracle_remove − baseline (probe, points)',
+        diff('oracle_remove')!.mean,
+        '> 0',
+        diff('oracle_remove')!.mean > 0,
+      ),
+    );
   if (has('margin_remove') && has('random_remove')) {
     const gap = diff('margin_remove')!.mean - diff('random_remove')!.mean;
-    criteria.push(strictCriterion('(margin_remove − baseline) − (random_remove − baseline) (probe, points)', gap, '> 0', gap > 0));
+    criteria.push(
+      strictCriterion('(margin_remove − baseline) − (random_remove − baseline) (probe, points)', gap, '> 0', gap > 0),
+    );
   }
   if (has('inloss_combined')) {
     const c = diff('inloss_combined')!;
     const needed = Math.ceil(0.8 * seeds.length); // spec: ≥ 4 of 5 seeds
     criteria.push(strictCriterion('inloss_combined − baseline (probe, points)', c.mean, '> 0', c.mean > 0));
-    criteria.push(strictCriterion('inloss_combined seeds with a positive paired difference', c.positive, `>= ${needed} of ${seeds.length}`, c.positive >= needed));
+    criteria.push(
+      strictCriterion(
+        'inloss_combined seeds with a positive paired difference',
+        c.positive,
+        `>= ${needed} of ${seeds.length}`,
+        c.positive >= needed,
+      ),
+    );
   }
   const complete = REPLICATION_VARIANTS.every(has) && seeds.length >= 5;
   if (!complete) {
@@ -309,14 +413,17 @@ function finishReport(
   }
   const baselineAcc = rows.filter((r) => r.method === 'baseline').map((r) => r.metrics.probeAcc!);
   if (baselineAcc.length > 1) {
-    notes.push(`Baseline probe accuracy ranges over ${(Math.max(...baselineAcc) - Math.min(...baselineAcc)).toFixed(2)} points across seeds (seed noise).`);
+    notes.push(
+      `Baseline probe accuracy ranges over ${(Math.max(...baselineAcc) - Math.min(...baselineAcc)).toFixed(2)} points across seeds (seed noise).`,
+    );
   }
   notes.push(
     `Per seed: ${config.trainSize} training images (${config.omega * 100}% replaced by 50/50 cross-class mixtures), ${config.probeSize} clean probe images, ${config.testSize} clean test images; MLP 784-128-64 encoder, 64-64-32 head, NT-Xent τ = 0.5, Adam 1e-3, batch ${config.batchSize}, ${config.epochs} epochs. Accuracies in %.`,
   );
   return buildReport({
     package: '@lab/difficult-examples',
-    paper: 'Difficult Examples Hurt Unsupervised Contrastive Learning: A Theoretical Perspective (Zhang, Cui, Li, Wang; ICLR 2026; arXiv:2501.01317)',
+    paper:
+      'Difficult Examples Hurt Unsupervised Contrastive Learning: A Theoretical Perspective (Zhang, Cui, Li, Wang; ICLR 2026; arXiv:2501.01317)',
     claim: CLAIM,
     metric: 'probeAcc',
     preset,
@@ -326,7 +433,10 @@ function finishReport(
     comparisons,
     criteria,
     notes,
-    command: preset === 'quick' ? 'npx lab-difficult-examples replicate --quick' : `npx lab-difficult-examples replicate --seeds ${seeds.length}`,
+    command:
+      preset === 'quick'
+        ? 'npx lab-difficult-examples replicate --quick'
+        : `npx lab-difficult-examples replicate --seeds ${seeds.length}`,
     seconds: ctx.seconds,
     backend: ctx.backend,
     ...(complete ? {} : { verdict: 'inconclusive' as const }),
@@ -343,13 +453,22 @@ export function mergeReplicationReports(reports: ReplicationReport[]): Replicati
   const first = reports[0]!;
   const strip = (c: Record<string, unknown>) => JSON.stringify({ ...c, variants: undefined });
   for (const [i, r] of reports.entries()) {
-    if (r.package !== '@lab/difficult-examples') throw new LabError('INVALID_ARGUMENT', `reports[${i}]: expected a @lab/difficult-examples report, got '${r.package}'`);
-    if (strip(r.config) !== strip(first.config) || JSON.stringify(r.config.variants) !== JSON.stringify(first.config.variants) || r.preset !== first.preset) {
+    if (r.package !== '@lab/difficult-examples')
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `reports[${i}]: expected a @lab/difficult-examples report, got '${r.package}'`,
+      );
+    if (
+      strip(r.config) !== strip(first.config) ||
+      JSON.stringify(r.config.variants) !== JSON.stringify(first.config.variants) ||
+      r.preset !== first.preset
+    ) {
       throw new LabError('INVALID_ARGUMENT', `reports[${i}]: expected the same preset and config as reports[0]`);
     }
   }
   const seeds = reports.flatMap((r) => r.seeds);
-  if (new Set(seeds).size !== seeds.length) throw new LabError('INVALID_ARGUMENT', `reports: expected disjoint seeds, got [${seeds.join(', ')}]`);
+  if (new Set(seeds).size !== seeds.length)
+    throw new LabError('INVALID_ARGUMENT', `reports: expected disjoint seeds, got [${seeds.join(', ')}]`);
   const rows = reports.flatMap((r) => r.rows).sort((a, b) => a.seed - b.seed);
   return finishReport(rows, {
     preset: first.preset,

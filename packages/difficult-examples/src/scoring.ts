@@ -11,7 +11,8 @@ import { Adam, LabError, MLP, Rng, assertFinite, assertInRange, assertRank, tf }
  * @param logits [N, C] with C ≥ 2.
  */
 export function top2Margin(logits: tf.Tensor2D): Float32Array {
-  if (!(logits instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `logits: expected a tf.Tensor2D, got ${typeof logits}`);
+  if (!(logits instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `logits: expected a tf.Tensor2D, got ${typeof logits}`);
   assertRank(logits, 2, 'logits');
   const [n, c] = logits.shape;
   if (n === 0) throw new LabError('EMPTY_INPUT', 'logits: expected at least 1 row, got 0');
@@ -45,9 +46,16 @@ export function top2Margin(logits: tf.Tensor2D): Float32Array {
  */
 export function lowestMarginPerClass(margins: ArrayLike<number>, labels: Int32Array, frac: number): Int32Array {
   assertInRange(frac, 'frac', { min: 0, max: 1, maxExclusive: true });
-  if (!(labels instanceof Int32Array)) throw new LabError('DTYPE_MISMATCH', `labels: expected an Int32Array, got ${labels === null ? 'null' : typeof labels}`);
+  if (!(labels instanceof Int32Array))
+    throw new LabError(
+      'DTYPE_MISMATCH',
+      `labels: expected an Int32Array, got ${labels === null ? 'null' : typeof labels}`,
+    );
   if (margins.length !== labels.length) {
-    throw new LabError('SHAPE_MISMATCH', `margins: expected ${labels.length} values (one per label), got ${margins.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `margins: expected ${labels.length} values (one per label), got ${margins.length}`,
+    );
   }
   if (labels.length === 0) throw new LabError('EMPTY_INPUT', 'labels: expected at least 1 example, got 0');
   assertFinite(margins, 'margins');
@@ -90,13 +98,18 @@ export interface OutOfFoldOptions {
  * @param x [N, d] inputs. @param labels [N] class ids (mixed images keep their first image's label).
  * @returns [N] margins.
  */
-export async function outOfFoldMargins(x: tf.Tensor2D, labels: Int32Array, opts: OutOfFoldOptions = {}): Promise<Float32Array> {
+export async function outOfFoldMargins(
+  x: tf.Tensor2D,
+  labels: Int32Array,
+  opts: OutOfFoldOptions = {},
+): Promise<Float32Array> {
   const { folds = 5, hidden = 128, epochs = 10, batchSize = 128, lr = 1e-3, seed = 0 } = opts;
   if (!(x instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `x: expected a tf.Tensor2D, got ${typeof x}`);
   assertRank(x, 2, 'x');
   const [n, d] = x.shape;
   if (!(labels instanceof Int32Array)) throw new LabError('DTYPE_MISMATCH', 'labels: expected an Int32Array');
-  if (labels.length !== n) throw new LabError('SHAPE_MISMATCH', `labels: expected ${n} labels (one per row of x), got ${labels.length}`);
+  if (labels.length !== n)
+    throw new LabError('SHAPE_MISMATCH', `labels: expected ${n} labels (one per row of x), got ${labels.length}`);
   assertInRange(folds, 'folds', { min: 2, max: n, integer: true });
   assertInRange(hidden, 'hidden', { min: 1, integer: true });
   assertInRange(epochs, 'epochs', { min: 0, integer: true });
@@ -107,7 +120,11 @@ export async function outOfFoldMargins(x: tf.Tensor2D, labels: Int32Array, opts:
   for (let i = 0; i < n; i++) {
     if (labels[i]! < 0) throw new LabError('OUT_OF_RANGE', `labels: expected ids >= 0, got ${labels[i]} at index ${i}`);
     if (opts.numClasses === undefined) numClasses = Math.max(numClasses, labels[i]! + 1);
-    else if (labels[i]! >= numClasses) throw new LabError('OUT_OF_RANGE', `labels: expected ids < numClasses = ${numClasses}, got ${labels[i]} at index ${i}`);
+    else if (labels[i]! >= numClasses)
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `labels: expected ids < numClasses = ${numClasses}, got ${labels[i]} at index ${i}`,
+      );
   }
   if (numClasses < 2) throw new LabError('OUT_OF_RANGE', `labels: expected at least 2 classes, got ${numClasses}`);
 
@@ -128,7 +145,15 @@ export async function outOfFoldMargins(x: tf.Tensor2D, labels: Int32Array, opts:
         for (let start = 0; start < train.length; start += batchSize) {
           const idx = Int32Array.from(perm.subarray(start, start + batchSize), (p) => train[p]!);
           const xb = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32'))); // [b, d]
-          const yb = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => labels[i]!), 'int32'), numClasses)); // [b, C]
+          const yb = tf.tidy(() =>
+            tf.oneHot(
+              tf.tensor1d(
+                Int32Array.from(idx, (i) => labels[i]!),
+                'int32',
+              ),
+              numClasses,
+            ),
+          ); // [b, C]
           try {
             optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.forward(xb)) as tf.Scalar);
           } finally {
@@ -166,7 +191,8 @@ export function keptIndices(n: number, removed: ArrayLike<number>): Int32Array {
   const drop = new Uint8Array(n);
   for (let i = 0; i < removed.length; i++) {
     const r = removed[i]!;
-    if (!Number.isInteger(r) || r < 0 || r >= n) throw new LabError('OUT_OF_RANGE', `removed: expected indices in [0, ${n}), got ${r} at position ${i}`);
+    if (!Number.isInteger(r) || r < 0 || r >= n)
+      throw new LabError('OUT_OF_RANGE', `removed: expected indices in [0, ${n}), got ${r} at position ${i}`);
     drop[r] = 1;
   }
   const out: number[] = [];
@@ -190,19 +216,30 @@ export interface MixedData {
  * keeps x_i's label (used only by the supervised scorer). The mixing weight is not given by the paper; default 0.5.
  * @param x [N·dim] images row-major. @param labels [N]. @param omega ∈ [0, 1].
  */
-export function mixDifficult(x: Float32Array, labels: Int32Array, omega: number, rng: Rng, opts: { weight?: number; dim?: number } = {}): MixedData {
+export function mixDifficult(
+  x: Float32Array,
+  labels: Int32Array,
+  omega: number,
+  rng: Rng,
+  opts: { weight?: number; dim?: number } = {},
+): MixedData {
   const { weight = 0.5, dim = 784 } = opts;
   assertInRange(omega, 'omega', { min: 0, max: 1 });
   assertInRange(weight, 'weight', { min: 0, max: 1 });
   assertInRange(dim, 'dim', { min: 1, integer: true });
   const n = labels.length;
-  if (x.length !== n * dim) throw new LabError('SHAPE_MISMATCH', `x: expected ${n}·${dim} = ${n * dim} values (labels.length · dim), got ${x.length}`);
+  if (x.length !== n * dim)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `x: expected ${n}·${dim} = ${n * dim} values (labels.length · dim), got ${x.length}`,
+    );
   assertFinite(x, 'x');
   const count = Math.floor(omega * n + 0.5);
   const out = x.slice();
   if (count === 0) return { x: out, mixedIdx: new Int32Array(0), partnerIdx: new Int32Array(0) };
   const firstLabel = labels[0];
-  if (labels.every((y) => y === firstLabel)) throw new LabError('INVALID_ARGUMENT', 'labels: mixing needs at least 2 classes, got 1');
+  if (labels.every((y) => y === firstLabel))
+    throw new LabError('INVALID_ARGUMENT', 'labels: mixing needs at least 2 classes, got 1');
   const mixedIdx = rng.fork('mixed').sampleWithoutReplacement(n, count).sort();
   const partnerRng = rng.fork('partners');
   const partnerIdx = new Int32Array(count);
@@ -221,13 +258,26 @@ export function mixDifficult(x: Float32Array, labels: Int32Array, omega: number,
  * endpoint (NaN where a kind has no pair). Reads the features in row blocks; leaves no tensors behind.
  * @param features [N, d]. @param labels [N]. @param flagged [N] 1 = difficult (e.g. mixed).
  */
-export function estimateAlphaBetaGamma(features: tf.Tensor2D, labels: Int32Array, flagged: Uint8Array): { alpha: number; beta: number; gamma: number } {
-  if (!(features instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `features: expected a tf.Tensor2D, got ${typeof features}`);
+export function estimateAlphaBetaGamma(
+  features: tf.Tensor2D,
+  labels: Int32Array,
+  flagged: Uint8Array,
+): { alpha: number; beta: number; gamma: number } {
+  if (!(features instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `features: expected a tf.Tensor2D, got ${typeof features}`);
   assertRank(features, 2, 'features');
   const n = features.shape[0];
   if (n < 2) throw new LabError('EMPTY_INPUT', `features: expected at least 2 rows, got ${n}`);
-  if (labels.length !== n) throw new LabError('SHAPE_MISMATCH', `labels: expected ${n} labels (one per row of features), got ${labels.length}`);
-  if (flagged.length !== n) throw new LabError('SHAPE_MISMATCH', `flagged: expected ${n} flags (one per row of features), got ${flagged.length}`);
+  if (labels.length !== n)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `labels: expected ${n} labels (one per row of features), got ${labels.length}`,
+    );
+  if (flagged.length !== n)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `flagged: expected ${n} flags (one per row of features), got ${flagged.length}`,
+    );
   assertFinite(features, 'features');
   const sums = [0, 0, 0];
   const counts = [0, 0, 0];

@@ -30,8 +30,13 @@ function checkGraph(p: GraphParams, allowGammaEqualBeta: boolean): void {
   const { n, r, nd, alpha, beta, gamma } = p;
   if (!Number.isInteger(n) || n < 1) throw new LabError('OUT_OF_RANGE', `n: expected a positive integer, got ${n}`);
   if (!Number.isInteger(r) || r < 1) throw new LabError('OUT_OF_RANGE', `r: expected an integer >= 1, got ${r}`);
-  if (!Number.isInteger(nd) || nd < 0 || nd > n) throw new LabError('OUT_OF_RANGE', `nd: expected an integer with 0 <= nd <= n = ${n}, got ${nd}`);
-  for (const [name, v] of [['alpha', alpha], ['beta', beta], ['gamma', gamma]] as const) {
+  if (!Number.isInteger(nd) || nd < 0 || nd > n)
+    throw new LabError('OUT_OF_RANGE', `nd: expected an integer with 0 <= nd <= n = ${n}, got ${nd}`);
+  for (const [name, v] of [
+    ['alpha', alpha],
+    ['beta', beta],
+    ['gamma', gamma],
+  ] as const) {
     if (!Number.isFinite(v)) throw new LabError('NON_FINITE', `${name}: expected a finite number, got ${v}`);
   }
   const gammaOk = allowGammaEqualBeta ? beta <= gamma : beta < gamma;
@@ -47,7 +52,14 @@ function checkGraph(p: GraphParams, allowGammaEqualBeta: boolean): void {
  * The similarity graph A and its normalised form Ā = D^{−1/2} A D^{−1/2}, row-major float64 [size, size]
  * with size = n(r+1); sample l of class c is row c·n + l.
  */
-export function similarityGraph(n: number, r: number, nd: number, alpha: number, beta: number, gamma: number): { A: Float64Array; Abar: Float64Array; size: number } {
+export function similarityGraph(
+  n: number,
+  r: number,
+  nd: number,
+  alpha: number,
+  beta: number,
+  gamma: number,
+): { A: Float64Array; Abar: Float64Array; size: number } {
   checkGraph({ n, r, nd, alpha, beta, gamma }, false);
   const size = n * (r + 1);
   const A = new Float64Array(size * size);
@@ -60,7 +72,8 @@ export function similarityGraph(n: number, r: number, nd: number, alpha: number,
       let a: number;
       if (i === j) a = 1;
       else if (ci === cj) a = alpha;
-      else if (li === lj && li < nd) a = gamma; // difficult sample l of one class ↔ difficult sample l of another
+      else if (li === lj && li < nd)
+        a = gamma; // difficult sample l of one class ↔ difficult sample l of another
       else a = beta;
       A[i * size + j] = a;
     }
@@ -68,7 +81,8 @@ export function similarityGraph(n: number, r: number, nd: number, alpha: number,
   const degree = new Float64Array(size);
   for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) degree[i]! += A[i * size + j]!;
   const Abar = new Float64Array(size * size);
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) Abar[i * size + j] = A[i * size + j]! / Math.sqrt(degree[i]! * degree[j]!);
+  for (let i = 0; i < size; i++)
+    for (let j = 0; j < size; j++) Abar[i * size + j] = A[i * size + j]! / Math.sqrt(degree[i]! * degree[j]!);
   return { A, Abar, size };
 }
 
@@ -105,7 +119,8 @@ export function spectralBounds(p: GraphParams): SpectralBounds {
     withDifficult: (1 - alpha + r * (gamma - beta)) / c1,
     removed: (1 - alpha) / (1 - alpha + kept * alpha + kept * r * beta),
     removalThreshold: kept === 0 ? Number.POSITIVE_INFINITY : (nd * (1 - alpha)) / (r * kept),
-    temperatureInflation: nd === 0 ? 1 : beta === 0 ? Number.POSITIVE_INFINITY : 1 - ratio ** 2 + (gamma / beta) ** 2 * ratio ** 2,
+    temperatureInflation:
+      nd === 0 ? 1 : beta === 0 ? Number.POSITIVE_INFINITY : 1 - ratio ** 2 + (gamma / beta) ** 2 * ratio ** 2,
     margin: (c0 * (gamma - beta)) / (c1 ** 2 * c2),
   };
 }

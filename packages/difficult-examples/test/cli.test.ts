@@ -28,7 +28,25 @@ describe('lab-difficult-examples CLI', () => {
 
   it('theory --json - prints the closed forms as JSON', async () => {
     const { out } = capture();
-    expect(await runCli(cliSpec, ['theory', '--n', '6', '--r', '2', '--nd', '2', '--alpha', '.5', '--beta', '.1', '--gamma', '.3', '--json', '-'])).toBe(0);
+    expect(
+      await runCli(cliSpec, [
+        'theory',
+        '--n',
+        '6',
+        '--r',
+        '2',
+        '--nd',
+        '2',
+        '--alpha',
+        '.5',
+        '--beta',
+        '.1',
+        '--gamma',
+        '.3',
+        '--json',
+        '-',
+      ]),
+    ).toBe(0);
     const json = JSON.parse(out.join(''));
     expect(json.withDifficult).toBeCloseTo(0.176471, 6);
     expect(json.clean).toBeCloseTo(0.106383, 6);
@@ -45,18 +63,52 @@ describe('lab-difficult-examples CLI', () => {
 
   it('train and score run end to end on a tiny --input file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'de-cli-'));
-    const images = Array.from({ length: 24 }, (_, i) => Array.from({ length: 16 }, (_, p) => ((i * 7 + p * 3) % 11) / 11));
+    const images = Array.from({ length: 24 }, (_, i) =>
+      Array.from({ length: 16 }, (_, p) => ((i * 7 + p * 3) % 11) / 11),
+    );
     const labels = Array.from({ length: 24 }, (_, i) => i % 2);
     const input = join(dir, 'data.json');
     writeFileSync(input, JSON.stringify({ images, labels }));
     capture();
     const trainOut = join(dir, 'train.json');
-    expect(await runCli(cliSpec, ['train', '--input', input, '--epochs', '2', '--batch', '8', '--backend', 'wasm', '--json', trainOut])).toBe(0);
+    expect(
+      await runCli(cliSpec, [
+        'train',
+        '--input',
+        input,
+        '--epochs',
+        '2',
+        '--batch',
+        '8',
+        '--backend',
+        'wasm',
+        '--json',
+        trainOut,
+      ]),
+    ).toBe(0);
     const log = JSON.parse(readFileSync(trainOut, 'utf8')).log;
     expect(log.length).toBe(2);
     expect(log[0].selectedFraction).toBeGreaterThan(0);
     const scoreOut = join(dir, 'score.json');
-    expect(await runCli(cliSpec, ['score', '--input', input, '--frac', '0.25', '--folds', '2', '--epochs', '1', '--omega', '0.25', '--backend', 'wasm', '--json', scoreOut])).toBe(0);
+    expect(
+      await runCli(cliSpec, [
+        'score',
+        '--input',
+        input,
+        '--frac',
+        '0.25',
+        '--folds',
+        '2',
+        '--epochs',
+        '1',
+        '--omega',
+        '0.25',
+        '--backend',
+        'wasm',
+        '--json',
+        scoreOut,
+      ]),
+    ).toBe(0);
     const score = JSON.parse(readFileSync(scoreOut, 'utf8'));
     expect(score.margins.length).toBe(24);
     expect(score.removed.length).toBe(6);

@@ -45,7 +45,12 @@ describe('difficult-pair selection (Eq. 12) against the golden file', () => {
       const ref = golden.selection[key];
       const [scope, excl] = key.split('_excludePositive=') as ['global' | 'row', string];
       const h = H();
-      const sel = selectDifficultPairs(h, { posHigh: params.posHigh, posLow: params.posLow, scope, excludePositive: excl === 'true' });
+      const sel = selectDifficultPairs(h, {
+        posHigh: params.posHigh,
+        posLow: params.posLow,
+        scope,
+        excludePositive: excl === 'true',
+      });
       const n = 12;
       const his: number[] = scope === 'global' ? Array(n).fill(ref.sim_posHigh) : ref.sim_posHigh_per_row;
       const los: number[] = scope === 'global' ? Array(n).fill(ref.sim_posLow) : ref.sim_posLow_per_row;
@@ -154,7 +159,12 @@ describe('edited NT-Xent losses (Eqs. 13–16) against the golden file', () => {
   it('removal gives difficult pairs no gradient: z_j only reaches anchor i through non-difficult pairs', () => {
     // With every off-positive pair difficult, removal leaves only s_{i,pos(i)}: the loss is mean(log(e^{s/τ} + 2B − 2) − s/τ).
     const n = 12;
-    const allDifficult = tf.tidy(() => tf.ones([n, n]).sub(tf.eye(n)).sub(tf.oneHot(tf.tensor1d([6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5], 'int32'), n).toFloat()));
+    const allDifficult = tf.tidy(() =>
+      tf
+        .ones([n, n])
+        .sub(tf.eye(n))
+        .sub(tf.oneHot(tf.tensor1d([6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5], 'int32'), n).toFloat()),
+    );
     const z = Z();
     const loss = difficultPairLoss(z, allDifficult as tf.Tensor2D, { mode: 'remove', temperature: 0.5 });
     const zn = tf.tidy(() => z.div(z.norm('euclidean', 1, true)).arraySync() as number[][]);
@@ -169,14 +179,23 @@ describe('edited NT-Xent losses (Eqs. 13–16) against the golden file', () => {
 
   it('finite-difference gradient check of the combined loss', () => {
     const z = Z();
-    const res = gradCheck((x) => difficultPairLoss(x as tf.Tensor2D, P, { ...base(), mode: 'combined' }), [z], { epsilon: 1e-2, tolerance: 2e-2 });
+    const res = gradCheck((x) => difficultPairLoss(x as tf.Tensor2D, P, { ...base(), mode: 'combined' }), [z], {
+      epsilon: 1e-2,
+      tolerance: 2e-2,
+    });
     expect(res.passed).toBe(true);
     z.dispose();
   });
 
   it('editLogits applies Eqs. 13–16 entrywise', () => {
-    const S = tf.tensor2d([[1, 0.5], [0.5, 1]]);
-    const M = tf.tensor2d([[0, 1], [0, 0]]);
+    const S = tf.tensor2d([
+      [1, 0.5],
+      [0.5, 1],
+    ]);
+    const M = tf.tensor2d([
+      [0, 1],
+      [0, 0],
+    ]);
     const o = { temperature: 0.5, sigma: 0.1, rho: 0.7 };
     const at = (mode: DifficultLossOptions['mode']) => {
       const L = editLogits(S, M, { ...o, mode });
@@ -207,7 +226,8 @@ describe('edited NT-Xent losses (Eqs. 13–16) against the golden file', () => {
     const h = H();
     const leaked = await tensorLeak(() => {
       const sel = selectDifficultPairs(h);
-      for (const mode of ['ntxent', 'remove', 'margin', 'temperature', 'combined'] as const) difficultPairLoss(z, sel.P, { mode }).dispose();
+      for (const mode of ['ntxent', 'remove', 'margin', 'temperature', 'combined'] as const)
+        difficultPairLoss(z, sel.P, { mode }).dispose();
       tf.grad((x: tf.Tensor) => difficultPairLoss(x as tf.Tensor2D, sel.P))(z).dispose();
       const S = tf.eye(12) as tf.Tensor2D;
       editLogits(S, sel.P).dispose();
@@ -241,8 +261,14 @@ describe('invalid input → LabError naming the argument', () => {
     const odd = tf.ones([5, 3]) as tf.Tensor2D;
     const empty = tf.zeros([0, 3]) as tf.Tensor2D;
     const rank1 = tf.ones([4]);
-    const nan = tf.tensor2d([[1, Number.NaN], [0, 1]]);
-    const inf = tf.tensor2d([[1, Number.POSITIVE_INFINITY], [0, 1]]);
+    const nan = tf.tensor2d([
+      [1, Number.NaN],
+      [0, 1],
+    ]);
+    const inf = tf.tensor2d([
+      [1, Number.POSITIVE_INFINITY],
+      [0, 1],
+    ]);
     expect(() => selectDifficultPairs(odd)).toThrow(/h: expected an even number of rows/);
     expect(() => difficultPairLoss(odd, null)).toThrow(/z: expected an even number of rows/);
     expect(() => difficultPairLoss(empty, null)).toThrow(/z: expected a non-empty/);
@@ -282,7 +308,12 @@ describe('cross-check on the cpu backend (selection thresholds and float32 softm
     const sel = selectDifficultPairs(h, { posHigh: params.posHigh, posLow: params.posLow });
     expect(Array.from(sel.P.dataSync())).toEqual(Array.from(flatten(ref.P)));
     const r = golden.losses_with_P_global_excludePositive.combined_eq16;
-    const { loss, grad } = lossAndGrad(sel.P, { temperature: params.tau, sigma: params.sigma, rho: params.rho, mode: 'combined' });
+    const { loss, grad } = lossAndGrad(sel.P, {
+      temperature: params.tau,
+      sigma: params.sigma,
+      rho: params.rho,
+      mode: 'combined',
+    });
     expect(Math.abs(loss - r.loss) / r.loss).toBeLessThan(1e-5);
     expect(maxRelativeError(grad, flatten(r.grad_Z), 1e-4).error).toBe(0);
     tf.dispose([h, sel.P]);

@@ -24,14 +24,27 @@ describe('SimCLR model and training loop', () => {
     const x = tf.randomUniform([3, 36], 0, 1, 'float32', 4) as tf.Tensor2D;
     const v = twoViews(x, { maxShift: 2, cropScale: null, noiseStd: 0 }, 6, new Rng(0));
     expect(v.shape).toEqual([6, 36]);
-    const d = tf.tidy(() => v.slice([0, 0], [3, -1]).sub(v.slice([3, 0], [3, -1])).abs().sum().dataSync()[0]!);
+    const d = tf.tidy(
+      () =>
+        v
+          .slice([0, 0], [3, -1])
+          .sub(v.slice([3, 0], [3, -1]))
+          .abs()
+          .sum()
+          .dataSync()[0]!,
+    );
     expect(d).toBeGreaterThan(0);
     tf.dispose([x, v]);
   });
 
   it('trains every mode, logs selection, is deterministic per seed and leaks nothing', async () => {
     const x = tf.randomUniform([48, 64], 0, 1, 'float32', 5) as tf.Tensor2D;
-    const small = { epochs: 2, batchSize: 8, imageSide: 8, model: { hidden: [16], featureDim: 8, projHidden: 8, projDim: 4 } };
+    const small = {
+      epochs: 2,
+      batchSize: 8,
+      imageSide: 8,
+      model: { hidden: [16], featureDim: 8, projHidden: 8, projDim: 4 },
+    };
     for (const mode of ['ntxent', 'remove', 'margin', 'temperature', 'combined'] as const) {
       const leaked = await tensorLeak(async () => {
         const { model, log } = await trainSimCLR({ x }, { ...small, mode });
@@ -65,11 +78,15 @@ describe('SimCLR model and training loop', () => {
     await expect(trainSimCLR({ x }, { imageSide: 8, batchSize: 16 })).rejects.toThrow(/at least batchSize = 16/);
     await expect(trainSimCLR({ x }, { imageSide: 8, mode: 'bogus' as never })).rejects.toThrow(/mode/);
     await expect(trainSimCLR({ x }, { imageSide: 8, loss: { rho: 0 } })).rejects.toThrow(/rho/);
-    await expect(trainSimCLR({ x }, { imageSide: 8, selection: { posHigh: 0.9, posLow: 0.5 } })).rejects.toThrow(/posHigh/);
+    await expect(trainSimCLR({ x }, { imageSide: 8, selection: { posHigh: 0.9, posLow: 0.5 } })).rejects.toThrow(
+      /posHigh/,
+    );
     const nan = tf.fill([10, 64], Number.NaN) as tf.Tensor2D;
     await expect(trainSimCLR({ x: nan }, { imageSide: 8, batchSize: 4 })).rejects.toThrow(/data.x: expected finite/);
     expect(() => resolveTrainOptions({ augment: { cropScale: [0.8, 0.5] } })).toThrow(/cropScale/);
-    expect(() => new SimCLRModel({ inputDim: 0, hidden: [4], featureDim: 2, projHidden: 2, projDim: 2, seed: 0 })).toThrow(/inputDim/);
+    expect(
+      () => new SimCLRModel({ inputDim: 0, hidden: [4], featureDim: 2, projHidden: 2, projDim: 2, seed: 0 }),
+    ).toThrow(/inputDim/);
     tf.dispose([x, nan]);
   });
 });

@@ -56,7 +56,9 @@ describe('replicate() smoke run (tiny sizes, every variant)', () => {
     expect(merged.criteria).toEqual(r.criteria);
     expect(merged.verdict).toBe(r.verdict);
     expect(() => mergeReplicationReports([perSeed[0]!, perSeed[0]!])).toThrow(/disjoint seeds/);
-    expect(() => mergeReplicationReports([perSeed[0]!, { ...perSeed[1]!, config: { ...r.config, omega: 0.3 } }])).toThrow(/same preset and config/);
+    expect(() =>
+      mergeReplicationReports([perSeed[0]!, { ...perSeed[1]!, config: { ...r.config, omega: 0.3 } }]),
+    ).toThrow(/same preset and config/);
   }, 120_000);
 
   it('rejects bad options', async () => {

@@ -75,7 +75,14 @@ describe('supervised margin scoring and per-class removal', () => {
     const xt = tf.tensor2d(x, [n, d]);
     let margins: Float32Array = new Float32Array(0);
     const leaked = await tensorLeak(async () => {
-      margins = await outOfFoldMargins(xt, labels, { folds: 3, hidden: 16, epochs: 20, batchSize: 32, lr: 1e-2, seed: 0 });
+      margins = await outOfFoldMargins(xt, labels, {
+        folds: 3,
+        hidden: 16,
+        epochs: 20,
+        batchSize: 32,
+        lr: 1e-2,
+        seed: 0,
+      });
     });
     expect(leaked).toBe(0);
     expect(margins.length).toBe(n);
@@ -113,9 +120,14 @@ describe('ω-mixing and the α/β/γ estimator', () => {
     mixedIdx.forEach((i, k) => {
       const j = partnerIdx[k]!;
       expect(labels[j]).not.toBe(labels[i]);
-      for (let p = 0; p < dim; p++) expect(mixed[i * dim + p]).toBeCloseTo(0.5 * x[i * dim + p]! + 0.5 * x[j * dim + p]!, 6);
+      for (let p = 0; p < dim; p++)
+        expect(mixed[i * dim + p]).toBeCloseTo(0.5 * x[i * dim + p]! + 0.5 * x[j * dim + p]!, 6);
     });
-    for (let i = 0; i < n; i++) if (!isMixed.has(i)) expect(Array.from(mixed.subarray(i * dim, (i + 1) * dim))).toEqual(Array.from(x.subarray(i * dim, (i + 1) * dim)));
+    for (let i = 0; i < n; i++)
+      if (!isMixed.has(i))
+        expect(Array.from(mixed.subarray(i * dim, (i + 1) * dim))).toEqual(
+          Array.from(x.subarray(i * dim, (i + 1) * dim)),
+        );
     expect(x[0]).toBe(0); // input untouched
     expect(mixDifficult(x, labels, 0, new Rng(5), { dim }).mixedIdx.length).toBe(0);
     expect(() => mixDifficult(x, labels, 1.5, new Rng(5), { dim })).toThrow(/omega/);
@@ -125,18 +137,28 @@ describe('ω-mixing and the α/β/γ estimator', () => {
 
   it('estimateAlphaBetaGamma averages cosines over the three kinds of pair', () => {
     // rows: class 0 = e1, e1; class 1 = e2, and a flagged class-1 row halfway to e1.
-    const f = tf.tensor2d([[1, 0], [1, 0], [0, 1], [1, 1]]);
+    const f = tf.tensor2d([
+      [1, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     const est = estimateAlphaBetaGamma(f, Int32Array.from([0, 0, 1, 1]), Uint8Array.from([0, 0, 0, 1]));
     const c = Math.SQRT1_2;
     expect(est.alpha).toBeCloseTo((2 * 1 + 2 * c) / 4, 6); // (0,1),(1,0),(2,3),(3,2)
     expect(est.beta).toBeCloseTo(0, 6); // (0,2),(1,2) both ways
     expect(est.gamma).toBeCloseTo(c, 6); // (0,3),(1,3) both ways
-    expect(() => estimateAlphaBetaGamma(f, Int32Array.from([0, 0, 1]), Uint8Array.from([0, 0, 0, 1]))).toThrow(/labels: expected 4/);
+    expect(() => estimateAlphaBetaGamma(f, Int32Array.from([0, 0, 1]), Uint8Array.from([0, 0, 0, 1]))).toThrow(
+      /labels: expected 4/,
+    );
     f.dispose();
   });
 
   it('rejects non-finite features', () => {
-    const f = tf.tensor2d([[1, Number.NaN], [1, 0]]);
+    const f = tf.tensor2d([
+      [1, Number.NaN],
+      [1, 0],
+    ]);
     expect(() => estimateAlphaBetaGamma(f, Int32Array.from([0, 1]), Uint8Array.from([0, 0]))).toThrow(LabError);
     f.dispose();
   });

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { numericLambda, similarityGraph, spectralBounds, symmetricEigenvalues } from '../src/index.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/difficult-examples.json', import.meta.url), 'utf8'));
-type GraphCase = { n: number; r: number; n_d: number; alpha: number; beta: number; gamma: number } & Record<string, number | number[]>;
+type GraphCase = { n: number; r: number; n_d: number; alpha: number; beta: number; gamma: number } & Record<
+  string,
+  number | number[]
+>;
 const graphs = golden.similarity_graph as GraphCase[];
 
 describe('similarity-graph model (Thms 3.3, 3.4, Cor 4.1) against the golden eigenvalues', () => {
@@ -25,10 +28,14 @@ describe('similarity-graph model (Thms 3.3, 3.4, Cor 4.1) against the golden eig
       const numeric = g['lambda_k_plus_1_numeric (k=r+1)'] as number;
       const numericClean = g['lambda_clean_numeric (k=r+1)'] as number;
       expect(Math.abs(b.withDifficult - numeric)).toBeLessThan(1e-9);
-      expect(Math.abs(b.withDifficult - (g['formula_thm34 ((1-a)+r(g-b))/c1, c1=c2+r(g-b)'] as number))).toBeLessThan(1e-9);
+      expect(Math.abs(b.withDifficult - (g['formula_thm34 ((1-a)+r(g-b))/c1, c1=c2+r(g-b)'] as number))).toBeLessThan(
+        1e-9,
+      );
       expect(Math.abs(b.clean - numericClean)).toBeLessThan(1e-9);
       expect(Math.abs(b.clean - (g['formula_thm33_clean (1-a)/c2'] as number))).toBeLessThan(1e-9);
-      expect(Math.abs(b.removed - (g['formula_removed_cor41 (1-a)/((1-a)+(n-nd)a+(n-nd)rb)'] as number))).toBeLessThan(1e-9);
+      expect(Math.abs(b.removed - (g['formula_removed_cor41 (1-a)/((1-a)+(n-nd)a+(n-nd)rb)'] as number))).toBeLessThan(
+        1e-9,
+      );
       expect(Math.abs(numericLambda(p) - numeric)).toBeLessThan(1e-9);
       // Thm 3.4: difficult examples strictly enlarge λ_{k+1} when γ > β.
       expect(b.withDifficult).toBeGreaterThan(b.clean);
@@ -41,7 +48,11 @@ describe('similarity-graph model (Thms 3.3, 3.4, Cor 4.1) against the golden eig
     expect(b.clean).toBeCloseTo(0.106383, 6);
     // The variant [(1−α)+r(γ−β)]/[c₂ + n_d r(γ−β)] printed by one secondary source does not match the eigenvalues.
     const c2 = 0.5 + 6 * 0.5 + 6 * 2 * 0.1;
-    expect(Math.abs((0.5 + 2 * 0.2) / (c2 + 2 * 2 * 0.2) - numericLambda({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.3 }))).toBeGreaterThan(1e-3);
+    expect(
+      Math.abs(
+        (0.5 + 2 * 0.2) / (c2 + 2 * 2 * 0.2) - numericLambda({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.3 }),
+      ),
+    ).toBeGreaterThan(1e-3);
   });
 
   it('Cor 4.1: removal equals the clean graph with n − n_d samples per class, numerically', () => {
@@ -84,13 +95,18 @@ describe('similarity-graph model (Thms 3.3, 3.4, Cor 4.1) against the golden eig
 
   it('rejects invalid graph parameters', () => {
     expect(() => similarityGraph(6, 2, 2, 0.5, 0.3, 0.1)).toThrow(/beta < gamma < alpha/);
-    expect(() => spectralBounds({ n: 6, r: 0, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.3 })).toThrow(/r: expected an integer >= 1/);
+    expect(() => spectralBounds({ n: 6, r: 0, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.3 })).toThrow(
+      /r: expected an integer >= 1/,
+    );
     expect(() => spectralBounds({ n: 6, r: 2, nd: 7, alpha: 0.5, beta: 0.1, gamma: 0.3 })).toThrow(/nd: expected/);
     expect(() => spectralBounds({ n: 6, r: 2, nd: -1, alpha: 0.5, beta: 0.1, gamma: 0.3 })).toThrow(LabError);
     expect(() => spectralBounds({ n: 6, r: 2, nd: 2, alpha: 1, beta: 0.1, gamma: 0.3 })).toThrow(/alpha/);
     expect(() => spectralBounds({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: -0.1, gamma: 0.3 })).toThrow(/beta/);
     expect(() => spectralBounds({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: 0.1, gamma: Number.NaN })).toThrow(/gamma/);
-    expect(spectralBounds({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.1 }).withDifficult).toBeCloseTo(spectralBounds({ n: 6, r: 2, nd: 0, alpha: 0.5, beta: 0.1, gamma: 0.1 }).clean, 12);
+    expect(spectralBounds({ n: 6, r: 2, nd: 2, alpha: 0.5, beta: 0.1, gamma: 0.1 }).withDifficult).toBeCloseTo(
+      spectralBounds({ n: 6, r: 2, nd: 0, alpha: 0.5, beta: 0.1, gamma: 0.1 }).clean,
+      12,
+    );
     expect(() => symmetricEigenvalues(new Float64Array(5), 2)).toThrow(LabError);
   });
 });

@@ -1,10 +1,14 @@
 import { bench, describe } from 'vitest';
-import { CausalLM, Rng, initBackend, llamaConfig, nextTokenNll, tf, tokenNll } from '@lab/core';
+import { Rng, initBackend, tf } from '@lab/core';
+import { CausalLM, llamaConfig, nextTokenNll, tokenNll } from '@lab/lm';
 import { keyMask, longCELoss, windowSchedule } from '../src/index.js';
 
 await initBackend('wasm');
 // The benchmark model: tiny LLaMA (d = 64, 2 layers, 4 heads / 2 KV heads, byte vocabulary).
-const model = CausalLM.random(llamaConfig({ vocabSize: 258, hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 172 }), { seed: 0 });
+const model = CausalLM.random(
+  llamaConfig({ vocabSize: 258, hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 172 }),
+  { seed: 0 },
+);
 const rng = new Rng(0);
 const ids = (n: number) => Int32Array.from({ length: n }, () => rng.int(256));
 const doc1k = ids(1024);
@@ -14,21 +18,47 @@ const optimizer = tf.train.adam(1e-3);
 const weights = new Float32Array(255).fill(1);
 
 describe('scoring (next-token NLL, query-chunked attention)', () => {
-  bench('tiny LLaMA, 1k tokens (tokens/s = 1024 × hz)', () => {
-    nextTokenNll(model, doc1k);
-  }, { iterations: 3, time: 0 });
-  bench('tiny LLaMA, 4k tokens (tokens/s = 4096 × hz)', () => {
-    nextTokenNll(model, doc4k);
-  }, { iterations: 2, time: 0 });
+  bench(
+    'tiny LLaMA, 1k tokens (tokens/s = 1024 × hz)',
+    () => {
+      nextTokenNll(model, doc1k);
+    },
+    { iterations: 3, time: 0 },
+  );
+  bench(
+    'tiny LLaMA, 4k tokens (tokens/s = 4096 × hz)',
+    () => {
+      nextTokenNll(model, doc4k);
+    },
+    { iterations: 2, time: 0 },
+  );
 });
 
 describe('training', () => {
-  bench('CE step, batch 4 × 256 tokens (tokens/s = 1024 × hz)', () => {
-    tf.tidy(() => void optimizer.minimize(() => tokenNll(model, batch).mean() as tf.Scalar, false, model.trainableVariables()));
-  }, { iterations: 3, time: 0 });
-  bench('LongCE loss step, 1 × 256 tokens', () => {
-    tf.tidy(() => void optimizer.minimize(() => longCELoss(tokenNll(model, batch.slice([0, 0], [1, 256])).reshape([255]) as tf.Tensor1D, weights), false, model.trainableVariables()));
-  }, { iterations: 3, time: 0 });
+  bench(
+    'CE step, batch 4 × 256 tokens (tokens/s = 1024 × hz)',
+    () => {
+      tf.tidy(
+        () =>
+          void optimizer.minimize(() => tokenNll(model, batch).mean() as tf.Scalar, false, model.trainableVariables()),
+      );
+    },
+    { iterations: 3, time: 0 },
+  );
+  bench(
+    'LongCE loss step, 1 × 256 tokens',
+    () => {
+      tf.tidy(
+        () =>
+          void optimizer.minimize(
+            () => longCELoss(tokenNll(model, batch.slice([0, 0], [1, 256])).reshape([255]) as tf.Tensor1D, weights),
+            false,
+            model.trainableVariables(),
+          ),
+      );
+    },
+    { iterations: 3, time: 0 },
+  );
 });
 
 describe('pure core', () => {

@@ -1,7 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { HfTokenizer, LabError, initBackend, loadCausalLM, numberOption, runCli, writeFileAtomic, type CliSpec, type ProgressEvent } from '@lab/core';
+import {
+  LabError,
+  initBackend,
+  numberOption,
+  runCli,
+  writeFileAtomic,
+  type CliSpec,
+  type ProgressEvent,
+} from '@lab/core';
+import { HfTokenizer, loadCausalLM } from '@lab/lm';
 import { defaultLongPPLOptions, type LongPPLOptions } from './config.js';
-import { computeLongPPL, findKeySpans, formatSpanFile, keyMask, parseSpanFile, scoredModel, type ScoredModel } from './longppl.js';
+import {
+  computeLongPPL,
+  findKeySpans,
+  formatSpanFile,
+  keyMask,
+  parseSpanFile,
+  scoredModel,
+  type ScoredModel,
+} from './longppl.js';
 import { replicate } from './replicate.js';
 
 const thresholdOptions = {
@@ -34,9 +51,12 @@ function readText(path: unknown, flag: string): string {
 
 /** A local Hugging Face folder (config.json, model.safetensors[.index.json], tokenizer.json). */
 function loadScored(dir: unknown, flag: string, values: Values): ScoredModel {
-  if (typeof dir !== 'string') throw new LabError('INVALID_ARGUMENT', `--${flag}: required (a local Hugging Face model folder)`);
+  if (typeof dir !== 'string')
+    throw new LabError('INVALID_ARGUMENT', `--${flag}: required (a local Hugging Face model folder)`);
   const model = loadCausalLM(dir);
-  return scoredModel(model, HfTokenizer.fromDirectory(dir), { queryChunk: numberOption(values['query-chunk'], 'query-chunk', 256) });
+  return scoredModel(model, HfTokenizer.fromDirectory(dir), {
+    queryChunk: numberOption(values['query-chunk'], 'query-chunk', 256),
+  });
 }
 
 const progress = (e: ProgressEvent) => process.stderr.write(`\r${e.stage} ${e.done}/${e.total}   `);
@@ -44,7 +64,8 @@ const progress = (e: ProgressEvent) => process.stderr.write(`\r${e.stage} ${e.do
 /** The `lab-longppl` command line (run by src/cli.ts; exported for tests). */
 export const cliSpec: CliSpec = {
   name: 'lab-longppl',
-  description: 'LongPPL (Fang et al., ICLR 2025): perplexity on the key tokens an evaluator finds by long–short contrast.',
+  description:
+    'LongPPL (Fang et al., ICLR 2025): perplexity on the key tokens an evaluator finds by long–short contrast.',
   commands: {
     score: {
       description: 'LongPPL and PPL of a model on a text, with key tokens from an evaluator (or a span file)',
@@ -60,11 +81,17 @@ export const cliSpec: CliSpec = {
         await initBackend();
         const text = readText(values.text, 'text');
         const model = loadScored(values.model, 'model', values);
-        const keys = typeof values.spans === 'string' ? parseSpanFile(readText(values.spans, 'spans')) : loadScored(values.evaluator, 'evaluator', values);
+        const keys =
+          typeof values.spans === 'string'
+            ? parseSpanFile(readText(values.spans, 'spans'))
+            : loadScored(values.evaluator, 'evaluator', values);
         const r = await computeLongPPL(text, model, keys, { ...lpOptions(values), onProgress: progress });
         process.stderr.write('\n');
         if (values.json) console.log(JSON.stringify(r));
-        else console.log(`LongPPL ${r.longppl === null ? 'undefined (no key tokens)' : r.longppl.toFixed(4)} over ${r.nKey} key tokens; PPL ${r.ppl.toFixed(4)} over ${r.nToken} tokens`);
+        else
+          console.log(
+            `LongPPL ${r.longppl === null ? 'undefined (no key tokens)' : r.longppl.toFixed(4)} over ${r.nKey} key tokens; PPL ${r.ppl.toFixed(4)} over ${r.nToken} tokens`,
+          );
       },
     },
     'find-key-tokens': {
@@ -79,15 +106,27 @@ export const cliSpec: CliSpec = {
       async run({ values }) {
         await initBackend();
         const text = readText(values.text, 'text');
-        const r = await findKeySpans(text, loadScored(values.evaluator, 'evaluator', values), { ...lpOptions(values), onProgress: progress });
+        const r = await findKeySpans(text, loadScored(values.evaluator, 'evaluator', values), {
+          ...lpOptions(values),
+          onProgress: progress,
+        });
         process.stderr.write('\n');
         if (typeof values.out === 'string') writeFileAtomic(values.out, `${formatSpanFile(r.spans)}\n`);
-        if (values.json) console.log(JSON.stringify({ spans: r.spans, keyPositions: Array.from(r.keyPositions), lsd: Array.from(r.lsd), lcl: Array.from(r.lcl) }));
+        if (values.json)
+          console.log(
+            JSON.stringify({
+              spans: r.spans,
+              keyPositions: Array.from(r.keyPositions),
+              lsd: Array.from(r.lsd),
+              lcl: Array.from(r.lcl),
+            }),
+          );
         else if (typeof values.out !== 'string') console.log(formatSpanFile(r.spans));
       },
     },
     spans: {
-      description: 'Key mask from precomputed losses: JSON {"lossFull": [...], "lossShort": [...]} (aligned per target) on stdin or --input',
+      description:
+        'Key mask from precomputed losses: JSON {"lossFull": [...], "lossShort": [...]} (aligned per target) on stdin or --input',
       options: {
         input: { type: 'string', description: 'JSON file (default: stdin)' },
         alpha: thresholdOptions.alpha,
@@ -99,13 +138,23 @@ export const cliSpec: CliSpec = {
         try {
           input = JSON.parse(raw) as typeof input;
         } catch (err) {
-          throw new LabError('MALFORMED_FILE', `${typeof values.input === 'string' ? '--input' : 'stdin'}: not valid JSON (${(err as Error).message})`);
+          throw new LabError(
+            'MALFORMED_FILE',
+            `${typeof values.input === 'string' ? '--input' : 'stdin'}: not valid JSON (${(err as Error).message})`,
+          );
         }
         if (!Array.isArray(input.lossFull) || !Array.isArray(input.lossShort)) {
           throw new LabError('MALFORMED_FILE', 'stdin: expected a JSON object with arrays "lossFull" and "lossShort"');
         }
-        const mask = keyMask(input.lossFull, input.lossShort, numberOption(values.alpha, 'alpha', 2), numberOption(values.beta, 'beta', -2));
-        const indices = Array.from(mask.entries()).filter(([, m]) => m).map(([i]) => i);
+        const mask = keyMask(
+          input.lossFull,
+          input.lossShort,
+          numberOption(values.alpha, 'alpha', 2),
+          numberOption(values.beta, 'beta', -2),
+        );
+        const indices = Array.from(mask.entries())
+          .filter(([, m]) => m)
+          .map(([i]) => i);
         console.log(JSON.stringify({ mask: Array.from(mask), indices }));
       },
     },
@@ -122,17 +171,25 @@ export const cliSpec: CliSpec = {
         const preset = values.preset === 'full' ? 'full' : 'quick';
         const seeds = values.seeds === undefined ? undefined : numberOption(values.seeds, 'seeds');
         const tier = values.tier === undefined ? undefined : numberOption(values.tier, 'tier');
-        if (tier !== undefined && tier !== 1 && tier !== 2) throw new LabError('INVALID_ARGUMENT', `--tier: expected 1 or 2, got ${tier}`);
-        const report = await replicate({ preset, ...(seeds !== undefined ? { seeds } : {}), ...(tier ? { tiers: [tier as 1 | 2] } : {}), onProgress: progress });
+        if (tier !== undefined && tier !== 1 && tier !== 2)
+          throw new LabError('INVALID_ARGUMENT', `--tier: expected 1 or 2, got ${tier}`);
+        const report = await replicate({
+          preset,
+          ...(seeds !== undefined ? { seeds } : {}),
+          ...(tier ? { tiers: [tier as 1 | 2] } : {}),
+          onProgress: progress,
+        });
         process.stderr.write('\n');
         if (values.json) console.log(JSON.stringify(report, null, 2));
         else {
           console.log(`${report.package}: ${report.verdict} in ${report.seconds.toFixed(1)} s`);
-          for (const c of report.criteria) console.log(`  ${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${Number.isFinite(c.value) ? c.value.toFixed(3) : c.value} (${c.threshold})`);
+          for (const c of report.criteria)
+            console.log(
+              `  ${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${Number.isFinite(c.value) ? c.value.toFixed(3) : c.value} (${c.threshold})`,
+            );
           for (const n of report.notes) console.log(`  - ${n}`);
         }
       },
     },
   },
 };
-

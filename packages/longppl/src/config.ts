@@ -42,7 +42,12 @@ export interface LongCEOptions {
 }
 
 /** Official defaults: K = 4096, d = 1024, γ = 5. */
-export const defaultLongCEOptions: LongCEOptions = Object.freeze({ truncLen: 4096, slidingWindow: 1024, cap: 5, faithful: false });
+export const defaultLongCEOptions: LongCEOptions = Object.freeze({
+  truncLen: 4096,
+  slidingWindow: 1024,
+  cap: 5,
+  faithful: false,
+});
 
 /** Merges user options over the defaults and validates them (K, d ≥ 1 integers; α, β finite). */
 export function resolveLongPPLOptions(options: Partial<LongPPLOptions> = {}): LongPPLOptions {

@@ -27,5 +27,6 @@ export type { Tier2Options } from './tier2.js';
 export { replicate, defaultLongPPLReplicateOptions } from './replicate.js';
 export type { LongPPLReplicateOptions } from './replicate.js';
 // Re-exported from @lab/core so the spec's API is importable from one place.
-export { decodeDiffOffsets, pearson, spearman, tfjsScorer, precomputedScorer, scorerKey } from '@lab/core';
-export type { Scorer, OffsetTokenizer } from '@lab/core';
+export { pearson, spearman } from '@lab/core';
+export { decodeDiffOffsets, tfjsScorer, precomputedScorer, scorerKey } from '@lab/lm';
+export type { Scorer, OffsetTokenizer } from '@lab/lm';

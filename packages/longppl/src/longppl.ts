@@ -1,4 +1,5 @@
-import { type CausalLM, LabError, type OffsetTokenizer, type ProgressEvent, type Scorer, assertInRange, tf, tfjsScorer, type TokenNllOptions } from '@lab/core';
+import { LabError, type ProgressEvent, assertInRange, tf } from '@lab/core';
+import { type CausalLM, type OffsetTokenizer, type Scorer, tfjsScorer, type TokenNllOptions } from '@lab/lm';
 import { type LongPPLOptions, assertFiniteNumber, resolveLongPPLOptions } from './config.js';
 
 /** A character span `[start, end)` (UTF-16 code units). */
@@ -52,7 +53,8 @@ export function windowSchedule(n: number, truncLen: number, slidingWindow: numbe
 function checkLosses(values: ArrayLike<number>, name: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isFinite(v)) throw new LabError('NON_FINITE', `${name}: expected finite losses, found ${v} at index ${i}`);
+    if (!Number.isFinite(v))
+      throw new LabError('NON_FINITE', `${name}: expected finite losses, found ${v} at index ${i}`);
     if (v < 0) throw new LabError('OUT_OF_RANGE', `${name}: expected non-negative NLLs, found ${v} at index ${i}`);
   }
 }
@@ -61,11 +63,19 @@ function checkLosses(values: ArrayLike<number>, name: string): void {
  * The key-token rule (paper eq. 4–5): with losses aligned per target, token is key iff
  * LSD = lossShort − lossFull > α and LCL = −lossFull > β (both strict). Returns a 0/1 mask.
  */
-export function keyMask(lossFull: ArrayLike<number>, lossShort: ArrayLike<number>, alpha: number, beta: number): Uint8Array {
+export function keyMask(
+  lossFull: ArrayLike<number>,
+  lossShort: ArrayLike<number>,
+  alpha: number,
+  beta: number,
+): Uint8Array {
   assertFiniteNumber(alpha, 'alpha');
   assertFiniteNumber(beta, 'beta');
   if (lossFull.length !== lossShort.length) {
-    throw new LabError('SHAPE_MISMATCH', `lossShort: expected the length of lossFull (${lossFull.length}), got ${lossShort.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `lossShort: expected the length of lossFull (${lossFull.length}), got ${lossShort.length}`,
+    );
   }
   checkLosses(lossFull, 'lossFull');
   checkLosses(lossShort, 'lossShort');
@@ -78,11 +88,17 @@ function checkSpans(spans: readonly Span[], name: string, requireSorted: boolean
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     if (!Array.isArray(s) || s.length !== 2 || !Number.isInteger(s[0]) || !Number.isInteger(s[1]) || s[0] < 0) {
-      throw new LabError('INVALID_ARGUMENT', `${name}[${i}]: expected [start, end] non-negative integers, got ${JSON.stringify(s)}`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}[${i}]: expected [start, end] non-negative integers, got ${JSON.stringify(s)}`,
+      );
     }
     if (s[0] > s[1]) throw new LabError('INVALID_ARGUMENT', `${name}[${i}]: start ${s[0]} is after end ${s[1]}`);
     if (requireSorted && i > 0 && s[0] < spans[i - 1]![0]) {
-      throw new LabError('INVALID_ARGUMENT', `${name}: expected spans sorted by start, but [${s}] at ${i} starts before [${spans[i - 1]}]`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}: expected spans sorted by start, but [${s}] at ${i} starts before [${spans[i - 1]}]`,
+      );
     }
   }
 }
@@ -105,12 +121,24 @@ export function mergeAdjacentSpans(spans: readonly Span[]): Span[] {
  * predicts token i). A key token 0 has no loss: dropped, or with `faithful` kept as −1 (which the
  * official NumPy code reads as the last loss).
  */
-export function alignKeySpans(offsets: readonly Span[], spans: readonly Span[], opts: { faithful?: boolean } = {}): Int32Array {
+export function alignKeySpans(
+  offsets: readonly Span[],
+  spans: readonly Span[],
+  opts: { faithful?: boolean } = {},
+): Int32Array {
   checkSpans(spans, 'spans', true);
   for (let i = 0; i < offsets.length; i++) {
     const o = offsets[i]!;
-    if (!Array.isArray(o) || o.length !== 2 || o[0] > o[1] || (i > 0 && (o[0] < offsets[i - 1]![0] || o[1] < offsets[i - 1]![1]))) {
-      throw new LabError('INVALID_ARGUMENT', `offsets: expected monotonically increasing [start, end] pairs, got ${JSON.stringify(o)} at ${i} after ${JSON.stringify(offsets[i - 1] ?? null)}`);
+    if (
+      !Array.isArray(o) ||
+      o.length !== 2 ||
+      o[0] > o[1] ||
+      (i > 0 && (o[0] < offsets[i - 1]![0] || o[1] < offsets[i - 1]![1]))
+    ) {
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `offsets: expected monotonically increasing [start, end] pairs, got ${JSON.stringify(o)} at ${i} after ${JSON.stringify(offsets[i - 1] ?? null)}`,
+      );
     }
   }
   const out: number[] = [];
@@ -141,7 +169,10 @@ export function parseSpanFile(text: string): Span[] {
     return `line ${line}, column ${at - before.lastIndexOf('\n')}`;
   };
   const fail = (what: string): never => {
-    throw new LabError('MALFORMED_FILE', `span file: expected ${what} at ${where(pos)}, got ${pos < text.length ? JSON.stringify(text[pos]) : 'end of file'}`);
+    throw new LabError(
+      'MALFORMED_FILE',
+      `span file: expected ${what} at ${where(pos)}, got ${pos < text.length ? JSON.stringify(text[pos]) : 'end of file'}`,
+    );
   };
   const skipSpaces = () => {
     while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t')) pos++;
@@ -168,7 +199,11 @@ export function parseSpanFile(text: string): Span[] {
     skipSpaces();
     if (text[pos] !== ']') fail("']'");
     pos++;
-    if (start > end) throw new LabError('MALFORMED_FILE', `span file: span [${start}, ${end}] ending at ${where(pos)} starts after it ends`);
+    if (start > end)
+      throw new LabError(
+        'MALFORMED_FILE',
+        `span file: span [${start}, ${end}] ending at ${where(pos)} starts after it ends`,
+      );
     spans.push([start, end]);
     skipSpaces();
     if (pos >= body.length) break;
@@ -189,9 +224,16 @@ export function formatSpanFile(spans: readonly Span[]): string {
  * LongPPL and PPL of one document from the evaluated model's losses (official `compute_longppl`):
  * longppl = exp(mean(loss[keyIdx])) (null without key tokens), ppl = exp(mean(loss)).
  */
-export function documentLongPPL(loss: ArrayLike<number>, keyLossIdx: Int32Array | readonly number[], nToken: number, opts: { faithful?: boolean } = {}): DocumentLongPPL {
-  if (loss.length < 1) throw new LabError('EMPTY_INPUT', 'loss: expected at least one next-token loss (a text of ≥ 2 tokens), got 0');
-  if (nToken !== loss.length + 1) throw new LabError('SHAPE_MISMATCH', `nToken: expected loss.length + 1 = ${loss.length + 1}, got ${nToken}`);
+export function documentLongPPL(
+  loss: ArrayLike<number>,
+  keyLossIdx: Int32Array | readonly number[],
+  nToken: number,
+  opts: { faithful?: boolean } = {},
+): DocumentLongPPL {
+  if (loss.length < 1)
+    throw new LabError('EMPTY_INPUT', 'loss: expected at least one next-token loss (a text of ≥ 2 tokens), got 0');
+  if (nToken !== loss.length + 1)
+    throw new LabError('SHAPE_MISMATCH', `nToken: expected loss.length + 1 = ${loss.length + 1}, got ${nToken}`);
   checkLosses(loss, 'loss');
   let sum = 0;
   for (let i = 0; i < loss.length; i++) sum += loss[i]!;
@@ -200,7 +242,10 @@ export function documentLongPPL(loss: ArrayLike<number>, keyLossIdx: Int32Array 
     let k = keyLossIdx[j]!;
     if (k < 0 && opts.faithful) k += loss.length; // NumPy negative indexing, as the official code
     if (!Number.isInteger(k) || k < 0 || k > loss.length - 1) {
-      throw new LabError('OUT_OF_RANGE', `keyLossIdx[${j}]: expected an index in [0, ${loss.length - 1}], got ${keyLossIdx[j]}`);
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `keyLossIdx[${j}]: expected an index in [0, ${loss.length - 1}], got ${keyLossIdx[j]}`,
+      );
     }
     keySum += loss[k]!;
   }
@@ -212,7 +257,9 @@ export function documentLongPPL(loss: ArrayLike<number>, keyLossIdx: Int32Array 
  * Corpus LongPPL and PPL as token-weighted geometric means (official `perplexity.py`):
  * LongPPL = exp(Σ nKey·log LongPPL / Σ nKey) over documents with key tokens; PPL weighted by nToken.
  */
-export function corpusAggregate(docs: readonly { longppl: number | null; nKey: number; ppl: number; nToken: number }[]): { longppl: number | null; ppl: number } {
+export function corpusAggregate(
+  docs: readonly { longppl: number | null; nKey: number; ppl: number; nToken: number }[],
+): { longppl: number | null; ppl: number } {
   if (docs.length === 0) throw new LabError('EMPTY_INPUT', 'docs: expected at least one document, got 0');
   let keyW = 0;
   let keyS = 0;
@@ -233,14 +280,22 @@ export function corpusAggregate(docs: readonly { longppl: number | null; nKey: n
  * LongCE weights (official `loss_weight`): c[p] = 1 for p < K, exp(lossShort[p] − lossFull[p−1]) for
  * the scored targets; w[k] = min(c[k+1], cap), length n − 1. No lower clip. The weights are constants.
  */
-export function longCEWeights(lossFull: ArrayLike<number>, lossShortByTarget: Map<number, number>, n: number, cap = 5): Float32Array {
+export function longCEWeights(
+  lossFull: ArrayLike<number>,
+  lossShortByTarget: Map<number, number>,
+  n: number,
+  cap = 5,
+): Float32Array {
   assertInRange(cap, 'cap', { min: 0, minExclusive: true });
-  if (lossFull.length !== n - 1) throw new LabError('SHAPE_MISMATCH', `lossFull: expected n − 1 = ${n - 1} losses, got ${lossFull.length}`);
+  if (lossFull.length !== n - 1)
+    throw new LabError('SHAPE_MISMATCH', `lossFull: expected n − 1 = ${n - 1} losses, got ${lossFull.length}`);
   checkLosses(lossFull, 'lossFull');
   const c = new Float64Array(n).fill(1);
   for (const [p, ls] of lossShortByTarget) {
-    if (!Number.isInteger(p) || p < 1 || p > n - 1) throw new LabError('OUT_OF_RANGE', `lossShortByTarget: target ${p} outside [1, ${n - 1}]`);
-    if (!Number.isFinite(ls) || ls < 0) throw new LabError('NON_FINITE', `lossShortByTarget: loss of target ${p} should be a finite NLL ≥ 0, got ${ls}`);
+    if (!Number.isInteger(p) || p < 1 || p > n - 1)
+      throw new LabError('OUT_OF_RANGE', `lossShortByTarget: target ${p} outside [1, ${n - 1}]`);
+    if (!Number.isFinite(ls) || ls < 0)
+      throw new LabError('NON_FINITE', `lossShortByTarget: loss of target ${p} should be a finite NLL ≥ 0, got ${ls}`);
     c[p] = Math.exp(ls - lossFull[p - 1]!);
   }
   const w = new Float32Array(n - 1);
@@ -254,9 +309,12 @@ export function longCEWeights(lossFull: ArrayLike<number>, lossShortByTarget: Ma
  * count, so padding is not trained on.
  */
 export function longCELoss(nll: tf.Tensor1D, weights: Float32Array, mask?: Uint8Array): tf.Scalar {
-  if (nll.rank !== 1) throw new LabError('SHAPE_MISMATCH', `nll: expected a 1-D tensor [n − 1], got [${nll.shape.join(', ')}]`);
-  if (weights.length !== nll.shape[0]) throw new LabError('SHAPE_MISMATCH', `weights: expected ${nll.shape[0]} weights, got ${weights.length}`);
-  if (mask && mask.length !== weights.length) throw new LabError('SHAPE_MISMATCH', `mask: expected ${weights.length} entries, got ${mask.length}`);
+  if (nll.rank !== 1)
+    throw new LabError('SHAPE_MISMATCH', `nll: expected a 1-D tensor [n − 1], got [${nll.shape.join(', ')}]`);
+  if (weights.length !== nll.shape[0])
+    throw new LabError('SHAPE_MISMATCH', `weights: expected ${nll.shape[0]} weights, got ${weights.length}`);
+  if (mask && mask.length !== weights.length)
+    throw new LabError('SHAPE_MISMATCH', `mask: expected ${weights.length} entries, got ${mask.length}`);
   const w = Float32Array.from(weights, (v, i) => (mask && !mask[i] ? 0 : v));
   const count = mask ? mask.reduce((a, b) => a + (b ? 1 : 0), 0) : weights.length;
   if (count === 0) throw new LabError('EMPTY_INPUT', 'mask: expected at least one unmasked position');
@@ -273,7 +331,10 @@ export function longCELoss(nll: tf.Tensor1D, weights: Float32Array, mask?: Uint8
  */
 export function scoredModel(model: CausalLM, tokenizer: OffsetTokenizer, options: TokenNllOptions = {}): ScoredModel {
   if (tokenizer.vocabSize > model.config.vocabSize) {
-    throw new LabError('SHAPE_MISMATCH', `tokenizer: its vocabulary (${tokenizer.vocabSize} ids) does not fit the model's (${model.config.vocabSize} ids)`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `tokenizer: its vocabulary (${tokenizer.vocabSize} ids) does not fit the model's (${model.config.vocabSize} ids)`,
+    );
   }
   return { scorer: tfjsScorer(model, options), tokenizer };
 }
@@ -298,12 +359,14 @@ export async function longShortLosses(
   const n = ids.length;
   if (n < 2) throw new LabError('EMPTY_INPUT', `text: expected at least 2 tokens, got ${n}`);
   const lossFull = await scorer.nextTokenNll(ids);
-  if (lossFull.length !== n - 1) throw new LabError('SHAPE_MISMATCH', `scorer: expected ${n - 1} losses for ${n} tokens, got ${lossFull.length}`);
+  if (lossFull.length !== n - 1)
+    throw new LabError('SHAPE_MISMATCH', `scorer: expected ${n - 1} losses for ${n} tokens, got ${lossFull.length}`);
   const windows = windowSchedule(n, o.truncLen, o.slidingWindow);
   const targets: number[] = [];
   const lossShort: number[] = [];
   const bos = o.prependBosToShort ? (options.bosTokenId ?? null) : null;
-  if (o.prependBosToShort && bos === null) throw new LabError('INVALID_ARGUMENT', 'prependBosToShort: the tokenizer has no BOS token');
+  if (o.prependBosToShort && bos === null)
+    throw new LabError('INVALID_ARGUMENT', 'prependBosToShort: the tokenizer has no BOS token');
   for (const [wi, w] of windows.entries()) {
     options.onProgress?.({ stage: 'short windows', done: wi, total: windows.length });
     const [s, e] = w.shortInput;
@@ -332,7 +395,11 @@ export async function findKeySpans(
   if (text.length === 0) throw new LabError('EMPTY_INPUT', 'text: expected a non-empty string');
   const { ids, offsets } = evaluator.tokenizer.encodeWithOffsets(text);
   const extra = options.onProgress ? { onProgress: options.onProgress } : {};
-  const { lossFull, targets, lossShort } = await longShortLosses(ids, evaluator.scorer, { ...o, bosTokenId: evaluator.tokenizer.bosTokenId, ...extra });
+  const { lossFull, targets, lossShort } = await longShortLosses(ids, evaluator.scorer, {
+    ...o,
+    bosTokenId: evaluator.tokenizer.bosTokenId,
+    ...extra,
+  });
   const full = Float32Array.from(targets, (p) => lossFull[p - 1]!);
   const mask = keyMask(full, lossShort, o.alpha, o.beta);
   const keyPositions = Int32Array.from(targets.filter((_, i) => mask[i] === 1));
@@ -355,7 +422,9 @@ export async function computeLongPPL(
   const o = resolveLongPPLOptions(options);
   if (text.length === 0) throw new LabError('EMPTY_INPUT', 'text: expected a non-empty string');
   const extra = options.onProgress ? { onProgress: options.onProgress } : {};
-  const spans = Array.isArray(keySpansOrEvaluator) ? (keySpansOrEvaluator as Span[]) : (await findKeySpans(text, keySpansOrEvaluator as ScoredModel, { ...o, ...extra })).spans;
+  const spans = Array.isArray(keySpansOrEvaluator)
+    ? (keySpansOrEvaluator as Span[])
+    : (await findKeySpans(text, keySpansOrEvaluator as ScoredModel, { ...o, ...extra })).spans;
   const { ids, offsets } = model.tokenizer.encodeWithOffsets(text, { addSpecialTokens: false });
   if (ids.length < 2) throw new LabError('EMPTY_INPUT', `text: expected at least 2 tokens, got ${ids.length}`);
   const loss = await model.scorer.nextTokenNll(ids);
@@ -367,7 +436,11 @@ export async function computeLongPPL(
  * LongCE weights of one training sequence, estimated by the model being trained on itself (the E-step
  * of official `loss_weight`): long and short losses under no gradient, then {@link longCEWeights}.
  */
-export async function selfLongCEWeights(ids: Int32Array, scorer: Scorer, options: { truncLen?: number; slidingWindow?: number; cap?: number } = {}): Promise<Float32Array> {
+export async function selfLongCEWeights(
+  ids: Int32Array,
+  scorer: Scorer,
+  options: { truncLen?: number; slidingWindow?: number; cap?: number } = {},
+): Promise<Float32Array> {
   const { truncLen = 4096, slidingWindow = 1024, cap = 5 } = options;
   const { lossFull, targets, lossShort } = await longShortLosses(ids, scorer, { truncLen, slidingWindow });
   const byTarget = new Map<number, number>();

@@ -1,4 +1,5 @@
-import { ByteTokenizer, Rng, pearson, type ReplicationRow } from '@lab/core';
+import { Rng, pearson, type ReplicationRow } from '@lab/core';
+import { ByteTokenizer } from '@lab/lm';
 import { computeLongPPL, corpusAggregate, findKeySpans, type ScoredModel, type Span } from './longppl.js';
 import { analyticZooModel, type CorpusOptions, keyValueCorpus } from './zoo.js';
 
@@ -109,10 +110,12 @@ export async function runTier1Seed(seed: number, o: Tier1Options): Promise<Tier1
     for (const lambda of o.lambdas) {
       const m = zoo(window, lambda);
       const model: ScoredModel = { scorer: m, tokenizer };
-      const accuracy = corpus.docs.reduce((s, d) => s + queryAccuracy(m, d.ids, d.queryValuePositions), 0) / corpus.docs.length;
+      const accuracy =
+        corpus.docs.reduce((s, d) => s + queryAccuracy(m, d.ids, d.queryValuePositions), 0) / corpus.docs.length;
       for (const alpha of alphas) {
         const docs = [];
-        for (let d = 0; d < texts.length; d++) docs.push(await computeLongPPL(texts[d]!, model, spansByAlpha.get(alpha)![d]!, lpOptions));
+        for (let d = 0; d < texts.length; d++)
+          docs.push(await computeLongPPL(texts[d]!, model, spansByAlpha.get(alpha)![d]!, lpOptions));
         const agg = corpusAggregate(docs);
         byAlpha.get(alpha)!.push(agg.longppl ?? NaN);
         if (alpha === o.alpha) {
@@ -126,13 +129,23 @@ export async function runTier1Seed(seed: number, o: Tier1Options): Promise<Tier1
       const self = corpusAggregate(selfDocs).longppl;
       selfLongppl.push(self);
       acc.push(accuracy);
-      const metrics: Record<string, number> = { accuracy, longppl: longppl[longppl.length - 1]!, ppl: ppl[ppl.length - 1]! };
+      const metrics: Record<string, number> = {
+        accuracy,
+        longppl: longppl[longppl.length - 1]!,
+        ppl: ppl[ppl.length - 1]!,
+      };
       if (self !== null) metrics.selfLongppl = self;
       rows.push({ method: `W=${window},λ=${lambda}`, setting: 'tier1', seed, metrics });
     }
   }
   const defined = selfLongppl.map((v, i) => [v, acc[i]!] as const).filter(([v]) => v !== null) as [number, number][];
-  const rSelf = defined.length >= 3 ? safePearson(defined.map(([v]) => v), defined.map(([, a]) => a)) : NaN;
+  const rSelf =
+    defined.length >= 3
+      ? safePearson(
+          defined.map(([v]) => v),
+          defined.map(([, a]) => a),
+        )
+      : NaN;
   const summary = {
     rLongPPL: safePearson(longppl, acc),
     rPPL: safePearson(ppl, acc),

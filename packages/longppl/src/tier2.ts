@@ -1,4 +1,5 @@
-import { CausalLM, Rng, type ReplicationRow, type Scorer, gpt2Config, tf, tokenNll } from '@lab/core';
+import { Rng, type ReplicationRow, tf } from '@lab/core';
+import { CausalLM, type Scorer, gpt2Config, tokenNll } from '@lab/lm';
 import { computeLongPPL, corpusAggregate, findKeySpans, type ScoredModel } from './longppl.js';
 import { safePearson, symbolsToText } from './tier1.js';
 import { type CorpusOptions, keyValueCorpus, symbolTokenizer } from './zoo.js';
@@ -61,7 +62,11 @@ export interface Tier2SeedResult {
 }
 
 /** A zoo member: the trained model restricted to an attention window W, its output mixed with uniform at λ. */
-function windowedMember(model: CausalLM, window: number, lambda: number): Scorer & { predictions(ids: Int32Array): Int32Array } {
+function windowedMember(
+  model: CausalLM,
+  window: number,
+  lambda: number,
+): Scorer & { predictions(ids: Int32Array): Int32Array } {
   const V = model.config.vocabSize;
   const logProbs = (ids: Int32Array): Float32Array =>
     tf.tidy(() => {
@@ -90,12 +95,22 @@ function windowedMember(model: CausalLM, window: number, lambda: number): Scorer
 }
 
 /** Trains the tiny GPT-2 for one seed, builds the windowed zoo and measures LongPPL, PPL and accuracy. */
-export async function runTier2Seed(seed: number, o: Tier2Options, progress?: (stage: string) => void): Promise<Tier2SeedResult> {
+export async function runTier2Seed(
+  seed: number,
+  o: Tier2Options,
+  progress?: (stage: string) => void,
+): Promise<Tier2SeedResult> {
   const rng = new Rng(seed).fork('tier2');
   const evalCorpus = keyValueCorpus(rng.fork('eval'), o.evalDocs, o.corpus);
   const n = evalCorpus.options.length;
   const V = evalCorpus.vocabSize;
-  const config = gpt2Config({ vocabSize: V, hiddenSize: o.hidden, numLayers: o.layers, numHeads: o.heads, maxPositionEmbeddings: n });
+  const config = gpt2Config({
+    vocabSize: V,
+    hiddenSize: o.hidden,
+    numLayers: o.layers,
+    numHeads: o.heads,
+    maxPositionEmbeddings: n,
+  });
   const model = CausalLM.random(config, { seed: rng.fork('init').tfSeed() });
   const optimizer = tf.train.adam(o.learningRate);
   const started = Date.now();
@@ -149,7 +164,8 @@ export async function runTier2Seed(seed: number, o: Tier2Options, progress?: (st
         }
         const accuracy = correct / count;
         const docs = [];
-        for (let d = 0; d < texts.length; d++) docs.push(await computeLongPPL(texts[d]!, { scorer: member, tokenizer }, spans[d]!, lp));
+        for (let d = 0; d < texts.length; d++)
+          docs.push(await computeLongPPL(texts[d]!, { scorer: member, tokenizer }, spans[d]!, lp));
         const agg = corpusAggregate(docs);
         if (window === full && lambda === 0) evaluatorAccuracy = accuracy;
         acc.push(accuracy);

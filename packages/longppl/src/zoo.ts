@@ -1,4 +1,5 @@
-import { LabError, type OffsetTokenizer, Rng, type Scorer, assertInRange } from '@lab/core';
+import { LabError, Rng, assertInRange } from '@lab/core';
+import { type OffsetTokenizer, type Scorer } from '@lab/lm';
 
 /**
  * The synthetic key–value corpus of the miniature replication (spec §5, tier 1): filler from a
@@ -83,23 +84,40 @@ function drawChain(rng: Rng, nFiller: number, successors: number): FillerChain {
 }
 
 /** Generates `nDocs` documents (seeded). */
-export function keyValueCorpus(rng: Rng, nDocs: number, options: Partial<CorpusOptions> = {}, chain?: FillerChain): KeyValueCorpus {
+export function keyValueCorpus(
+  rng: Rng,
+  nDocs: number,
+  options: Partial<CorpusOptions> = {},
+  chain?: FillerChain,
+): KeyValueCorpus {
   const o = { ...defaultCorpusOptions, ...options };
   assertInRange(nDocs, 'nDocs', { min: 1, integer: true });
-  for (const k of ['length', 'nKeys', 'nValues', 'nFiller', 'successors', 'nDefinitions', 'nQueries'] as const) assertInRange(o[k], `options.${k}`, { min: 1, integer: true });
-  if (o.nQueries > o.nDefinitions) throw new LabError('OUT_OF_RANGE', `options.nQueries: expected at most nDefinitions = ${o.nDefinitions}, got ${o.nQueries}`);
+  for (const k of ['length', 'nKeys', 'nValues', 'nFiller', 'successors', 'nDefinitions', 'nQueries'] as const)
+    assertInRange(o[k], `options.${k}`, { min: 1, integer: true });
+  if (o.nQueries > o.nDefinitions)
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `options.nQueries: expected at most nDefinitions = ${o.nDefinitions}, got ${o.nQueries}`,
+    );
   const n = o.length;
   const defEnd = Math.floor(o.definitionEnd * n);
   const q0 = Math.ceil(o.queryStart * n);
   if (q0 + o.nQueries * (4 + o.queryFiller) > n) {
-    throw new LabError('OUT_OF_RANGE', `options: ${o.nQueries} queries of ${4 + o.queryFiller} tokens do not fit after position ${q0} of ${n}`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `options: ${o.nQueries} queries of ${4 + o.queryFiller} tokens do not fit after position ${q0} of ${n}`,
+    );
   }
-  if ((defEnd - 8) < o.nDefinitions * 6) throw new LabError('OUT_OF_RANGE', `options: ${o.nDefinitions} definitions do not fit in [8, ${defEnd})`);
+  if (defEnd - 8 < o.nDefinitions * 6)
+    throw new LabError('OUT_OF_RANGE', `options: ${o.nDefinitions} definitions do not fit in [8, ${defEnd})`);
   const valueBase = o.nKeys;
   const fillerBase = o.nKeys + o.nValues;
   const vocabSize = fillerBase + o.nFiller;
   if (chain && (chain.nFiller !== o.nFiller || chain.successors !== o.successors)) {
-    throw new LabError('SHAPE_MISMATCH', `chain: expected ${o.nFiller} filler symbols with ${o.successors} successors, got ${chain.nFiller} and ${chain.successors}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `chain: expected ${o.nFiller} filler symbols with ${o.successors} successors, got ${chain.nFiller} and ${chain.successors}`,
+    );
   }
   chain ??= drawChain(rng.fork('chain'), o.nFiller, o.successors);
   const docs: KeyValueDocument[] = [];
@@ -110,8 +128,13 @@ export function keyValueCorpus(rng: Rng, nDocs: number, options: Partial<CorpusO
     const defs: [number, number, number, number][] = [];
     const seen = new Set<string>();
     while (defs.length < o.nDefinitions) {
-      const k1 = r.int(o.nKeys), k2 = r.int(o.nKeys), v1 = valueBase + r.int(o.nValues), v2 = valueBase + r.int(o.nValues);
-      const a = `k${k1},${k2}`, b = `v${k2},${v1}`, c = `w${v1},${v2}`;
+      const k1 = r.int(o.nKeys),
+        k2 = r.int(o.nKeys),
+        v1 = valueBase + r.int(o.nValues),
+        v2 = valueBase + r.int(o.nValues);
+      const a = `k${k1},${k2}`,
+        b = `v${k2},${v1}`,
+        c = `w${v1},${v2}`;
       if (seen.has(a) || seen.has(b) || seen.has(c)) continue;
       seen.add(a).add(b).add(c);
       defs.push([k1, k2, v1, v2]);
@@ -178,7 +201,8 @@ export function analyticZooModel(
   const toSymbols = (ids: Int32Array) =>
     Int32Array.from(ids, (id, i) => {
       const s = id - offset;
-      if (s < 0 || s >= V) throw new LabError('OUT_OF_RANGE', `ids: token ${id} at ${i} is not a symbol of the zoo vocabulary`);
+      if (s < 0 || s >= V)
+        throw new LabError('OUT_OF_RANGE', `ids: token ${id} at ${i} is not a symbol of the zoo vocabulary`);
       return s;
     });
 
@@ -201,10 +225,12 @@ export function analyticZooModel(
     if (t >= 1 && sym[t]! >= fillerBase && sym[t - 1]! >= fillerBase) {
       const ctx = (sym[t - 1]! - fillerBase) * chain.nFiller + (sym[t]! - fillerBase);
       let pc = 0;
-      for (let k = 0; k < chain.successors; k++) if (fillerBase + chain.next[ctx * chain.successors + k]! === v) pc += chain.probs[ctx * chain.successors + k]!;
+      for (let k = 0; k < chain.successors; k++)
+        if (fillerBase + chain.next[ctx * chain.successors + k]! === v) pc += chain.probs[ctx * chain.successors + k]!;
       markov = o.chainWeight * pc + (1 - o.chainWeight) / V;
     }
-    const inner = copy < 0 ? markov : (1 - o.rho) * markov + o.rho * ((1 - o.epsilon) * (v === copy ? 1 : 0) + o.epsilon / V);
+    const inner =
+      copy < 0 ? markov : (1 - o.rho) * markov + o.rho * ((1 - o.epsilon) * (v === copy ? 1 : 0) + o.epsilon / V);
     return (1 - o.lambda) * inner + o.lambda / V;
   };
   return {
@@ -232,7 +258,11 @@ export function symbolTokenizer(vocabSize: number, base = 48): OffsetTokenizer {
   const encode = (text: string) =>
     Int32Array.from(text, (c, i) => {
       const s = c.charCodeAt(0) - base;
-      if (s < 0 || s >= vocabSize) throw new LabError('OUT_OF_RANGE', `text: character ${JSON.stringify(c)} at ${i} is not one of the ${vocabSize} symbols`);
+      if (s < 0 || s >= vocabSize)
+        throw new LabError(
+          'OUT_OF_RANGE',
+          `text: character ${JSON.stringify(c)} at ${i} is not one of the ${vocabSize} symbols`,
+        );
       return s;
     });
   return {
@@ -241,6 +271,9 @@ export function symbolTokenizer(vocabSize: number, base = 48): OffsetTokenizer {
     eosTokenId: null,
     encode,
     decode: (ids) => String.fromCharCode(...Array.from(ids, (s) => base + s)),
-    encodeWithOffsets: (text) => ({ ids: encode(text), offsets: Array.from(text, (_, i) => [i, i + 1] as [number, number]) }),
+    encodeWithOffsets: (text) => ({
+      ids: encode(text),
+      offsets: Array.from(text, (_, i) => [i, i + 1] as [number, number]),
+    }),
   };
 }

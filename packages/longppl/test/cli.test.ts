@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CausalLM, initBackend, llamaConfig, runCli, saveCausalLM } from '@lab/core';
+import { initBackend, runCli } from '@lab/core';
+import { CausalLM, llamaConfig, saveCausalLM } from '@lab/lm';
 import { cliSpec } from '../src/cli-spec.js';
 
 /** A byte-level tokenizer.json (ids = bytes, no merges) that @huggingface/tokenizers can load. */
@@ -13,15 +14,33 @@ function byteTokenizerJson(): Record<string, unknown> {
   for (let b = 174; b <= 255; b++) bs.push(b);
   const cs = [...bs];
   let extra = 0;
-  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + extra++); }
+  for (let b = 0; b < 256; b++)
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + extra++);
+    }
   const vocab: Record<string, number> = {};
   bs.forEach((b, i) => (vocab[String.fromCharCode(cs[i]!)] = b));
   return {
-    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null,
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [],
+    normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: [] },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: [],
+    },
   };
 }
 
@@ -42,17 +61,49 @@ async function run(args: string[]): Promise<number> {
 describe('lab-longppl CLI', () => {
   it('score and find-key-tokens on local HF folders (tiny random LLaMA, byte tokenizer)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-longppl-cli-'));
-    const model = CausalLM.random(llamaConfig({ vocabSize: 256, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32 }), { seed: 1 });
+    const model = CausalLM.random(
+      llamaConfig({ vocabSize: 256, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32 }),
+      { seed: 1 },
+    );
     saveCausalLM(model, dir);
     model.dispose();
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
     const textFile = join(dir, 'doc.txt');
     writeFileSync(textFile, 'the cat sat on the mat. the dog sat on the log. the cat sat on the mat.');
-    expect(await run(['score', '--model', dir, '--evaluator', dir, '--text', textFile, '--trunc-len', '16', '--sliding-window', '8', '--json'])).toBe(0);
+    expect(
+      await run([
+        'score',
+        '--model',
+        dir,
+        '--evaluator',
+        dir,
+        '--text',
+        textFile,
+        '--trunc-len',
+        '16',
+        '--sliding-window',
+        '8',
+        '--json',
+      ]),
+    ).toBe(0);
     const r = JSON.parse(out[0]!);
     expect(r.nToken).toBe(71);
     expect(r.ppl).toBeGreaterThan(1);
-    expect(await run(['find-key-tokens', '--evaluator', dir, '--text', textFile, '--trunc-len', '16', '--sliding-window', '8', '--alpha=-100', '--beta=-100'])).toBe(0);
+    expect(
+      await run([
+        'find-key-tokens',
+        '--evaluator',
+        dir,
+        '--text',
+        textFile,
+        '--trunc-len',
+        '16',
+        '--sliding-window',
+        '8',
+        '--alpha=-100',
+        '--beta=-100',
+      ]),
+    ).toBe(0);
     expect(out[0]).toMatch(/^\[16, \d+\]/); // every target from K on is key with these thresholds
     const spanFile = join(dir, 'spans.txt');
     writeFileSync(spanFile, '[16, 20]');

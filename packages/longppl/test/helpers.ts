@@ -1,4 +1,4 @@
-import type { OffsetTokenizer, Scorer } from '@lab/core';
+import type { OffsetTokenizer, Scorer } from '@lab/lm';
 import golden from './fixtures/longppl-golden.json';
 
 /** The position-free toy LM of longppl_golden.py::toy_logits, as a Scorer (float64 inside). */
@@ -36,7 +36,10 @@ export const charTokenizer: OffsetTokenizer = {
   eosTokenId: null,
   encode: (text) => Int32Array.from(text, (c) => c.charCodeAt(0) - 97),
   decode: (ids) => Array.from(ids, (i) => String.fromCharCode(97 + i)).join(''),
-  encodeWithOffsets: (text) => ({ ids: Int32Array.from(text, (c) => c.charCodeAt(0) - 97), offsets: Array.from(text, (_, i) => [i, i + 1] as [number, number]) }),
+  encodeWithOffsets: (text) => ({
+    ids: Int32Array.from(text, (c) => c.charCodeAt(0) - 97),
+    offsets: Array.from(text, (_, i) => [i, i + 1] as [number, number]),
+  }),
 };
 
 /** Largest |a − b| / max(|b|, floor). */

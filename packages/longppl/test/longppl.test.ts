@@ -55,20 +55,43 @@ describe('keyMask (golden, exact)', () => {
 describe('spans and alignment (golden, exact)', () => {
   const a = golden.alignment;
   it('merges touching evaluator spans only', () => {
-    expect(mergeAdjacentSpans(a.evaluator_key_token_indices.map((i) => a.evaluator_offsets[i] as Span))).toEqual(a.merged_key_spans);
+    expect(mergeAdjacentSpans(a.evaluator_key_token_indices.map((i) => a.evaluator_offsets[i] as Span))).toEqual(
+      a.merged_key_spans,
+    );
     for (const c of a.merge_cases) expect(mergeAdjacentSpans(c.in as Span[])).toEqual(c.out);
   });
   it('aligns onto a different tokenizer by full containment', () => {
-    expect(Array.from(alignKeySpans(a.evaluated_offsets as Span[], a.merged_key_spans as Span[]))).toEqual(a.key_loss_indices);
+    expect(Array.from(alignKeySpans(a.evaluated_offsets as Span[], a.merged_key_spans as Span[]))).toEqual(
+      a.key_loss_indices,
+    );
     const [quirk, partial] = a.extra_cases;
-    expect(Array.from(alignKeySpans(quirk!.offsets as Span[], quirk!.spans as Span[], { faithful: true }))).toEqual(quirk!.key_loss_indices);
-    expect(Array.from(alignKeySpans(quirk!.offsets as Span[], quirk!.spans as Span[]))).toEqual(quirk!.key_loss_indices.filter((i) => i >= 0));
-    expect(Array.from(alignKeySpans(partial!.offsets as Span[], partial!.spans as Span[]))).toEqual(partial!.key_loss_indices);
+    expect(Array.from(alignKeySpans(quirk!.offsets as Span[], quirk!.spans as Span[], { faithful: true }))).toEqual(
+      quirk!.key_loss_indices,
+    );
+    expect(Array.from(alignKeySpans(quirk!.offsets as Span[], quirk!.spans as Span[]))).toEqual(
+      quirk!.key_loss_indices.filter((i) => i >= 0),
+    );
+    expect(Array.from(alignKeySpans(partial!.offsets as Span[], partial!.spans as Span[]))).toEqual(
+      partial!.key_loss_indices,
+    );
   });
   it('rejects reversed or unsorted spans and non-monotone offsets', () => {
     expect(() => mergeAdjacentSpans([[3, 2]])).toThrow(/start 3 is after end 2/);
-    expect(() => mergeAdjacentSpans([[4, 5], [1, 2]])).toThrow(/sorted/);
-    expect(() => alignKeySpans([[0, 2], [1, 1]], [[0, 2]])).toThrow(/monotonically/);
+    expect(() =>
+      mergeAdjacentSpans([
+        [4, 5],
+        [1, 2],
+      ]),
+    ).toThrow(/sorted/);
+    expect(() =>
+      alignKeySpans(
+        [
+          [0, 2],
+          [1, 1],
+        ],
+        [[0, 2]],
+      ),
+    ).toThrow(/monotonically/);
   });
   it('faithful mode reads loss index −1 as the last loss, the default drops it', () => {
     const loss = [1, 2, 3];
@@ -80,7 +103,10 @@ describe('spans and alignment (golden, exact)', () => {
 
 describe('span file format', () => {
   it('round-trips and parses the official one-line format', () => {
-    const spans: Span[] = [[17, 25], [32, 39]];
+    const spans: Span[] = [
+      [17, 25],
+      [32, 39],
+    ];
     expect(formatSpanFile(spans)).toBe('[17, 25];[32, 39]');
     expect(parseSpanFile('[17, 25];[32, 39]\n')).toEqual(spans);
     expect(parseSpanFile('[17,25] ; [32 , 39]')).toEqual(spans);
@@ -97,7 +123,9 @@ describe('span file format', () => {
 describe('corpusAggregate (golden, 1e-9)', () => {
   it('token-weighted geometric means; documents without key tokens skipped for LongPPL', () => {
     const g = golden.corpus_aggregate;
-    const r = corpusAggregate(g.docs.map((d) => ({ longppl: d.longppl, nKey: d.n_key, ppl: d.ppl, nToken: d.n_token })));
+    const r = corpusAggregate(
+      g.docs.map((d) => ({ longppl: d.longppl, nKey: d.n_key, ppl: d.ppl, nToken: d.n_token })),
+    );
     expect(Math.abs(r.longppl! - g.longppl) / g.longppl).toBeLessThan(1e-9);
     expect(Math.abs(r.ppl - g.ppl) / g.ppl).toBeLessThan(1e-9);
     expect(corpusAggregate([{ longppl: null, nKey: 0, ppl: 2, nToken: 5 }]).longppl).toBeNull();
@@ -132,7 +160,12 @@ describe('end to end on the toy LM (golden, 1e-6 relative)', () => {
   }
 
   it('a text no longer than truncLen has no key tokens (LongPPL null)', async () => {
-    const r = await computeLongPPL(e.text.slice(0, 12), { scorer: toyScorer(e.evaluator), tokenizer: charTokenizer }, evaluator, options);
+    const r = await computeLongPPL(
+      e.text.slice(0, 12),
+      { scorer: toyScorer(e.evaluator), tokenizer: charTokenizer },
+      evaluator,
+      options,
+    );
     expect(r.longppl).toBeNull();
     expect(r.nKey).toBe(0);
     await expect(computeLongPPL('', evaluator, evaluator, options)).rejects.toThrow(/non-empty/);
@@ -146,7 +179,11 @@ describe('LongCE (golden, 1e-6 relative)', () => {
   for (const [name, m] of Object.entries(g.models)) {
     it(`weights and loss for ${name}`, async () => {
       const cfg = golden.end_to_end_toy.models[name as keyof typeof golden.end_to_end_toy.models].config;
-      const w = await selfLongCEWeights(ids, toyScorer(cfg), { truncLen: g.trunc_len, slidingWindow: g.internal, cap: g.cap });
+      const w = await selfLongCEWeights(ids, toyScorer(cfg), {
+        truncLen: g.trunc_len,
+        slidingWindow: g.internal,
+        cap: g.cap,
+      });
       expect(relErr(w, m.weights)).toBeLessThan(1e-5);
       const nll = tf.tensor1d(m.loss_full);
       const loss = longCELoss(nll, w);

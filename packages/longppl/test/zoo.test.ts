@@ -17,7 +17,8 @@ describe('key–value corpus', () => {
         expect(v1).toBeGreaterThanOrEqual(16);
         // The definition: the same four symbols earlier, before 0.7n.
         let found = -1;
-        for (let j = 8; j < Math.floor(0.7 * 512); j++) if (doc.ids[j] === k1 && doc.ids[j + 1] === k2 && doc.ids[j + 2] === v1 && doc.ids[j + 3] === v2) found = j;
+        for (let j = 8; j < Math.floor(0.7 * 512); j++)
+          if (doc.ids[j] === k1 && doc.ids[j + 1] === k2 && doc.ids[j + 2] === v1 && doc.ids[j + 3] === v2) found = j;
         expect(found).toBeGreaterThanOrEqual(8);
       }
     }

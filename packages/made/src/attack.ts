@@ -1,7 +1,5 @@
+import { LabError, Rng, assertInRange } from '@lab/core';
 import {
-  LabError,
-  Rng,
-  assertInRange,
   barabasiAlbertEdges,
   erdosRenyiEdges,
   undirectedEdges,
@@ -10,7 +8,7 @@ import {
   wattsStrogatzEdges,
   type EdgePairs,
   type Graph,
-} from '@lab/core';
+} from '@lab/graph';
 
 /*
  * Subgraph-trigger backdoor (SBA: Zhang, Jia, Wang, Gong, "Backdoor Attacks to Graph Neural Networks",
@@ -49,7 +47,15 @@ export interface TriggerOptions {
   seed: number;
 }
 
-export const defaultTriggerOptions: TriggerOptions = { kind: 'ER', size: 3, p: 0.5, k: 2, rate: 0.01, target: 0, seed: 0 };
+export const defaultTriggerOptions: TriggerOptions = {
+  kind: 'ER',
+  size: 3,
+  p: 0.5,
+  k: 2,
+  rate: 0.01,
+  target: 0,
+  seed: 0,
+};
 
 /** Draws the attack's one trigger graph over nodes 0..size−1 (ER/SW/BA redrawn until it has an edge). */
 export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
@@ -58,7 +64,11 @@ export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
   if (o.kind === 'fixed') {
     if (o.edges) {
       for (const [u, v] of o.edges) {
-        if (u < 0 || v < 0 || u >= o.size || v >= o.size || u === v) throw new LabError('OUT_OF_RANGE', `edges: trigger edge (${u}, ${v}) must join two distinct nodes in [0, ${o.size})`);
+        if (u < 0 || v < 0 || u >= o.size || v >= o.size || u === v)
+          throw new LabError(
+            'OUT_OF_RANGE',
+            `edges: trigger edge (${u}, ${v}) must join two distinct nodes in [0, ${o.size})`,
+          );
       }
       return o.edges.map(([u, v]) => [Math.min(u, v), Math.max(u, v)] as [number, number]);
     }
@@ -75,7 +85,10 @@ export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
     else throw new LabError('INVALID_ARGUMENT', `kind: expected 'ER', 'SW', 'BA' or 'fixed', got '${String(o.kind)}'`);
     if (edges.length > 0) return edges;
   }
-  throw new LabError('INVALID_ARGUMENT', `p: a ${o.kind}(${o.size}, ${o.p}) trigger came out empty 100 times; raise p or size`);
+  throw new LabError(
+    'INVALID_ARGUMENT',
+    `p: a ${o.kind}(${o.size}, ${o.p}) trigger came out empty 100 times; raise p or size`,
+  );
 }
 
 /**
@@ -83,13 +96,24 @@ export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
  * `nodes`, add `trigger[a, b]` as `nodes[a] – nodes[b]`, rebuild the reverse-pair layout (pairs sorted),
  * recompute features with `featurize`, then apply the feature trigger. The label is left unchanged.
  */
-export function plantTrigger(g: Graph, nodes: readonly number[], trigger: EdgePairs, options: { featureTrigger?: FeatureTrigger; featurize?: (g: Graph) => Float32Array } = {}): Graph {
+export function plantTrigger(
+  g: Graph,
+  nodes: readonly number[],
+  trigger: EdgePairs,
+  options: { featureTrigger?: FeatureTrigger; featurize?: (g: Graph) => Float32Array } = {},
+): Graph {
   const chosen = new Set(nodes);
-  if (chosen.size !== nodes.length) throw new LabError('INVALID_ARGUMENT', `nodes: expected distinct nodes, got [${nodes.join(', ')}]`);
-  for (const v of nodes) if (v < 0 || v >= g.numNodes) throw new LabError('OUT_OF_RANGE', `nodes: node ${v} outside [0, ${g.numNodes})`);
+  if (chosen.size !== nodes.length)
+    throw new LabError('INVALID_ARGUMENT', `nodes: expected distinct nodes, got [${nodes.join(', ')}]`);
+  for (const v of nodes)
+    if (v < 0 || v >= g.numNodes) throw new LabError('OUT_OF_RANGE', `nodes: node ${v} outside [0, ${g.numNodes})`);
   const kept = undirectedPairs(g).filter(([u, v]) => !(chosen.has(u) && chosen.has(v)));
   const added = trigger.map(([a, b]) => {
-    if (a >= nodes.length || b >= nodes.length) throw new LabError('OUT_OF_RANGE', `trigger: edge (${a}, ${b}) needs ${Math.max(a, b) + 1} chosen nodes, got ${nodes.length}`);
+    if (a >= nodes.length || b >= nodes.length)
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `trigger: edge (${a}, ${b}) needs ${Math.max(a, b) + 1} chosen nodes, got ${nodes.length}`,
+      );
     const u = nodes[a]!;
     const v = nodes[b]!;
     return [Math.min(u, v), Math.max(u, v)] as [number, number];
@@ -109,8 +133,14 @@ export function plantTrigger(g: Graph, nodes: readonly number[], trigger: EdgePa
   if (options.featurize) out.x = options.featurize(out);
   if (options.featureTrigger) {
     const { dims, values } = options.featureTrigger;
-    if (dims.length !== values.length) throw new LabError('SHAPE_MISMATCH', `featureTrigger: dims (${dims.length}) and values (${values.length}) differ in length`);
-    for (const d of dims) if (d < 0 || d >= g.featDim) throw new LabError('OUT_OF_RANGE', `featureTrigger.dims: ${d} outside [0, ${g.featDim})`);
+    if (dims.length !== values.length)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `featureTrigger: dims (${dims.length}) and values (${values.length}) differ in length`,
+      );
+    for (const d of dims)
+      if (d < 0 || d >= g.featDim)
+        throw new LabError('OUT_OF_RANGE', `featureTrigger.dims: ${d} outside [0, ${g.featDim})`);
     for (const v of nodes) dims.forEach((d, i) => (out.x[v * g.featDim + d] = values[i]!));
   }
   return out;
@@ -135,20 +165,35 @@ export function injectSubgraphTrigger(graphs: readonly Graph[], options: Partial
   if (graphs.length === 0) throw new LabError('EMPTY_INPUT', 'graphs: expected a non-empty training set');
   assertInRange(o.rate, 'rate', { min: 0, max: 1 });
   assertInRange(o.size, 'size', { min: 2, integer: true });
-  const classes = new Set(graphs.map((g, i) => {
-    if (g.label === undefined) throw new LabError('INVALID_ARGUMENT', `graphs[${i}].label: every training graph needs a label`);
-    return g.label;
-  }));
-  if (!classes.has(o.target)) throw new LabError('OUT_OF_RANGE', `target: expected one of the classes {${[...classes].sort().join(', ')}}, got ${o.target}`);
+  const classes = new Set(
+    graphs.map((g, i) => {
+      if (g.label === undefined)
+        throw new LabError('INVALID_ARGUMENT', `graphs[${i}].label: every training graph needs a label`);
+      return g.label;
+    }),
+  );
+  if (!classes.has(o.target))
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `target: expected one of the classes {${[...classes].sort().join(', ')}}, got ${o.target}`,
+    );
   const sources = new Set(o.sourceClasses ?? [...classes].filter((c) => c !== o.target));
   const trigger = makeTrigger(o);
   const rng = new Rng(o.seed).fork('poison');
-  const candidates = graphs.map((g, i) => i).filter((i) => sources.has(graphs[i]!.label!) && graphs[i]!.numNodes >= o.size);
+  const candidates = graphs
+    .map((g, i) => i)
+    .filter((i) => sources.has(graphs[i]!.label!) && graphs[i]!.numNodes >= o.size);
   const count = Math.round(o.rate * graphs.length);
   if (count > candidates.length) {
-    throw new LabError('OUT_OF_RANGE', `rate: ${o.rate} × ${graphs.length} = ${count} graphs to poison, but only ${candidates.length} graphs of the source classes have ≥ ${o.size} nodes`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `rate: ${o.rate} × ${graphs.length} = ${count} graphs to poison, but only ${candidates.length} graphs of the source classes have ≥ ${o.size} nodes`,
+    );
   }
-  const chosen = rng.shuffle(candidates).slice(0, count).sort((a, b) => a - b);
+  const chosen = rng
+    .shuffle(candidates)
+    .slice(0, count)
+    .sort((a, b) => a - b);
   const out = graphs.slice();
   for (const i of chosen) {
     const g = graphs[i]!;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { LabError, initBackend, loadTUDataset, numberOption, runCli, writeFileAtomic, type CliSpec, type Graph } from '@lab/core';
+import { LabError, initBackend, numberOption, runCli, writeFileAtomic, type CliSpec } from '@lab/core';
+import { loadTUDataset, type Graph } from '@lab/graph';
 import { injectSubgraphTrigger, triggerTestSet, type TriggerOptions } from './attack.js';
 import { madeDefend, trainClassifier, evaluateBackdoor } from './defend.js';
 import { isolationQuality } from './made.js';
@@ -17,7 +18,8 @@ function splitTrainTest(graphs: Graph[], testFraction: number): { train: Graph[]
 
 function attackOptions(values: Record<string, unknown>): Partial<TriggerOptions> {
   const kind = String(values.trigger ?? 'ER');
-  if (!['ER', 'SW', 'BA', 'fixed'].includes(kind)) throw new LabError('INVALID_ARGUMENT', `--trigger: expected ER, SW, BA or fixed, got '${kind}'`);
+  if (!['ER', 'SW', 'BA', 'fixed'].includes(kind))
+    throw new LabError('INVALID_ARGUMENT', `--trigger: expected ER, SW, BA or fixed, got '${kind}'`);
   return {
     kind: kind as TriggerOptions['kind'],
     size: numberOption(values.size, 'size', 3),
@@ -51,15 +53,38 @@ async function attackAndMaybeDefend(values: Record<string, unknown>, defend: boo
   const triggered = triggerTestSet(test, poisoned.trigger, attack.target!, attack.seed!);
   const seed = attack.seed!;
   const arch = String(values.arch ?? 'gin') as Architecture;
-  const model = new GraphClassifier({ arch, inDim: ds.graphs[0]!.featDim, hidden: 64, layers: 3, classes: ds.numClasses, seed });
+  const model = new GraphClassifier({
+    arch,
+    inDim: ds.graphs[0]!.featDim,
+    hidden: 64,
+    layers: 3,
+    classes: ds.numClasses,
+    seed,
+  });
   const epochs = numberOption(values.epochs, 'epochs', 40);
-  const result: Record<string, unknown> = { dataset: ds.name, graphs: ds.graphs.length, poisoned: poisoned.poisoned.length, attack };
+  const result: Record<string, unknown> = {
+    dataset: ds.name,
+    graphs: ds.graphs.length,
+    poisoned: poisoned.poisoned.length,
+    attack,
+  };
   if (!defend) {
-    await trainClassifier(model, poisoned.graphs, { epochs, seed, onEpoch: (e) => progressLine('train', e.epoch + 1, e.epochs) });
+    await trainClassifier(model, poisoned.graphs, {
+      epochs,
+      seed,
+      onEpoch: (e) => progressLine('train', e.epoch + 1, e.epochs),
+    });
     result.noDefense = evaluateBackdoor(model, test, triggered, attack.target!);
   } else {
-    const r = await madeDefend(model, poisoned.graphs, { seed, unlearnEpochs: Math.max(1, epochs - 10), onEpoch: (e) => progressLine(e.stage, e.epoch + 1, e.epochs) });
-    result.made = { ...evaluateBackdoor(model, test, triggered, attack.target!), isolation: isolationQuality(r.isolated, poisoned.poisoned) };
+    const r = await madeDefend(model, poisoned.graphs, {
+      seed,
+      unlearnEpochs: Math.max(1, epochs - 10),
+      onEpoch: (e) => progressLine(e.stage, e.epoch + 1, e.epochs),
+    });
+    result.made = {
+      ...evaluateBackdoor(model, test, triggered, attack.target!),
+      isolation: isolationQuality(r.isolated, poisoned.poisoned),
+    };
     r.generator?.dispose();
   }
   model.dispose();
@@ -71,7 +96,8 @@ async function attackAndMaybeDefend(values: Record<string, unknown>, defend: boo
 
 const spec: CliSpec = {
   name: 'lab-made',
-  description: 'MADE graph backdoor defense (masked unlearning): subgraph-trigger attacks, ASR, isolation, masked unlearning, ABL baseline.',
+  description:
+    'MADE graph backdoor defense (masked unlearning): subgraph-trigger attacks, ASR, isolation, masked unlearning, ABL baseline.',
   commands: {
     attack: {
       description: 'Poison a TU dataset with a subgraph trigger, train a GNN, report clean accuracy and ASR',
@@ -99,17 +125,37 @@ const spec: CliSpec = {
         const seeds = values.seeds === undefined ? undefined : numberOption(values.seeds, 'seeds');
         const list = (v: unknown, allowed: string[], flag: string) => {
           if (typeof v !== 'string') return undefined;
-          const items = v.split(',').map((x) => x.trim()).filter(Boolean);
-          for (const x of items) if (!allowed.includes(x)) throw new LabError('INVALID_ARGUMENT', `--${flag}: expected items of ${allowed.join(', ')}, got '${x}'`);
+          const items = v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
+          for (const x of items)
+            if (!allowed.includes(x))
+              throw new LabError('INVALID_ARGUMENT', `--${flag}: expected items of ${allowed.join(', ')}, got '${x}'`);
           return items;
         };
-        const settings = list(values.settings, ['feature', 'structure'], 'settings') as MadeReplicateOptions['settings'];
-        const arms = list(values.arms, ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'], 'arms') as MadeReplicateOptions['arms'];
-        const report = await replicate({ preset, seeds, settings, arms, onProgress: (p) => progressLine(p.stage, p.done, p.total) });
+        const settings = list(
+          values.settings,
+          ['feature', 'structure'],
+          'settings',
+        ) as MadeReplicateOptions['settings'];
+        const arms = list(
+          values.arms,
+          ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'],
+          'arms',
+        ) as MadeReplicateOptions['arms'];
+        const report = await replicate({
+          preset,
+          seeds,
+          settings,
+          arms,
+          onProgress: (p) => progressLine(p.stage, p.done, p.total),
+        });
         process.stderr.write('\n');
         if (typeof values.json === 'string') writeFileAtomic(values.json, JSON.stringify(report, null, 2));
         console.log(`${report.package}: ${report.verdict} (${report.seconds.toFixed(0)} s, backend ${report.backend})`);
-        for (const c of report.criteria) console.log(`  ${c.passed ? 'pass' : 'FAIL'}  ${c.name}: ${c.value.toFixed(3)} (${c.threshold})`);
+        for (const c of report.criteria)
+          console.log(`  ${c.passed ? 'pass' : 'FAIL'}  ${c.name}: ${c.value.toFixed(3)} (${c.threshold})`);
         for (const n of report.notes) console.log(`  - ${n}`);
       },
     },

@@ -1,4 +1,5 @@
-import { Rng, assertInRange, graphClassificationDataset, inDegree, type Graph } from '@lab/core';
+import { Rng, assertInRange } from '@lab/core';
+import { graphClassificationDataset, inDegree, type Graph } from '@lab/graph';
 import { injectSubgraphTrigger, triggerTestSet, type FeatureTrigger, type PoisonedSet } from './attack.js';
 
 /*

@@ -1,4 +1,5 @@
-import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchGraphs, batchIndices, tf, type Graph, type GraphBatch } from '@lab/core';
+import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchIndices, tf } from '@lab/core';
+import { batchGraphs, type Graph, type GraphBatch } from '@lab/graph';
 import {
   defaultAblOptions,
   defaultMadeOptions,
@@ -34,7 +35,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 function labelsOf(graphs: readonly Graph[], idx: readonly number[]): Int32Array {
   return Int32Array.from(idx, (i) => {
     const y = graphs[i]!.label;
-    if (y === undefined) throw new LabError('INVALID_ARGUMENT', `graphs[${i}].label: every training graph needs a label`);
+    if (y === undefined)
+      throw new LabError('INVALID_ARGUMENT', `graphs[${i}].label: every training graph needs a label`);
     return y;
   });
 }
@@ -55,7 +57,11 @@ function checkData(graphs: readonly Graph[], name = 'graphs'): void {
  * Predictions (and per-graph CE when every graph is labelled) of a classifier, in chunks of `chunk` graphs.
  * `maskWith` applies a mask generator's edge mask at inference (the spec's open `maskAtInference` point).
  */
-export function predict(model: GraphClassifier, graphs: readonly Graph[], options: { chunk?: number; maskWith?: EdgeMaskGenerator } = {}): { predictions: Int32Array; ce?: Float32Array } {
+export function predict(
+  model: GraphClassifier,
+  graphs: readonly Graph[],
+  options: { chunk?: number; maskWith?: EdgeMaskGenerator } = {},
+): { predictions: Int32Array; ce?: Float32Array } {
   const { chunk = 256 } = options;
   const predictions = new Int32Array(graphs.length);
   const labelled = graphs.every((g) => g.label !== undefined);
@@ -86,13 +92,23 @@ export function evaluateBackdoor(
 ): { acc: number; asr: number } {
   checkData(cleanTest, 'cleanTest');
   checkData(triggeredTest, 'triggeredTest');
-  const acc = cleanAccuracy(predict(model, cleanTest, options).predictions, labelsOf(cleanTest, cleanTest.map((_, i) => i)));
+  const acc = cleanAccuracy(
+    predict(model, cleanTest, options).predictions,
+    labelsOf(
+      cleanTest,
+      cleanTest.map((_, i) => i),
+    ),
+  );
   const asr = attackSuccessRate(predict(model, triggeredTest, options).predictions, target);
   return { acc, asr };
 }
 
 /** Plain cross-entropy training with Adam (the no-defense victim and the clean oracle). */
-export async function trainClassifier(model: GraphClassifier, graphs: readonly Graph[], options: Partial<TrainOptions> & { indices?: readonly number[]; onEpoch?: EpochCallback } = {}): Promise<number[]> {
+export async function trainClassifier(
+  model: GraphClassifier,
+  graphs: readonly Graph[],
+  options: Partial<TrainOptions> & { indices?: readonly number[]; onEpoch?: EpochCallback } = {},
+): Promise<number[]> {
   const o = { ...defaultTrainOptions, ...options };
   checkData(graphs);
   const indices = options.indices ?? graphs.map((_, i) => i);
@@ -155,7 +171,9 @@ function lowest(scores: ArrayLike<number>, count: number): Int32Array {
 export async function isolate(
   model: GraphClassifier,
   data: readonly Graph[],
-  options: Partial<Pick<MadeOptions, 'isoEpochs' | 'isoLoss' | 'gamma' | 'ratio' | 'criterion' | 'lr' | 'batchSize' | 'seed'>> & { onEpoch?: EpochCallback } = {},
+  options: Partial<
+    Pick<MadeOptions, 'isoEpochs' | 'isoLoss' | 'gamma' | 'ratio' | 'criterion' | 'lr' | 'batchSize' | 'seed'>
+  > & { onEpoch?: EpochCallback } = {},
 ): Promise<IsolationResult> {
   const o = { ...defaultMadeOptions, ...options };
   checkData(data);
@@ -172,7 +190,12 @@ export async function isolate(
       for (const idx of batches) {
         const b = pick(data, idx);
         const y = labelsOf(data, idx);
-        total += opt.minimize(() => tf.mean(ablLoss(crossEntropyPerSample(model.apply(b).logits, y), { kind: o.isoLoss, gamma: o.gamma })) as tf.Scalar);
+        total += opt.minimize(
+          () =>
+            tf.mean(
+              ablLoss(crossEntropyPerSample(model.apply(b).logits, y), { kind: o.isoLoss, gamma: o.gamma }),
+            ) as tf.Scalar,
+        );
       }
       options.onEpoch?.({ stage: 'isolation warm-up', epoch, epochs: o.isoEpochs, loss: total / batches.length });
       await yieldToEventLoop();
@@ -242,7 +265,11 @@ function suspiciousMask(g: Graph, threshold: number): Float32Array {
  * `CE(keep batch) − λ_u·mean min(CE(f(G_iso, w = m), ŷ), b_u)`, then `finetuneEpochs` of plain CE on the kept set.
  * Trains `model` in place. Inference afterwards uses the plain model (all edge weights 1).
  */
-export async function madeDefend(model: GraphClassifier, poisoned: readonly Graph[], options: Partial<MadeOptions> & DefendExtras = {}): Promise<MadeResult> {
+export async function madeDefend(
+  model: GraphClassifier,
+  poisoned: readonly Graph[],
+  options: Partial<MadeOptions> & DefendExtras = {},
+): Promise<MadeResult> {
   const o = { ...defaultMadeOptions, ...options };
   checkData(poisoned, 'poisoned');
   assertInRange(o.lambdaU, 'lambdaU', { min: 0 });
@@ -254,7 +281,13 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
   const keep = splitKeep(poisoned.length, isolated);
   const rng = new Rng(o.seed).fork('unlearning');
   const useGenerator = o.maskObjective !== 'nodeHomophily' && options.randomDropRate === undefined;
-  const generator = useGenerator ? new EdgeMaskGenerator({ embDim: model.config.hidden, hidden: o.generatorHidden, seed: rng.fork('generator').tfSeed() }) : null;
+  const generator = useGenerator
+    ? new EdgeMaskGenerator({
+        embDim: model.config.hidden,
+        hidden: o.generatorHidden,
+        seed: rng.fork('generator').tfSeed(),
+      })
+    : null;
   const optTheta = new Adam(model, { lr: o.lr });
   const optPhi = generator ? new Adam(generator, { lr: o.lr }) : null;
   const log: UnlearnLogEntry[] = [];
@@ -282,7 +315,10 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
         let sumMean = 0;
         const batches = shuffledBatches(keep, o.batchSize, rng);
         for (const idx of batches) {
-          const isoIdx = Array.from(rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)), (j) => isolated[j]!);
+          const isoIdx = Array.from(
+            rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)),
+            (j) => isolated[j]!,
+          );
           const isoB = pick(poisoned, isoIdx);
           const yIso = labelsOf(poisoned, isoIdx);
           if (generator && optPhi) {
@@ -290,9 +326,13 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
             sumMask += optPhi.minimize(() => {
               const m = generator.apply(model.apply(isoB).firstH, isoB);
               const logits = model.apply(isoB, m).logits;
-              if (o.maskObjective === 'smallestTrigger') return maskObjective(logits, yIso, m, { betaSize: o.betaSize, betaEnt: o.betaEnt });
+              if (o.maskObjective === 'smallestTrigger')
+                return maskObjective(logits, yIso, m, { betaSize: o.betaSize, betaEnt: o.betaEnt });
               // adversarialBudget [R]: keep the edges whose presence hurts the classifier most, paying β_size per dropped edge
-              return tf.add(tf.neg(tf.mean(tf.minimum(crossEntropyPerSample(logits, yIso), o.clip))), tf.mul(o.betaSize, tf.mean(tf.sub(1, m)))) as tf.Scalar;
+              return tf.add(
+                tf.neg(tf.mean(tf.minimum(crossEntropyPerSample(logits, yIso), o.clip))),
+                tf.mul(o.betaSize, tf.mean(tf.sub(1, m))),
+              ) as tf.Scalar;
             });
           }
           const m = maskFor(isoB, isoIdx);
@@ -301,13 +341,30 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
           const yKeep = labelsOf(poisoned, idx);
           const clean = o.lambdaC > 0 ? cleanEdgeMask(isoB, cleanNodesFromMask(isoB, m.dataSync())) : null;
           sumModel += optTheta.minimize(() => {
-            const extra = clean ? { logits: model.apply(isoB, clean).logits, labels: tf.tidy(() => tf.argMax(model.apply(isoB, clean).logits, 1).dataSync() as Int32Array) } : undefined;
-            return maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB, m).logits, yIso, { lambdaU: o.lambdaU, clip: o.clip, lambdaC: o.lambdaC }, extra);
+            const extra = clean
+              ? {
+                  logits: model.apply(isoB, clean).logits,
+                  labels: tf.tidy(() => tf.argMax(model.apply(isoB, clean).logits, 1).dataSync() as Int32Array),
+                }
+              : undefined;
+            return maskedUnlearningLoss(
+              model.apply(keepB).logits,
+              yKeep,
+              model.apply(isoB, m).logits,
+              yIso,
+              { lambdaU: o.lambdaU, clip: o.clip, lambdaC: o.lambdaC },
+              extra,
+            );
           });
           m.dispose();
           clean?.dispose();
         }
-        const entry = { epoch, lossModel: sumModel / batches.length, lossMask: generator ? sumMask / batches.length : NaN, maskMean: sumMean / batches.length };
+        const entry = {
+          epoch,
+          lossModel: sumModel / batches.length,
+          lossMask: generator ? sumMask / batches.length : NaN,
+          maskMean: sumMean / batches.length,
+        };
         log.push(entry);
         options.onEpoch?.({ stage: 'masked unlearning', epoch, epochs: o.unlearnEpochs, loss: entry.lossModel });
         await yieldToEventLoop();
@@ -318,7 +375,14 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
     optPhi?.dispose();
   }
   if (o.finetuneEpochs > 0 && keep.length > 0) {
-    await trainClassifier(model, poisoned, { epochs: o.finetuneEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, indices: keep, onEpoch: options.onEpoch });
+    await trainClassifier(model, poisoned, {
+      epochs: o.finetuneEpochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      indices: keep,
+      onEpoch: options.onEpoch,
+    });
   }
   const masks = new Map<number, Float32Array>();
   for (let start = 0; start < isolated.length; start += 64) {
@@ -337,7 +401,11 @@ export async function madeDefend(model: GraphClassifier, poisoned: readonly Grap
  * graphs minus the clipped CE of `isoBatchSize` whole isolated graphs per step) or the sequential one
  * (fine-tune on the kept set, then SGD gradient ascent on the isolated set). Trains `model` in place.
  */
-export async function ablDefend(model: GraphClassifier, poisoned: readonly Graph[], options: Partial<AblOptions> & Pick<DefendExtras, 'isolation' | 'onEpoch'> = {}): Promise<{ isolation: IsolationResult }> {
+export async function ablDefend(
+  model: GraphClassifier,
+  poisoned: readonly Graph[],
+  options: Partial<AblOptions> & Pick<DefendExtras, 'isolation' | 'onEpoch'> = {},
+): Promise<{ isolation: IsolationResult }> {
   const o = { ...defaultAblOptions, ...options };
   checkData(poisoned, 'poisoned');
   assertOneOf(o.schedule, ['joint', 'sequential'], 'schedule');
@@ -353,12 +421,20 @@ export async function ablDefend(model: GraphClassifier, poisoned: readonly Graph
         let total = 0;
         const batches = shuffledBatches(keep, o.batchSize, rng);
         for (const idx of batches) {
-          const isoIdx = Array.from(rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)), (j) => isolated[j]!);
+          const isoIdx = Array.from(
+            rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)),
+            (j) => isolated[j]!,
+          );
           const isoB = pick(poisoned, isoIdx);
           const keepB = pick(poisoned, idx);
           const yIso = labelsOf(poisoned, isoIdx);
           const yKeep = labelsOf(poisoned, idx);
-          total += opt.minimize(() => maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB).logits, yIso, { lambdaU: o.lambdaU, clip: o.clip }));
+          total += opt.minimize(() =>
+            maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB).logits, yIso, {
+              lambdaU: o.lambdaU,
+              clip: o.clip,
+            }),
+          );
         }
         options.onEpoch?.({ stage: 'ABL joint unlearning', epoch, epochs: o.epochs, loss: total / batches.length });
         await yieldToEventLoop();
@@ -367,7 +443,14 @@ export async function ablDefend(model: GraphClassifier, poisoned: readonly Graph
       opt.dispose();
     }
   } else {
-    await trainClassifier(model, poisoned, { epochs: o.epochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, indices: keep, onEpoch: options.onEpoch });
+    await trainClassifier(model, poisoned, {
+      epochs: o.epochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      indices: keep,
+      onEpoch: options.onEpoch,
+    });
     const opt = new SGD(model, { lr: o.ascentLr });
     try {
       for (let epoch = 0; epoch < o.ascentEpochs; epoch++) {

@@ -1,4 +1,5 @@
-import { LabError, assertInRange, tf, type Graph, type GraphStructure } from '@lab/core';
+import { LabError, assertInRange, tf } from '@lab/core';
+import { type Graph, type GraphStructure } from '@lab/graph';
 
 /*
  * The MADE building blocks as pure functions, top to bottom (spec §2.3–§2.6).
@@ -92,7 +93,11 @@ export function ablLoss(perSampleCE: tf.Tensor1D, options: Partial<AblLossOption
 }
 
 function checkReversePairs(numEdges: number, name: string): void {
-  if (numEdges % 2 !== 0) throw new LabError('INVALID_ARGUMENT', `${name}: expected an even number of directed edges (u → v then v → u), got ${numEdges}`);
+  if (numEdges % 2 !== 0)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected an even number of directed edges (u → v then v → u), got ${numEdges}`,
+    );
 }
 
 /**
@@ -111,7 +116,11 @@ export function symmetricEdgeMask(logits: tf.Tensor1D, temperature = 1): tf.Tens
 
 /** Clean nodes from a soft mask [R]: `V_clean = {v : max_{(u→v)} m_uv < threshold}` (threshold 0.5) — [N] as 0/1. */
 export function cleanNodesFromMask(g: GraphStructure, mask: ArrayLike<number>, threshold = 0.5): Uint8Array {
-  if (mask.length !== g.src.length) throw new LabError('SHAPE_MISMATCH', `mask: expected ${g.src.length} values (one per directed edge), got ${mask.length}`);
+  if (mask.length !== g.src.length)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `mask: expected ${g.src.length} values (one per directed edge), got ${mask.length}`,
+    );
   const clean = new Uint8Array(g.numNodes).fill(1);
   for (let k = 0; k < mask.length; k++) {
     if (mask[k]! >= threshold) {
@@ -124,7 +133,11 @@ export function cleanNodesFromMask(g: GraphStructure, mask: ArrayLike<number>, t
 
 /** Hard clean-subgraph mask [P formula]: `m^clean_ij = A_ij · 1[i ∈ V_clean and j ∈ V_clean]` — [E] float32 tensor. */
 export function cleanEdgeMask(g: GraphStructure, cleanNodes: Uint8Array): tf.Tensor1D {
-  if (cleanNodes.length !== g.numNodes) throw new LabError('SHAPE_MISMATCH', `cleanNodes: expected ${g.numNodes} flags (one per node), got ${cleanNodes.length}`);
+  if (cleanNodes.length !== g.numNodes)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `cleanNodes: expected ${g.numNodes} flags (one per node), got ${cleanNodes.length}`,
+    );
   const m = new Float32Array(g.src.length);
   for (let k = 0; k < m.length; k++) m[k] = cleanNodes[g.src[k]!] && cleanNodes[g.dst[k]!] ? 1 : 0;
   return tf.tensor1d(m);
@@ -132,12 +145,19 @@ export function cleanEdgeMask(g: GraphStructure, cleanNodes: Uint8Array): tf.Ten
 
 /** Mean softmax cross-entropy per row — [B] from logits [B, C] and int labels [B]. */
 export function crossEntropyPerSample(logits: tf.Tensor2D, labels: Int32Array): tf.Tensor1D {
-  if (labels.length !== logits.shape[0]) throw new LabError('SHAPE_MISMATCH', `labels: expected ${logits.shape[0]} labels (one per logits row), got ${labels.length}`);
+  if (labels.length !== logits.shape[0])
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `labels: expected ${logits.shape[0]} labels (one per logits row), got ${labels.length}`,
+    );
   const c = logits.shape[1];
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i]! < 0 || labels[i]! >= c) throw new LabError('OUT_OF_RANGE', `labels[${i}]: expected a class in [0, ${c}), got ${labels[i]}`);
+    if (labels[i]! < 0 || labels[i]! >= c)
+      throw new LabError('OUT_OF_RANGE', `labels[${i}]: expected a class in [0, ${c}), got ${labels[i]}`);
   }
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d(labels, 'int32'), c)), 1)) as tf.Tensor1D);
+  return tf.tidy(
+    () => tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d(labels, 'int32'), c)), 1)) as tf.Tensor1D,
+  );
 }
 
 /** Options of {@link maskObjective}. */
@@ -155,7 +175,12 @@ export const defaultMaskObjectiveOptions: MaskObjectiveOptions = { betaSize: 0.0
  * ŷ are the (poisoned) target labels: the smallest edge set that still triggers the target is the trigger.
  * `logitsMasked` [B, C] are the model's logits under the mask, `mask` [E] the edges of those graphs.
  */
-export function maskObjective(logitsMasked: tf.Tensor2D, yTarget: Int32Array, mask: tf.Tensor1D, options: Partial<MaskObjectiveOptions> = {}): tf.Scalar {
+export function maskObjective(
+  logitsMasked: tf.Tensor2D,
+  yTarget: Int32Array,
+  mask: tf.Tensor1D,
+  options: Partial<MaskObjectiveOptions> = {},
+): tf.Scalar {
   const { betaSize, betaEnt } = { ...defaultMaskObjectiveOptions, ...options };
   assertInRange(betaSize, 'betaSize', { min: 0 });
   assertInRange(betaEnt, 'betaEnt', { min: 0 });
@@ -201,19 +226,31 @@ export function maskedUnlearningLoss(
   assertInRange(lambdaU, 'lambdaU', { min: 0 });
   assertInRange(clip, 'clip', { min: 0, minExclusive: true });
   assertInRange(lambdaC, 'lambdaC', { min: 0 });
-  if (lambdaC > 0 && !clean) throw new LabError('INVALID_ARGUMENT', 'clean: required when lambdaC > 0 (logits under the clean mask and the labels to keep)');
+  if (lambdaC > 0 && !clean)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      'clean: required when lambdaC > 0 (logits under the clean mask and the labels to keep)',
+    );
   return tf.tidy(() => {
     const natural = logitsKeep.shape[0] > 0 ? tf.mean(crossEntropyPerSample(logitsKeep, yKeep)) : tf.scalar(0);
-    const unlearn = logitsIsoMasked.shape[0] > 0 ? tf.mean(tf.minimum(crossEntropyPerSample(logitsIsoMasked, yTarget), clip)) : tf.scalar(0);
+    const unlearn =
+      logitsIsoMasked.shape[0] > 0
+        ? tf.mean(tf.minimum(crossEntropyPerSample(logitsIsoMasked, yTarget), clip))
+        : tf.scalar(0);
     let loss = tf.sub(natural, tf.mul(lambdaU, unlearn));
-    if (lambdaC > 0 && clean && clean.logits.shape[0] > 0) loss = tf.add(loss, tf.mul(lambdaC, tf.mean(crossEntropyPerSample(clean.logits, clean.labels))));
+    if (lambdaC > 0 && clean && clean.logits.shape[0] > 0)
+      loss = tf.add(loss, tf.mul(lambdaC, tf.mean(crossEntropyPerSample(clean.logits, clean.labels))));
     return loss as tf.Scalar;
   });
 }
 
 /** Fraction of correct predictions (clean accuracy). */
 export function cleanAccuracy(predictions: ArrayLike<number>, labels: ArrayLike<number>): number {
-  if (predictions.length !== labels.length) throw new LabError('SHAPE_MISMATCH', `predictions: expected ${labels.length} (one per label), got ${predictions.length}`);
+  if (predictions.length !== labels.length)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `predictions: expected ${labels.length} (one per label), got ${predictions.length}`,
+    );
   if (labels.length === 0) throw new LabError('EMPTY_INPUT', 'labels: expected at least one test graph');
   let ok = 0;
   for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) ok++;
@@ -222,14 +259,18 @@ export function cleanAccuracy(predictions: ArrayLike<number>, labels: ArrayLike<
 
 /** Attack success rate: the fraction of triggered test graphs (true label ≠ target) predicted as the target. */
 export function attackSuccessRate(predictionsOnTriggered: ArrayLike<number>, target: number): number {
-  if (predictionsOnTriggered.length === 0) throw new LabError('EMPTY_INPUT', 'predictionsOnTriggered: expected at least one triggered test graph');
+  if (predictionsOnTriggered.length === 0)
+    throw new LabError('EMPTY_INPUT', 'predictionsOnTriggered: expected at least one triggered test graph');
   let hit = 0;
   for (let i = 0; i < predictionsOnTriggered.length; i++) if (predictionsOnTriggered[i] === target) hit++;
   return hit / predictionsOnTriggered.length;
 }
 
 /** Precision and recall of an isolated set against the truly poisoned indices. */
-export function isolationQuality(isolated: ArrayLike<number>, poisoned: ArrayLike<number>): { precision: number; recall: number } {
+export function isolationQuality(
+  isolated: ArrayLike<number>,
+  poisoned: ArrayLike<number>,
+): { precision: number; recall: number } {
   const truth = new Set(Array.from(poisoned));
   let hit = 0;
   for (let i = 0; i < isolated.length; i++) if (truth.has(isolated[i]!)) hit++;

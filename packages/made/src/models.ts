@@ -1,18 +1,5 @@
-import {
-  GCNConv,
-  GINConv,
-  LabError,
-  Linear,
-  Module,
-  Rng,
-  SAGEConv,
-  assertInRange,
-  globalPool,
-  nodeFeatures,
-  tf,
-  type GraphBatch,
-  type PoolingKind,
-} from '@lab/core';
+import { LabError, Linear, Module, Rng, assertInRange, tf } from '@lab/core';
+import { GCNConv, GINConv, SAGEConv, globalPool, nodeFeatures, type GraphBatch, type PoolingKind } from '@lab/graph';
 import { stopGradient, symmetricEdgeMask } from './made.js';
 
 /** Backbone of a {@link GraphClassifier}. */
@@ -60,7 +47,8 @@ export class GraphClassifier extends Module {
     assertInRange(hidden, 'hidden', { min: 1, integer: true });
     assertInRange(layers, 'layers', { min: 1, integer: true });
     assertInRange(classes, 'classes', { min: 2, integer: true });
-    if (!['gin', 'gcn', 'sage'].includes(arch)) throw new LabError('INVALID_ARGUMENT', `arch: expected 'gin', 'gcn' or 'sage', got '${String(arch)}'`);
+    if (!['gin', 'gcn', 'sage'].includes(arch))
+      throw new LabError('INVALID_ARGUMENT', `arch: expected 'gin', 'gcn' or 'sage', got '${String(arch)}'`);
     const rng = new Rng(seed);
     for (let l = 0; l < layers; l++) {
       const cfg = { inDim: l === 0 ? inDim : hidden, outDim: hidden, seed: rng.fork(`conv${l}`).tfSeed() };
@@ -74,7 +62,8 @@ export class GraphClassifier extends Module {
 
   /** Forward pass on a batch; `w` [E] are edge weights (default 1). Returns logits and node embeddings. */
   apply(b: GraphBatch, w?: tf.Tensor1D): ClassifierOutput {
-    if (b.featDim !== this.config.inDim) throw new LabError('SHAPE_MISMATCH', `batch.featDim: expected ${this.config.inDim}, got ${b.featDim}`);
+    if (b.featDim !== this.config.inDim)
+      throw new LabError('SHAPE_MISMATCH', `batch.featDim: expected ${this.config.inDim}, got ${b.featDim}`);
     return tf.tidy(() => {
       let h = nodeFeatures(b); // [N, F]
       let firstH: tf.Tensor2D | undefined;

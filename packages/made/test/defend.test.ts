@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchGraphs, initBackend, tensorLeak, tf, undirectedPairs } from '@lab/core';
+import { initBackend, tensorLeak, tf } from '@lab/core';
+import { batchGraphs, undirectedPairs } from '@lab/graph';
 import {
   GIN,
   GraphClassifier,
@@ -23,11 +24,20 @@ describe('attack and task', () => {
   it('poisons rate·|D| graphs of the source class, relabels them, plants a K4 (+ feature trigger)', () => {
     const task = backdoorTask({ numTrain: 100, numTest: 40, seed: 1 });
     expect(task.poisoned.length).toBe(10);
-    expect(task.trigger).toEqual([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+    expect(task.trigger).toEqual([
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
     for (const i of task.poisoned) {
       const g = task.graphs[i]!;
       expect(g.label).toBe(0);
-      const low = Array.from({ length: g.numNodes }, (_, v) => v).filter((v) => g.x[v * TASK_FEATURES + 8] === -2 && g.x[v * TASK_FEATURES + 9] === -2);
+      const low = Array.from({ length: g.numNodes }, (_, v) => v).filter(
+        (v) => g.x[v * TASK_FEATURES + 8] === -2 && g.x[v * TASK_FEATURES + 9] === -2,
+      );
       expect(low.length).toBe(4);
       const pairs = new Set(undirectedPairs(g).map(([u, v]) => `${u}-${v}`));
       for (let a = 0; a < 4; a++) for (let b = a + 1; b < 4; b++) expect(pairs.has(`${low[a]}-${low[b]}`)).toBe(true);
@@ -70,7 +80,12 @@ describe('training loops (wasm)', () => {
       expect(iso.isolated.length).toBe(6);
       expect(iso.byCriterion.homophily.length).toBe(6);
       const copy = model.clone();
-      const r = await madeDefend(copy, task.graphs, { isolation: iso, unlearnEpochs: 1, batchSize: 16, isoBatchSize: 4 });
+      const r = await madeDefend(copy, task.graphs, {
+        isolation: iso,
+        unlearnEpochs: 1,
+        batchSize: 16,
+        isoBatchSize: 4,
+      });
       expect(r.masks.size).toBe(6);
       for (const [i, m] of r.masks) {
         expect(m.length).toBe(task.graphs[i]!.src.length);
@@ -80,9 +95,20 @@ describe('training loops (wasm)', () => {
       const masked = evaluateBackdoor(copy, task.cleanTest, task.triggeredTest, 0, { maskWith: r.generator! });
       expect(masked.acc).toBeGreaterThanOrEqual(0);
       r.generator!.dispose();
-      for (const extra of [{ randomDropRate: 0.5 }, { maskObjective: 'nodeHomophily' as const }, { maskObjective: 'adversarialBudget' as const }, { lambdaC: 0.5, finetuneEpochs: 1 }]) {
+      for (const extra of [
+        { randomDropRate: 0.5 },
+        { maskObjective: 'nodeHomophily' as const },
+        { maskObjective: 'adversarialBudget' as const },
+        { lambdaC: 0.5, finetuneEpochs: 1 },
+      ]) {
         const c = model.clone();
-        const res = await madeDefend(c, task.graphs, { isolation: iso, unlearnEpochs: 1, batchSize: 16, isoBatchSize: 4, ...extra });
+        const res = await madeDefend(c, task.graphs, {
+          isolation: iso,
+          unlearnEpochs: 1,
+          batchSize: 16,
+          isoBatchSize: 4,
+          ...extra,
+        });
         res.generator?.dispose();
         c.dispose();
       }
@@ -106,8 +132,17 @@ describe('training loops (wasm)', () => {
     const gen = new EdgeMaskGenerator({ embDim: 8, seed: 1 });
     const b = task.graphs.slice(0, 4);
     tf.tidy(() => {
-      const batchB = { ...b[0]!, batch: new Int32Array(b[0]!.numNodes), ptr: Int32Array.from([0, b[0]!.numNodes]), edgePtr: Int32Array.from([0, b[0]!.src.length]), numGraphs: 1 };
-      const { grads } = tf.variableGrads(() => tf.sum(gen.apply(model.apply(batchB).firstH, batchB)) as tf.Scalar, [...gen.parameters(), ...model.parameters()]);
+      const batchB = {
+        ...b[0]!,
+        batch: new Int32Array(b[0]!.numNodes),
+        ptr: Int32Array.from([0, b[0]!.numNodes]),
+        edgePtr: Int32Array.from([0, b[0]!.src.length]),
+        numGraphs: 1,
+      };
+      const { grads } = tf.variableGrads(
+        () => tf.sum(gen.apply(model.apply(batchB).firstH, batchB)) as tf.Scalar,
+        [...gen.parameters(), ...model.parameters()],
+      );
       for (const v of gen.parameters()) expect(grads[v.name]).toBeDefined();
       for (const v of model.parameters()) {
         const g = grads[v.name];
@@ -120,20 +155,39 @@ describe('training loops (wasm)', () => {
 
   it('invalid defense options throw', async () => {
     const task = tiny();
-    const model = new GraphClassifier({ arch: 'sage', inDim: TASK_FEATURES, hidden: 4, layers: 1, classes: 2, seed: 0 });
-    const gcn = new GraphClassifier({ arch: 'gcn', inDim: TASK_FEATURES, hidden: 4, layers: 2, classes: 2, seed: 0, pooling: 'max' });
+    const model = new GraphClassifier({
+      arch: 'sage',
+      inDim: TASK_FEATURES,
+      hidden: 4,
+      layers: 1,
+      classes: 2,
+      seed: 0,
+    });
+    const gcn = new GraphClassifier({
+      arch: 'gcn',
+      inDim: TASK_FEATURES,
+      hidden: 4,
+      layers: 2,
+      classes: 2,
+      seed: 0,
+      pooling: 'max',
+    });
     for (const m of [model, gcn]) {
       tf.tidy(() => {
         expect(m.apply(batchGraphs(task.graphs.slice(0, 5))).logits.shape).toEqual([5, 2]);
       });
     }
-    expect(() => model.apply(batchGraphs([{ ...task.graphs[0]!, featDim: 1, x: new Float32Array(task.graphs[0]!.numNodes) }]))).toThrow(/featDim: expected 10/);
+    expect(() =>
+      model.apply(batchGraphs([{ ...task.graphs[0]!, featDim: 1, x: new Float32Array(task.graphs[0]!.numNodes) }])),
+    ).toThrow(/featDim: expected 10/);
     gcn.dispose();
     await expect(isolate(model, task.graphs, { ratio: 2 })).rejects.toThrow(/ratio/);
     await expect(isolate(model, [], {})).rejects.toThrow(/non-empty/);
     await expect(madeDefend(model, task.graphs, { clip: 0 })).rejects.toThrow(/clip/);
     await expect(madeDefend(model, task.graphs, { maskObjective: 'nope' as never })).rejects.toThrow(/maskObjective/);
-    expect(() => new GraphClassifier({ arch: 'gat' as never, inDim: 2, hidden: 2, layers: 1, classes: 2, seed: 0 })).toThrow(/arch/);
+    expect(
+      () => new GraphClassifier({ arch: 'gat' as never, inDim: 2, hidden: 2, layers: 1, classes: 2, seed: 0 }),
+    ).toThrow(/arch/);
     model.dispose();
   });
 });

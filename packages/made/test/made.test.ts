@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, flatten, gradCheck, initBackend, makeGraph, maxRelativeError, tensorLeak, tf, undirectedEdges, undirectedPairs, type GraphBatch } from '@lab/core';
+import { LabError, flatten, gradCheck, initBackend, maxRelativeError, tensorLeak, tf } from '@lab/core';
+import { makeGraph, undirectedEdges, undirectedPairs, type GraphBatch } from '@lab/graph';
 import {
   GCN,
   GIN,
@@ -53,10 +54,10 @@ function goldenModels() {
   const gcn = new GCN({ inDim: 4, hidden: 3, layers: 1, classes: 2, seed: 0 });
   const set = (v: tf.Variable, k: string) => v.assign(tf.tensor(P[k] as number[], v.shape));
   const c = gin.convs[0] as unknown as Record<string, tf.Variable>;
-  set(c.w1!, 'W1'), set(c.b1!, 'b1'), set(c.w2!, 'W2'), set(c.b2!, 'b2');
+  (set(c.w1!, 'W1'), set(c.b1!, 'b1'), set(c.w2!, 'W2'), set(c.b2!, 'b2'));
   const g = gcn.convs[0] as unknown as Record<string, tf.Variable>;
-  set(g.weight!, 'Wg'), set(g.bias!, 'bg');
-  for (const m of [gin, gcn]) set(m.head.weight, 'Wc'), set(m.head.bias!, 'bc');
+  (set(g.weight!, 'Wg'), set(g.bias!, 'bg'));
+  for (const m of [gin, gcn]) (set(m.head.weight, 'Wc'), set(m.head.bias!, 'bc'));
   return { gin, gcn };
 }
 
@@ -102,7 +103,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expectClose(ablLoss(ce, { kind: 'lga', gamma: inp.gamma }), out.abl_lga);
         expectClose(ablLoss(ce, { kind: 'flooding', gamma: inp.flood }), out.abl_flooding);
         // LGA's gradient is sign(ℓ − γ): −1 below γ (ascent), +1 above
-        expect(Array.from(tf.grad((c: tf.Tensor) => tf.sum(ablLoss(c as tf.Tensor1D)))(ce).dataSync())).toEqual([1, -1]);
+        expect(
+          Array.from(
+            tf
+              .grad((c: tf.Tensor) => tf.sum(ablLoss(c as tf.Tensor1D)))(ce)
+              .dataSync(),
+          ),
+        ).toEqual([1, -1]);
       });
     });
 
@@ -117,7 +124,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const objective = (aa: tf.Tensor) => {
           const mm = symmetricEdgeMask(linearMaskLogits(aa));
           const lg = models.gcn.apply(batch, mm).logits.slice([0, 0], [1, 2]) as tf.Tensor2D;
-          return maskObjective(lg, Int32Array.from([inp.target]), mm.slice(0, 14) as tf.Tensor1D, { betaSize: inp.beta_size, betaEnt: 0 });
+          return maskObjective(lg, Int32Array.from([inp.target]), mm.slice(0, 14) as tf.Tensor1D, {
+            betaSize: inp.beta_size,
+            betaEnt: 0,
+          });
         };
         expectClose(objective(a), out.mask_objective);
         expectClose(tf.grad(objective)(a), out.mask_objective_grad_a, 1e-4);
@@ -132,22 +142,35 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const loss = () => {
           const nat = models.gcn.apply(batch).logits.slice([1, 0], [1, 2]) as tf.Tensor2D;
           const unl = models.gcn.apply(batch, m).logits.slice([0, 0], [1, 2]) as tf.Tensor2D;
-          return maskedUnlearningLoss(nat, Int32Array.from([inp.y[1]]), unl, Int32Array.from([inp.target]), { lambdaU: inp.lambda_unlearn, clip: 2 });
+          return maskedUnlearningLoss(nat, Int32Array.from([inp.y[1]]), unl, Int32Array.from([inp.target]), {
+            lambdaU: inp.lambda_unlearn,
+            clip: 2,
+          });
         };
         expectClose(loss(), out.L_model);
-        const nat = crossEntropyPerSample(models.gcn.apply(batch).logits.slice([1, 0], [1, 2]) as tf.Tensor2D, Int32Array.from([0]));
+        const nat = crossEntropyPerSample(
+          models.gcn.apply(batch).logits.slice([1, 0], [1, 2]) as tf.Tensor2D,
+          Int32Array.from([0]),
+        );
         expectClose(nat, out.L_nat);
         const { grads } = tf.variableGrads(loss, [head]);
         expectClose(grads[head.name]!, out.L_model_grad_Wc, 1e-4);
         // the clip: with b_u below the CE the ascent term is constant
-        const clipped = maskedUnlearningLoss(tf.zeros([0, 2]) as tf.Tensor2D, new Int32Array(0), tf.tensor2d([[-3, 3]]), Int32Array.from([0]), { clip: 2 });
+        const clipped = maskedUnlearningLoss(
+          tf.zeros([0, 2]) as tf.Tensor2D,
+          new Int32Array(0),
+          tf.tensor2d([[-3, 3]]),
+          Int32Array.from([0]),
+          { clip: 2 },
+        );
         expect(clipped.dataSync()[0]).toBeCloseTo(-2, 6);
       });
     });
 
     it('∂CE/∂w for all 24 directed edges through the GIN classifier', () => {
       tf.tidy(() => {
-        const f = (w: tf.Tensor) => tf.mean(crossEntropyPerSample(models.gin.apply(batch, w as tf.Tensor1D).logits, batch.labels!)) as tf.Scalar;
+        const f = (w: tf.Tensor) =>
+          tf.mean(crossEntropyPerSample(models.gin.apply(batch, w as tf.Tensor1D).logits, batch.labels!)) as tf.Scalar;
         const w = tf.ones([24]);
         expectClose(f(w), out.gin_ce_mean);
         expectClose(tf.grad(f)(w), out.gin_grad_edge_weight, 1e-4);
@@ -168,8 +191,21 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
 describe('attack semantics and metrics', () => {
   it('SBA injection on graph 0: K3 on nodes [1, 3, 5], edges among them deleted then added', () => {
-    const g0 = makeGraph({ numNodes: 6, edgeIndex: [Array.from(src.slice(0, 14)), Array.from(dst.slice(0, 14))], x: Array.from({ length: 6 }, (_, i) => Array.from(X.slice(i * 4, i * 4 + 4))), label: 1 });
-    const planted = plantTrigger(g0, [1, 3, 5], [[0, 1], [1, 2], [0, 2]]);
+    const g0 = makeGraph({
+      numNodes: 6,
+      edgeIndex: [Array.from(src.slice(0, 14)), Array.from(dst.slice(0, 14))],
+      x: Array.from({ length: 6 }, (_, i) => Array.from(X.slice(i * 4, i * 4 + 4))),
+      label: 1,
+    });
+    const planted = plantTrigger(
+      g0,
+      [1, 3, 5],
+      [
+        [0, 1],
+        [1, 2],
+        [0, 2],
+      ],
+    );
     expect(undirectedPairs(planted)).toEqual(out.sba_injected_edges_g0);
     expect(planted.label).toBe(1);
     const withFeature = plantTrigger(g0, [1, 3, 5], [[0, 1]], { featureTrigger: { dims: [0, 3], values: [-2, -2] } });
@@ -188,16 +224,37 @@ describe('attack semantics and metrics', () => {
   });
 
   it('clean nodes from a soft mask', () => {
-    const flags = cleanNodesFromMask(batch, Float32Array.from({ length: 24 }, (_, k) => (k === 2 || k === 3 ? 0.9 : 0.1)));
+    const flags = cleanNodesFromMask(
+      batch,
+      Float32Array.from({ length: 24 }, (_, k) => (k === 2 || k === 3 ? 0.9 : 0.1)),
+    );
     expect(Array.from(flags)).toEqual([1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('invalid inputs throw LabErrors naming the argument', () => {
     tf.tidy(() => {
       expect(() => symmetricEdgeMask(tf.zeros([3]) as tf.Tensor1D)).toThrow(/even number/);
-      expect(() => maskedUnlearningLoss(tf.zeros([1, 2]) as tf.Tensor2D, Int32Array.from([0]), tf.zeros([1, 2]) as tf.Tensor2D, Int32Array.from([0]), { lambdaU: -1 })).toThrow(/lambdaU/);
-      expect(() => maskedUnlearningLoss(tf.zeros([1, 2]) as tf.Tensor2D, Int32Array.from([0]), tf.zeros([1, 2]) as tf.Tensor2D, Int32Array.from([0]), { clip: 0 })).toThrow(/clip/);
-      expect(() => crossEntropyPerSample(tf.zeros([2, 2]) as tf.Tensor2D, Int32Array.from([0, 5]))).toThrow(/labels\[1\]: expected a class in \[0, 2\)/);
+      expect(() =>
+        maskedUnlearningLoss(
+          tf.zeros([1, 2]) as tf.Tensor2D,
+          Int32Array.from([0]),
+          tf.zeros([1, 2]) as tf.Tensor2D,
+          Int32Array.from([0]),
+          { lambdaU: -1 },
+        ),
+      ).toThrow(/lambdaU/);
+      expect(() =>
+        maskedUnlearningLoss(
+          tf.zeros([1, 2]) as tf.Tensor2D,
+          Int32Array.from([0]),
+          tf.zeros([1, 2]) as tf.Tensor2D,
+          Int32Array.from([0]),
+          { clip: 0 },
+        ),
+      ).toThrow(/clip/);
+      expect(() => crossEntropyPerSample(tf.zeros([2, 2]) as tf.Tensor2D, Int32Array.from([0, 5]))).toThrow(
+        /labels\[1\]: expected a class in \[0, 2\)/,
+      );
       expect(() => ablLoss(tf.zeros([2]) as tf.Tensor1D, { kind: 'x' as never })).toThrow(/kind/);
       expect(() => cleanEdgeMask(batch, new Uint8Array(3))).toThrow(/cleanNodes: expected 11/);
     });
@@ -205,7 +262,10 @@ describe('attack semantics and metrics', () => {
 
   it('pure functions leave no tensors behind', async () => {
     await initBackend('wasm');
-    const logits = tf.tensor2d([[1, 2], [0.5, -1]]);
+    const logits = tf.tensor2d([
+      [1, 2],
+      [0.5, -1],
+    ]);
     const ce = tf.tensor1d([0.3, 0.9]);
     const zeros = tf.zeros([4]) as tf.Tensor1D;
     const mask = tf.fill([4], 0.3) as tf.Tensor1D;

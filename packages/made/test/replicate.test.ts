@@ -26,14 +26,18 @@ describe('replicate (tiny smoke run)', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(report.package).toBe('@lab/made');
     const methods = new Set(report.rows.map((r) => r.method));
-    for (const arm of ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso', 'isolation']) expect(methods.has(arm)).toBe(true);
+    for (const arm of ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso', 'isolation'])
+      expect(methods.has(arm)).toBe(true);
     for (const r of report.rows.filter((row) => row.method !== 'isolation')) {
       expect(r.metrics.acc).toBeGreaterThanOrEqual(0);
       expect(r.metrics.asr).toBeLessThanOrEqual(1);
     }
-    expect(report.criteria.map((c) => c.name).join('\n')).toMatch(/no-defense ASR[\s\S]*homophily isolation precision[\s\S]*median ASR/);
+    expect(report.criteria.map((c) => c.name).join('\n')).toMatch(
+      /no-defense ASR[\s\S]*homophily isolation precision[\s\S]*median ASR/,
+    );
     expect(['reproduced', 'not-reproduced', 'inconclusive']).toContain(report.verdict);
-    if (!report.criteria.filter((c) => c.name.startsWith('gate')).every((c) => c.passed)) expect(report.verdict).toBe('inconclusive');
+    if (!report.criteria.filter((c) => c.name.startsWith('gate')).every((c) => c.passed))
+      expect(report.verdict).toBe('inconclusive');
     expect(report.notes[0]).toMatch(/reconstructions/);
     expect(events.at(-1)).toMatchObject({ done: events.at(-1)!.total });
     expect(report.command).toMatch(/lab-made replicate --preset full --seeds 1 --settings feature/);

@@ -12,15 +12,39 @@ for (const m of [256, 1024]) {
   const features = tf.randomNormal([m, 128], 0, 1, 'float32', 1) as tf.Tensor2D;
   const labels = Int32Array.from({ length: m }, (_, i) => (i * 7) % 10);
   describe(`losses, M = ${m}, D = 128 (forward + backward)`, () => {
-    bench('supConLoss', () => {
-      tf.tidy(() => tf.grad((x: tf.Tensor) => supConLoss(x, labels, { temperature: 0.5 }))(features).dataSync());
-    }, opts);
-    bench("symNceLoss (revForm 'mae')", () => {
-      tf.tidy(() => tf.grad((x: tf.Tensor) => symNceLoss(x, labels, { temperature: 0.5 }))(features).dataSync());
-    }, opts);
-    bench("symNceLoss (revForm 'linear')", () => {
-      tf.tidy(() => tf.grad((x: tf.Tensor) => symNceLoss(x, labels, { temperature: 0.5, beta: 0.2, revForm: 'linear' }))(features).dataSync());
-    }, opts);
+    bench(
+      'supConLoss',
+      () => {
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => supConLoss(x, labels, { temperature: 0.5 }))(features)
+            .dataSync(),
+        );
+      },
+      opts,
+    );
+    bench(
+      "symNceLoss (revForm 'mae')",
+      () => {
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => symNceLoss(x, labels, { temperature: 0.5 }))(features)
+            .dataSync(),
+        );
+      },
+      opts,
+    );
+    bench(
+      "symNceLoss (revForm 'linear')",
+      () => {
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => symNceLoss(x, labels, { temperature: 0.5, beta: 0.2, revForm: 'linear' }))(features)
+            .dataSync(),
+        );
+      },
+      opts,
+    );
   });
 }
 
@@ -29,10 +53,18 @@ const optimizer = new Adam(encoder, { lr: 1e-3 });
 const views = tf.randomUniform([256, 784], 0, 1, 'float32', 2) as tf.Tensor2D;
 const stepLabels = Int32Array.from({ length: 256 }, (_, i) => (i % 128) % 10);
 describe('training step (miniature: 256 rows, MLP 784-128-64 + head 64-64-32, Adam)', () => {
-  bench('SymNCE-mae step', () => {
-    optimizer.minimize(() => symNceLoss(encoder.project(encoder.features(views)), stepLabels, { temperature: 0.5 }));
-  }, { time: 0, iterations: 10, warmupIterations: 2 });
-  bench('SupCon step', () => {
-    optimizer.minimize(() => supConLoss(encoder.project(encoder.features(views)), stepLabels, { temperature: 0.5 }));
-  }, { time: 0, iterations: 10, warmupIterations: 2 });
+  bench(
+    'SymNCE-mae step',
+    () => {
+      optimizer.minimize(() => symNceLoss(encoder.project(encoder.features(views)), stepLabels, { temperature: 0.5 }));
+    },
+    { time: 0, iterations: 10, warmupIterations: 2 },
+  );
+  bench(
+    'SupCon step',
+    () => {
+      optimizer.minimize(() => supConLoss(encoder.project(encoder.features(views)), stepLabels, { temperature: 0.5 }));
+    },
+    { time: 0, iterations: 10, warmupIterations: 2 },
+  );
 });

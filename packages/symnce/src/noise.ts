@@ -1,4 +1,11 @@
-import { ASYM_MAPS, assertOneOf, asymmetricLabelNoise, symmetricLabelNoise, type NoiseCount, type UniformSource } from '@lab/core';
+import {
+  ASYM_MAPS,
+  assertOneOf,
+  asymmetricLabelNoise,
+  symmetricLabelNoise,
+  type NoiseCount,
+  type UniformSource,
+} from '@lab/core';
 import type { SymmetricNoiseConvention } from './config.js';
 
 /**
@@ -36,7 +43,12 @@ export function symmetricNoise(
  * with probability `rate` (one uniform drawn per label, mapped or not); see {@link ASYM_MAPS}
  * (MNIST 7→1, 2→7, 5↔6, 3→8; CIFAR-10 truck→automobile, bird→airplane, deer→horse, cat↔dog).
  */
-export function asymmetricNoise(labels: ArrayLike<number>, rate: number, mapping: Readonly<Record<number, number>>, rng: UniformSource): Int32Array {
+export function asymmetricNoise(
+  labels: ArrayLike<number>,
+  rate: number,
+  mapping: Readonly<Record<number, number>>,
+  rng: UniformSource,
+): Int32Array {
   return asymmetricLabelNoise(labels, rate, mapping, rng).noisyLabels;
 }
 

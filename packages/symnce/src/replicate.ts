@@ -79,7 +79,9 @@ const FULL: SymNceReplicationConfig = {
 };
 
 /** Preset configurations: `full` is the spec's miniature; `quick` is its CI smoke (1 seed, η = 0.6, 30 epochs). */
-export const symNceReplicationPresets: Readonly<Record<'quick' | 'full', Readonly<SymNceReplicationConfig> & { seeds: number }>> = Object.freeze({
+export const symNceReplicationPresets: Readonly<
+  Record<'quick' | 'full', Readonly<SymNceReplicationConfig> & { seeds: number }>
+> = Object.freeze({
   full: { ...FULL, seeds: 5 },
   quick: { ...FULL, noiseRates: [0.6], epochs: 30, seeds: 1 },
 });
@@ -109,14 +111,21 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
   const preset = options.preset ?? 'quick';
   assertOneOf(preset, ['quick', 'full'], 'preset');
   const { seeds: defaultSeeds, ...base } = symNceReplicationPresets[preset];
-  const cfg: SymNceReplicationConfig = { ...base, ...(options.revForm ? { revForm: options.revForm } : {}), ...(options.overrides ?? {}) };
+  const cfg: SymNceReplicationConfig = {
+    ...base,
+    ...(options.revForm ? { revForm: options.revForm } : {}),
+    ...(options.overrides ?? {}),
+  };
   validateConfig(cfg);
   const seeds = resolveSeeds(options.seeds, defaultSeeds);
 
   const mnist = await loadMnist();
   const needed = cfg.trainSize + cfg.probeSize + cfg.testSize;
   if (needed > mnist.count) {
-    throw new LabError('OUT_OF_RANGE', `overrides: trainSize + probeSize + testSize must be at most ${mnist.count}, got ${needed}`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `overrides: trainSize + probeSize + testSize must be at most ${mnist.count}, got ${needed}`,
+    );
   }
   const stepsPerRun = cfg.epochs * Math.ceil(cfg.trainSize / cfg.batchSize);
   const totalSteps = seeds.length * cfg.noiseRates.length * METHODS.length * stepsPerRun;
@@ -126,7 +135,11 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
   const notes: string[] = [];
   for (const seed of seeds) {
     const rng = new Rng(seed);
-    const [trainIdx, probeIdx, testIdx] = splitIndices(mnist.count, [cfg.trainSize, cfg.probeSize, cfg.testSize], rng.fork('split'));
+    const [trainIdx, probeIdx, testIdx] = splitIndices(
+      mnist.count,
+      [cfg.trainSize, cfg.probeSize, cfg.testSize],
+      rng.fork('split'),
+    );
     const train = selectImages(mnist, trainIdx!);
     const probe = selectImages(mnist, probeIdx!);
     const test = selectImages(mnist, testIdx!);
@@ -134,7 +147,9 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
       const noisy = symmetricNoise(train.labels, eta, 10, rng.fork(`noise-${eta}`), 'flipToOther');
       if (eta > 0) {
         const share = truePositiveShare(noisy, train.labels);
-        notes.push(`seed ${seed}, η=${eta}: ${(100 * share).toFixed(1)} % of same-label pairs of different images are truly positive (q⁺ = ${(100 * pairStats(10, eta).qPlus).toFixed(1)} % expected).`);
+        notes.push(
+          `seed ${seed}, η=${eta}: ${(100 * share).toFixed(1)} % of same-label pairs of different images are truly positive (q⁺ = ${(100 * pairStats(10, eta).qPlus).toFixed(1)} % expected).`,
+        );
       }
       for (const method of METHODS) {
         const stage = `seed ${seed} · ${method} · η=${eta}`;
@@ -169,7 +184,8 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
 
   const comparisons: PairedComparison[] = [];
   for (const eta of cfg.noiseRates) {
-    for (const metric of METRICS) comparisons.push(compareMethods(rows, { method: 'SymNCE', baseline: 'SupCon', metric, setting: setting(eta) }));
+    for (const metric of METRICS)
+      comparisons.push(compareMethods(rows, { method: 'SymNCE', baseline: 'SupCon', metric, setting: setting(eta) }));
   }
   const { criteria, verdict } = judge(comparisons, cfg, seeds.length);
   notes.unshift(...explain(comparisons, verdict, cfg, seeds.length));
@@ -179,8 +195,10 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
 
   return buildReport({
     package: '@lab/symnce',
-    paper: 'An Inclusive Theoretical Framework of Robust Supervised Contrastive Loss against Label Noise (Cui, Zhang, Liu, Wang; arXiv:2501.01130, 2025)',
-    claim: 'At 60 % symmetric label noise on MNIST, SymNCE beats SupCon in kNN accuracy with noisy labels (≥ +1.5 points, ≥ 4/5 seeds), and at 0 % noise it costs ≤ 1 point.',
+    paper:
+      'An Inclusive Theoretical Framework of Robust Supervised Contrastive Loss against Label Noise (Cui, Zhang, Liu, Wang; arXiv:2501.01130, 2025)',
+    claim:
+      'At 60 % symmetric label noise on MNIST, SymNCE beats SupCon in kNN accuracy with noisy labels (≥ +1.5 points, ≥ 4/5 seeds), and at 0 % noise it costs ≤ 1 point.',
     metric: 'knnNoisy',
     preset,
     config: { ...cfg, seeds: seeds.length, metricsUnit: 'accuracy in points (×100) on the clean test set' },
@@ -205,7 +223,10 @@ function validateConfig(cfg: SymNceReplicationConfig): void {
   assertInRange(cfg.knnK, 'overrides.knnK', { min: 1, max: cfg.trainSize, integer: true });
   assertOneOf(cfg.revForm, ['mae', 'linear'], 'revForm');
   if (!Array.isArray(cfg.noiseRates) || cfg.noiseRates.length === 0) {
-    throw new LabError('INVALID_ARGUMENT', `overrides.noiseRates: expected a non-empty list of rates in [0, 1], got ${JSON.stringify(cfg.noiseRates)}`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `overrides.noiseRates: expected a non-empty list of rates in [0, 1], got ${JSON.stringify(cfg.noiseRates)}`,
+    );
   }
   cfg.noiseRates.forEach((r, i) => assertInRange(r, `overrides.noiseRates[${i}]`, { min: 0, max: 1 }));
 }
@@ -223,8 +244,10 @@ async function measure(
   const hTest = extractFeatures(encoder, test.images);
   try {
     const knnNoisy = knnAccuracy(hTrain, noisy, hTest, test.labels, { k: cfg.knnK, numClasses: 10 });
-    const probeNoisy = (await linearProbe(hTrain, noisy, hTest, test.labels, { ...cfg.probe, numClasses: 10 })).accuracy;
-    const probeClean = (await linearProbe(hProbe, probe.labels, hTest, test.labels, { ...cfg.probe, numClasses: 10 })).accuracy;
+    const probeNoisy = (await linearProbe(hTrain, noisy, hTest, test.labels, { ...cfg.probe, numClasses: 10 }))
+      .accuracy;
+    const probeClean = (await linearProbe(hProbe, probe.labels, hTest, test.labels, { ...cfg.probe, numClasses: 10 }))
+      .accuracy;
     return { knnNoisy: 100 * knnNoisy, probeNoisy: 100 * probeNoisy, probeClean: 100 * probeClean };
   } finally {
     tf.dispose([hTrain, hProbe, hTest]);
@@ -236,7 +259,11 @@ function find(comparisons: PairedComparison[], eta: number, metric: string): Pai
 }
 
 /** The spec's success criterion (§5), or the quick preset's smoke guard. */
-function judge(comparisons: PairedComparison[], cfg: SymNceReplicationConfig, numSeeds: number): { criteria: Criterion[]; verdict: Verdict } {
+function judge(
+  comparisons: PairedComparison[],
+  cfg: SymNceReplicationConfig,
+  numSeeds: number,
+): { criteria: Criterion[]; verdict: Verdict } {
   const criteria: Criterion[] = [];
   const noisyKnn = find(comparisons, 0.6, 'knnNoisy');
   const noisyProbe = find(comparisons, 0.6, 'probeNoisy');
@@ -244,24 +271,48 @@ function judge(comparisons: PairedComparison[], cfg: SymNceReplicationConfig, nu
   const canTestClaim = noisyKnn !== undefined && noisyProbe !== undefined && cleanKnn !== undefined && numSeeds >= 5;
   if (canTestClaim) {
     const needed = Math.ceil(0.8 * numSeeds);
-    criteria.push(criterion('η=0.6: mean kNN(noisy) gain of SymNCE over SupCon (points)', noisyKnn.mean, { atLeast: 1.5 }));
-    criteria.push(criterion(`η=0.6: seeds with a positive kNN(noisy) gain (of ${numSeeds})`, noisyKnn.positive, { atLeast: needed }));
-    criteria.push({ name: 'η=0.6: mean probe(noisy) gain has the same sign (points)', value: noisyProbe.mean, threshold: '> 0', passed: noisyProbe.mean > 0 });
-    criteria.push(criterion('η=0: mean kNN difference SymNCE − SupCon (points; costs at most 1)', cleanKnn.mean, { atLeast: -1 }));
+    criteria.push(
+      criterion('η=0.6: mean kNN(noisy) gain of SymNCE over SupCon (points)', noisyKnn.mean, { atLeast: 1.5 }),
+    );
+    criteria.push(
+      criterion(`η=0.6: seeds with a positive kNN(noisy) gain (of ${numSeeds})`, noisyKnn.positive, {
+        atLeast: needed,
+      }),
+    );
+    criteria.push({
+      name: 'η=0.6: mean probe(noisy) gain has the same sign (points)',
+      value: noisyProbe.mean,
+      threshold: '> 0',
+      passed: noisyProbe.mean > 0,
+    });
+    criteria.push(
+      criterion('η=0: mean kNN difference SymNCE − SupCon (points; costs at most 1)', cleanKnn.mean, { atLeast: -1 }),
+    );
     return { criteria, verdict: criteria.every((c) => c.passed) ? 'reproduced' : 'not-reproduced' };
   }
   // Too small to test the claim: keep the spec's CI guard (a broken reverse term would lose clearly).
   const guard = noisyKnn ?? find(comparisons, cfg.noiseRates[0]!, 'knnNoisy')!;
   const worst = Math.min(...guard.differences);
-  criteria.push(criterion(`smoke guard, ${guard.setting}: worst per-seed kNN(noisy) difference SymNCE − SupCon (points)`, worst, { atLeast: -1 }));
+  criteria.push(
+    criterion(`smoke guard, ${guard.setting}: worst per-seed kNN(noisy) difference SymNCE − SupCon (points)`, worst, {
+      atLeast: -1,
+    }),
+  );
   return { criteria, verdict: criteria[0]!.passed ? 'inconclusive' : 'not-reproduced' };
 }
 
-function explain(comparisons: PairedComparison[], verdict: Verdict, cfg: SymNceReplicationConfig, numSeeds: number): string[] {
+function explain(
+  comparisons: PairedComparison[],
+  verdict: Verdict,
+  cfg: SymNceReplicationConfig,
+  numSeeds: number,
+): string[] {
   const lines: string[] = [];
   for (const c of comparisons) {
     const per = c.differences.map((d, i) => `seed ${c.seeds[i]}: ${d >= 0 ? '+' : ''}${d.toFixed(2)}`).join(', ');
-    lines.push(`${c.setting} ${c.metric}: SymNCE − SupCon = ${c.mean >= 0 ? '+' : ''}${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} points, ${c.positive}/${c.seeds.length} seeds positive (${per}).`);
+    lines.push(
+      `${c.setting} ${c.metric}: SymNCE − SupCon = ${c.mean >= 0 ? '+' : ''}${c.mean.toFixed(2)} ± ${c.std.toFixed(2)} points, ${c.positive}/${c.seeds.length} seeds positive (${per}).`,
+    );
   }
   if (verdict === 'inconclusive') {
     lines.unshift(
@@ -280,7 +331,8 @@ function explain(comparisons: PairedComparison[], verdict: Verdict, cfg: SymNceR
 
 function commandFor(preset: string, options: SymNceReplicateOptions): string {
   const parts = ['npx lab-symnce replicate', `--preset ${preset}`];
-  if (options.seeds !== undefined) parts.push(`--seeds ${Array.isArray(options.seeds) ? options.seeds.length : options.seeds}`);
+  if (options.seeds !== undefined)
+    parts.push(`--seeds ${Array.isArray(options.seeds) ? options.seeds.length : options.seeds}`);
   if (options.revForm) parts.push(`--rev-form ${options.revForm}`);
   if (options.overrides) parts.push(`(with overrides ${JSON.stringify(options.overrides)}: replicate() API only)`);
   return parts.join(' ');

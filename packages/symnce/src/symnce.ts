@@ -46,7 +46,8 @@ interface PreparedBatch {
 export function rowLabels(features: tf.Tensor, labels: LabelsInput, name = 'labels'): Int32Array {
   let values: ArrayLike<number>;
   if (labels instanceof tf.Tensor) {
-    if (labels.rank !== 1) throw new LabError('SHAPE_MISMATCH', `${name}: expected a 1-D tensor, got shape [${labels.shape.join(', ')}]`);
+    if (labels.rank !== 1)
+      throw new LabError('SHAPE_MISMATCH', `${name}: expected a 1-D tensor, got shape [${labels.shape.join(', ')}]`);
     if (labels.dtype !== 'int32' && labels.dtype !== 'float32') {
       throw new LabError('DTYPE_MISMATCH', `${name}: expected dtype int32, got ${labels.dtype}`);
     }
@@ -54,13 +55,22 @@ export function rowLabels(features: tf.Tensor, labels: LabelsInput, name = 'labe
   } else if (labels instanceof Int32Array || Array.isArray(labels)) {
     values = labels as ArrayLike<number>;
   } else {
-    throw new LabError('INVALID_ARGUMENT', `${name}: expected a 1-D int32 tensor, Int32Array or number[], got ${typeof labels}`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected a 1-D int32 tensor, Int32Array or number[], got ${typeof labels}`,
+    );
   }
   const items = features.shape[0]!;
   const views = features.rank === 3 ? features.shape[1]! : 1;
-  const layout = features.rank === 3 ? `[B, V, D] = [${features.shape.join(', ')}] needs B` : `[N, D] = [${features.shape.join(', ')}] needs N`;
+  const layout =
+    features.rank === 3
+      ? `[B, V, D] = [${features.shape.join(', ')}] needs B`
+      : `[N, D] = [${features.shape.join(', ')}] needs N`;
   if (values.length !== items) {
-    throw new LabError('SHAPE_MISMATCH', `${name}: expected ${items} labels (features ${layout} labels), got ${values.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `${name}: expected ${items} labels (features ${layout} labels), got ${values.length}`,
+    );
   }
   const out = new Int32Array(items * views);
   for (let b = 0; b < items; b++) {
@@ -75,7 +85,8 @@ export function rowLabels(features: tf.Tensor, labels: LabelsInput, name = 'labe
 
 function checkCommonOptions(o: ContrastiveOptions): void {
   assertInRange(o.temperature, 'temperature', { min: 0, minExclusive: true });
-  if (o.baseTemperature !== undefined) assertInRange(o.baseTemperature, 'baseTemperature', { min: 0, minExclusive: true });
+  if (o.baseTemperature !== undefined)
+    assertInRange(o.baseTemperature, 'baseTemperature', { min: 0, minExclusive: true });
   assertOneOf(o.onNoPositive, ['ignore', 'throw'], 'onNoPositive');
 }
 
@@ -91,12 +102,20 @@ function prepare(features: tf.Tensor, labels: LabelsInput, options: ContrastiveO
     const mask = options.positiveMask;
     if (!(mask instanceof tf.Tensor) || mask.rank !== 2 || mask.shape[0] !== n || mask.shape[1] !== n) {
       const got = mask instanceof tf.Tensor ? `shape [${mask.shape.join(', ')}]` : typeof mask;
-      throw new LabError('SHAPE_MISMATCH', `positiveMask: expected a [${n}, ${n}] 0/1 tensor (one row per flattened feature row), got ${got}`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `positiveMask: expected a [${n}, ${n}] 0/1 tensor (one row per flattened feature row), got ${got}`,
+      );
     }
     const notSelf = tf.sub(1, tf.eye(n)) as tf.Tensor2D; // [N, N]
     const positives = tf.mul(tf.cast(tf.greater(mask, 0.5), 'float32'), notSelf) as tf.Tensor2D; // [N, N]
     const negatives = tf.sub(notSelf, positives) as tf.Tensor2D; // [N, N] = A(i) \ P(i)
-    batch = { positives, negatives, numPositives: tf.sum(positives, 1) as tf.Tensor1D, numNegatives: tf.sum(negatives, 1) as tf.Tensor1D };
+    batch = {
+      positives,
+      negatives,
+      numPositives: tf.sum(positives, 1) as tf.Tensor1D,
+      numNegatives: tf.sum(negatives, 1) as tf.Tensor1D,
+    };
   } else {
     // Label masks are constants: build them on the host (no tensor ops, nothing on the tape).
     const pos = new Float32Array(n * n);
@@ -121,7 +140,10 @@ function prepare(features: tf.Tensor, labels: LabelsInput, options: ContrastiveO
     const counts = batch.numPositives.dataSync();
     const i = counts.findIndex((c) => c === 0);
     if (i >= 0) {
-      throw new LabError('INVALID_ARGUMENT', `labels: expected every anchor to have a positive (onNoPositive: 'throw'), row ${i} (label ${y[i]}) has none`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `labels: expected every anchor to have a positive (onNoPositive: 'throw'), row ${i} (label ${y[i]}) has none`,
+      );
     }
   }
   return { rows, ...batch };
@@ -164,7 +186,9 @@ function revNceTerm(batch: PreparedBatch, l: BatchLogits, temperature: number, f
   // so float32 never overflows inside the sums (s ≤ 1); the magnitude still grows like e^{1/τ}.
   if (temperature < 0.2 && !warnedLinearTemperature) {
     warnedLinearTemperature = true;
-    console.warn(`revForm 'linear' at temperature ${temperature} < 0.2: the loss scales like e^(1/τ) = ${Math.exp(1 / temperature).toExponential(2)}; float32 precision suffers (warned once)`);
+    console.warn(
+      `revForm 'linear' at temperature ${temperature} < 0.2: the loss scales like e^(1/τ) = ${Math.exp(1 / temperature).toExponential(2)}; float32 precision suffers (warned once)`,
+    );
   }
   const shifted = tf.exp(tf.sub(l.logits, 1 / temperature)) as tf.Tensor2D; // [N, N] = e^{(s−1)/τ}
   const positiveMean = tf.div(tf.sum(tf.mul(shifted, positives), 1), tf.maximum(numPositives, 1)); // [N]
@@ -185,7 +209,11 @@ function revNceTerm(batch: PreparedBatch, l: BatchLogits, temperature: number, f
  *   `positiveMask`, `onNoPositive`.
  * @returns scalar, differentiable w.r.t. `features`.
  */
-export function supConLoss(features: tf.Tensor, labels: LabelsInput, options: Partial<ContrastiveOptions> = {}): tf.Scalar {
+export function supConLoss(
+  features: tf.Tensor,
+  labels: LabelsInput,
+  options: Partial<ContrastiveOptions> = {},
+): tf.Scalar {
   const o = { ...defaultContrastiveOptions, ...options };
   return tf.tidy(() => {
     const batch = prepare(features, labels, o);
@@ -260,8 +288,14 @@ export function rinceLoss(features: tf.Tensor, labels: LabelsInput, options: Par
       tf.sub(tf.exp(tf.mul(tf.add(logTotal, Math.log(o.lambda)), o.q)), tf.exp(tf.mul(logits, o.q))),
       o.q,
     ); // [N, N] ℓ_ip for every (i, j); only positives are kept below
-    const perAnchor = tf.div(tf.sum(tf.mul(pairLoss, batch.positives), 1), tf.maximum(batch.numPositives, 1)) as tf.Tensor1D; // [N]
-    const valid = tf.mul(tf.cast(tf.greater(batch.numPositives, 0), 'float32'), tf.cast(tf.greater(batch.numNegatives, 0), 'float32')) as tf.Tensor1D;
+    const perAnchor = tf.div(
+      tf.sum(tf.mul(pairLoss, batch.positives), 1),
+      tf.maximum(batch.numPositives, 1),
+    ) as tf.Tensor1D; // [N]
+    const valid = tf.mul(
+      tf.cast(tf.greater(batch.numPositives, 0), 'float32'),
+      tf.cast(tf.greater(batch.numNegatives, 0), 'float32'),
+    ) as tf.Tensor1D;
     return meanOverValid(perAnchor, valid);
   });
 }
@@ -280,11 +314,17 @@ export function pairwiseLosses(
 ): { infoNce: tf.Scalar; revNceLinear: tf.Scalar; revNceMae: tf.Scalar } {
   assertInRange(temperature, 'temperature', { min: 0, minExclusive: true });
   if (anchor.rank !== 1 || positive.rank !== 1 || negatives.rank !== 2) {
-    throw new LabError('SHAPE_MISMATCH', `anchor, positive, negatives: expected [D], [D], [M, D], got [${anchor.shape}], [${positive.shape}], [${negatives.shape}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `anchor, positive, negatives: expected [D], [D], [M, D], got [${anchor.shape}], [${positive.shape}], [${negatives.shape}]`,
+    );
   }
   const d = anchor.shape[0];
   if (positive.shape[0] !== d || negatives.shape[1] !== d || negatives.shape[0] < 1) {
-    throw new LabError('SHAPE_MISMATCH', `negatives: expected [M >= 1, ${d}] and positive [${d}], got [${negatives.shape}] and [${positive.shape}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `negatives: expected [M >= 1, ${d}] and positive [${d}], got [${negatives.shape}] and [${positive.shape}]`,
+    );
   }
   return tf.tidy(() => {
     const all = l2Normalize(tf.concat([anchor.reshape([1, d]), positive.reshape([1, d]), negatives]) as tf.Tensor2D); // [M+2, D]
@@ -313,12 +353,20 @@ export function pairwiseLosses(
  * @param features `[N, D]` raw features (view-major rows). @param labels `[N]`.
  * @returns `[N, N]` float32 0/1 mask with a zero diagonal.
  */
-export function nnPositiveMask(features: tf.Tensor2D, labels: LabelsInput, opts: { threshold?: number; k?: number }): tf.Tensor2D {
+export function nnPositiveMask(
+  features: tf.Tensor2D,
+  labels: LabelsInput,
+  opts: { threshold?: number; k?: number },
+): tf.Tensor2D {
   const { threshold, k } = opts;
   if ((threshold === undefined) === (k === undefined)) {
     throw new LabError('INVALID_ARGUMENT', `opts: expected exactly one of threshold or k, got ${JSON.stringify(opts)}`);
   }
-  if (features.rank !== 2) throw new LabError('SHAPE_MISMATCH', `features: expected a 2-D [N, D] tensor, got shape [${features.shape.join(', ')}]`);
+  if (features.rank !== 2)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `features: expected a 2-D [N, D] tensor, got shape [${features.shape.join(', ')}]`,
+    );
   validateContrastiveFeatures(features, 'features');
   const y = rowLabels(features, labels);
   const n = y.length;

@@ -110,19 +110,31 @@ export interface TrainResult {
 const CHECKPOINT_FORMAT = 'lab-symnce-checkpoint/1';
 
 function hostRows(set: LabeledSet, name: string): { x: Float32Array; n: number; dim: number; labels: Int32Array } {
-  if (set === null || typeof set !== 'object') throw new LabError('INVALID_ARGUMENT', `${name}: expected { x, labels }, got ${String(set)}`);
+  if (set === null || typeof set !== 'object')
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected { x, labels }, got ${String(set)}`);
   const n = set.labels?.length ?? 0;
   if (n === 0) throw new LabError('EMPTY_INPUT', `${name}.labels: expected at least 1 label, got 0`);
   let x: Float32Array;
   let dim: number;
   if (set.x instanceof tf.Tensor) {
-    if (set.x.rank !== 2) throw new LabError('SHAPE_MISMATCH', `${name}.x: expected a 2-D [N, D] tensor, got shape [${set.x.shape.join(', ')}]`);
-    if (set.x.shape[0] !== n) throw new LabError('SHAPE_MISMATCH', `${name}.labels: expected ${set.x.shape[0]} labels (one per row of x), got ${n}`);
+    if (set.x.rank !== 2)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `${name}.x: expected a 2-D [N, D] tensor, got shape [${set.x.shape.join(', ')}]`,
+      );
+    if (set.x.shape[0] !== n)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `${name}.labels: expected ${set.x.shape[0]} labels (one per row of x), got ${n}`,
+      );
     x = set.x.dataSync() as Float32Array;
     dim = set.x.shape[1];
   } else if (set.x instanceof Float32Array) {
     if (set.x.length % n !== 0 || set.x.length === 0) {
-      throw new LabError('SHAPE_MISMATCH', `${name}.x: expected N·D = ${n}·D values for ${n} labels, got ${set.x.length}`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `${name}.x: expected N·D = ${n}·D values for ${n} labels, got ${set.x.length}`,
+      );
     }
     x = set.x;
     dim = set.x.length / n;
@@ -132,17 +144,25 @@ function hostRows(set: LabeledSet, name: string): { x: Float32Array; n: number; 
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = set.labels[i]!;
-    if (!Number.isInteger(y) || y < 0) throw new LabError('INVALID_ARGUMENT', `${name}.labels: expected non-negative integers, got ${y} at index ${i}`);
+    if (!Number.isInteger(y) || y < 0)
+      throw new LabError('INVALID_ARGUMENT', `${name}.labels: expected non-negative integers, got ${y} at index ${i}`);
     labels[i] = y;
   }
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new LabError('NON_FINITE', `${name}.x: expected finite values, found ${x[i]} at row ${Math.floor(i / dim)}`);
+    if (!Number.isFinite(x[i]!))
+      throw new LabError(
+        'NON_FINITE',
+        `${name}.x: expected finite values, found ${x[i]} at row ${Math.floor(i / dim)}`,
+      );
   }
   return { x, n, dim, labels };
 }
 
 function resolveOptions(options: Partial<TrainOptions>): TrainOptions & { warmupEpochs: number } {
-  const o = { ...defaultTrainOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as TrainOptions;
+  const o = {
+    ...defaultTrainOptions,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as TrainOptions;
   assertOneOf(o.loss, ['supcon', 'symnce', 'rince', 'revnce', 'ntxent'], 'loss');
   assertOneOf(o.revForm, ['mae', 'linear'], 'revForm');
   assertInRange(o.temperature, 'temperature', { min: 0, minExclusive: true });
@@ -157,7 +177,8 @@ function resolveOptions(options: Partial<TrainOptions>): TrainOptions & { warmup
   assertInRange(warmupEpochs, 'warmupEpochs', { min: 0, integer: true });
   if (o.augment !== false) assertInRange(o.augment?.maxShift, 'augment.maxShift', { min: 0, integer: true });
   if (o.checkpoint) {
-    if (typeof o.checkpoint.path !== 'string' || o.checkpoint.path === '') throw new LabError('INVALID_ARGUMENT', `checkpoint.path: expected a file path, got ${String(o.checkpoint.path)}`);
+    if (typeof o.checkpoint.path !== 'string' || o.checkpoint.path === '')
+      throw new LabError('INVALID_ARGUMENT', `checkpoint.path: expected a file path, got ${String(o.checkpoint.path)}`);
     assertInRange(o.checkpoint.everyEpochs ?? 1, 'checkpoint.everyEpochs', { min: 1, integer: true });
   }
   return { ...o, warmupEpochs };
@@ -182,8 +203,38 @@ function stepLoss(name: LossName, u: tf.Tensor2D, labels: Int32Array, o: TrainOp
 
 /** Options worth recording in a checkpoint (to refuse resuming a different run). */
 function runSignature(o: TrainOptions, n: number, dim: number): string {
-  const { loss, temperature, baseTemperature, beta, revForm, q, lambda, epochs, batchSize, lr, warmupEpochs, augment, seed } = o;
-  return JSON.stringify({ loss, temperature, baseTemperature: baseTemperature ?? null, beta, revForm, q, lambda, epochs, batchSize, lr, warmupEpochs, augment, seed, n, dim });
+  const {
+    loss,
+    temperature,
+    baseTemperature,
+    beta,
+    revForm,
+    q,
+    lambda,
+    epochs,
+    batchSize,
+    lr,
+    warmupEpochs,
+    augment,
+    seed,
+  } = o;
+  return JSON.stringify({
+    loss,
+    temperature,
+    baseTemperature: baseTemperature ?? null,
+    beta,
+    revForm,
+    q,
+    lambda,
+    epochs,
+    batchSize,
+    lr,
+    warmupEpochs,
+    augment,
+    seed,
+    n,
+    dim,
+  });
 }
 
 /**
@@ -207,10 +258,16 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
   const { x, n, dim, labels } = hostRows(data, 'data');
   const rng = new Rng(o.seed);
   const ownsEncoder = !(o.encoder instanceof ContrastiveEncoder);
-  const encoder = o.encoder instanceof ContrastiveEncoder ? o.encoder : new ContrastiveEncoder({ seed: o.seed, inputDim: dim, ...(o.encoder ?? {}) });
+  const encoder =
+    o.encoder instanceof ContrastiveEncoder
+      ? o.encoder
+      : new ContrastiveEncoder({ seed: o.seed, inputDim: dim, ...(o.encoder ?? {}) });
   if (encoder.config.inputDim !== dim) {
     if (ownsEncoder) encoder.dispose();
-    throw new LabError('SHAPE_MISMATCH', `encoder.inputDim: expected ${dim} (columns of data.x), got ${encoder.config.inputDim}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `encoder.inputDim: expected ${dim} (columns of data.x), got ${encoder.config.inputDim}`,
+    );
   }
   const optimizer = new Adam(encoder, { lr: o.lr });
   const history: number[] = [];
@@ -246,18 +303,31 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
         } finally {
           views.dispose();
         }
-        o.onProgress?.({ stage: `${o.loss} epoch ${epoch + 1}/${o.epochs}`, done: epoch * stepsPerEpoch + step + 1, total: totalSteps });
+        o.onProgress?.({
+          stage: `${o.loss} epoch ${epoch + 1}/${o.epochs}`,
+          done: epoch * stepsPerEpoch + step + 1,
+          total: totalSteps,
+        });
       }
       const entry: EpochLog = { epoch, loss: sum / batches.length, lossUsed, seconds: (Date.now() - started) / 1000 };
       if (!Number.isFinite(entry.loss)) {
-        throw new LabError('NON_FINITE', `loss: became ${entry.loss} in epoch ${epoch} (${lossUsed}); lower lr or raise temperature (revForm 'linear' grows like e^(1/τ))`);
+        throw new LabError(
+          'NON_FINITE',
+          `loss: became ${entry.loss} in epoch ${epoch} (${lossUsed}); lower lr or raise temperature (revForm 'linear' grows like e^(1/τ))`,
+        );
       }
       history.push(entry.loss);
       log.push(entry);
       o.onEpoch?.(entry);
       const every = o.checkpoint?.everyEpochs ?? 1;
       if (o.checkpoint && ((epoch + 1) % every === 0 || epoch + 1 === o.epochs)) {
-        saveCheckpoint(o.checkpoint.path, encoder, optimizer, { signature, epoch, history, log, user: o.checkpoint.metadata ?? {} });
+        saveCheckpoint(o.checkpoint.path, encoder, optimizer, {
+          signature,
+          epoch,
+          history,
+          log,
+          user: o.checkpoint.metadata ?? {},
+        });
       }
       // Yield to the event loop between epochs so progress output and signals get through.
       await new Promise((resolve) => setImmediate(resolve));
@@ -315,7 +385,10 @@ function readCheckpoint(path: string): { meta: Record<string, string>; tensors: 
   const meta = metadata ?? {};
   if (meta.format !== CHECKPOINT_FORMAT) {
     tf.dispose(Object.values(tensors));
-    throw new LabError('MALFORMED_FILE', `path: '${path}' is not a ${CHECKPOINT_FORMAT} checkpoint (format: ${meta.format ?? 'missing'})`);
+    throw new LabError(
+      'MALFORMED_FILE',
+      `path: '${path}' is not a ${CHECKPOINT_FORMAT} checkpoint (format: ${meta.format ?? 'missing'})`,
+    );
   }
   return { meta, tensors };
 }
@@ -355,14 +428,27 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   }
 }
 
-function resume(path: string, encoder: ContrastiveEncoder, optimizer: Adam, signature: string, history: number[], log: EpochLog[]): number {
+function resume(
+  path: string,
+  encoder: ContrastiveEncoder,
+  optimizer: Adam,
+  signature: string,
+  history: number[],
+  log: EpochLog[],
+): number {
   const { meta, tensors } = readCheckpoint(path);
   try {
     if (meta.run !== signature) {
-      throw new LabError('INVALID_ARGUMENT', `resumeFrom: checkpoint '${path}' was written by a different run (${meta.run}); expected ${signature}`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `resumeFrom: checkpoint '${path}' was written by a different run (${meta.run}); expected ${signature}`,
+      );
     }
     if (meta.encoderConfig !== JSON.stringify(encoder.config)) {
-      throw new LabError('INVALID_ARGUMENT', `resumeFrom: checkpoint encoder ${meta.encoderConfig} differs from ${JSON.stringify(encoder.config)}`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `resumeFrom: checkpoint encoder ${meta.encoderConfig} differs from ${JSON.stringify(encoder.config)}`,
+      );
     }
     const model: Record<string, tf.Tensor> = {};
     const slots: Record<string, tf.Tensor> = {};
@@ -382,7 +468,11 @@ function resume(path: string, encoder: ContrastiveEncoder, optimizer: Adam, sign
 }
 
 /** Representations h of `x` (no augmentation), computed in chunks. @returns `[N, featureDim]` (caller disposes). */
-export function extractFeatures(encoder: ContrastiveEncoder, x: tf.Tensor2D | Float32Array, chunkSize = 1024): tf.Tensor2D {
+export function extractFeatures(
+  encoder: ContrastiveEncoder,
+  x: tf.Tensor2D | Float32Array,
+  chunkSize = 1024,
+): tf.Tensor2D {
   const dim = encoder.config.inputDim;
   const input = x instanceof tf.Tensor ? x : tf.tensor2d(x, [x.length / dim, dim]);
   try {
@@ -436,7 +526,11 @@ export async function evaluate(
   const hTest = extractFeatures(encoder, te.x);
   try {
     const knnAcc = knnAccuracy(hTrain, tr.labels, hTest, te.labels, { k: o.knnK, numClasses: o.numClasses });
-    const probeOptions = { numClasses: o.numClasses, ...o.probe, ...(o.probeEpochs !== undefined ? { epochs: o.probeEpochs } : {}) };
+    const probeOptions = {
+      numClasses: o.numClasses,
+      ...o.probe,
+      ...(o.probeEpochs !== undefined ? { epochs: o.probeEpochs } : {}),
+    };
     const probe = await linearProbe(hTrain, tr.labels, hTest, te.labels, probeOptions);
     return { knnAcc, probeAcc: probe.accuracy };
   } finally {

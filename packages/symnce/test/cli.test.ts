@@ -41,7 +41,19 @@ describe('lab-symnce CLI', () => {
   it('trains with a checkpoint, resumes it, and evaluates it as JSON', async () => {
     const path = join(dir, 'run.safetensors');
     const before = tf.memory().numTensors;
-    const common = ['--epochs', '2', '--train-size', '64', '--batch-size', '32', '--warmup', '1', '--checkpoint', path, '--json'];
+    const common = [
+      '--epochs',
+      '2',
+      '--train-size',
+      '64',
+      '--batch-size',
+      '32',
+      '--warmup',
+      '1',
+      '--checkpoint',
+      path,
+      '--json',
+    ];
     const first = await run(['train', ...common]);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);

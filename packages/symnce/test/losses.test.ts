@@ -13,7 +13,11 @@ import {
 import golden from './fixtures/symnce.json' with { type: 'json' };
 
 type Golden = { loss: number; grad_Z: number[][] };
-const [caseA, caseB, caseC] = golden.cases as unknown as [Record<string, any>, Record<string, any>, Record<string, any>];
+const [caseA, caseB, caseC] = golden.cases as unknown as [
+  Record<string, any>,
+  Record<string, any>,
+  Record<string, any>,
+];
 
 function valueAndGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): { loss: number; grad: Float32Array } {
   return tf.tidy(() => {
@@ -24,7 +28,11 @@ function valueAndGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): { loss: num
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
-function expectGolden(got: { loss: number; grad: Float32Array }, want: Golden, gradTol: { abs?: number; rel?: number }) {
+function expectGolden(
+  got: { loss: number; grad: Float32Array },
+  want: Golden,
+  gradTol: { abs?: number; rel?: number },
+) {
   expect(relative(got.loss, want.loss)).toBeLessThan(1e-5);
   if (gradTol.abs !== undefined) {
     const expected = flatten(want.grad_Z);
@@ -74,7 +82,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const items = (caseA.labels as number[]).slice(0, 4);
       for (const [name, f] of [
         ['supcon', (x: tf.Tensor) => supConLoss(x, items, { temperature: tauA })],
-        ['symnce_mae', (x: tf.Tensor) => symNceLoss(x, tf.tensor1d(items, 'int32'), { temperature: tauA, beta: betaA })],
+        [
+          'symnce_mae',
+          (x: tf.Tensor) => symNceLoss(x, tf.tensor1d(items, 'int32'), { temperature: tauA, beta: betaA }),
+        ],
       ] as const) {
         const got = tf.tidy(() => {
           const { value, grad } = tf.valueAndGrad(f)(byItem);
@@ -90,7 +101,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const warn = console.warn;
       console.warn = () => {};
       for (const [tau, want] of Object.entries(caseA.revnce_linear_tau_sweep as Record<string, number>)) {
-        const got = tf.tidy(() => revNceLoss(zA, caseA.labels, { temperature: Number(tau), revForm: 'linear' }).dataSync()[0]!);
+        const got = tf.tidy(
+          () => revNceLoss(zA, caseA.labels, { temperature: Number(tau), revForm: 'linear' }).dataSync()[0]!,
+        );
         expect(relative(got, want)).toBeLessThan(1e-4);
       }
       console.warn = warn;
@@ -115,7 +128,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
     it('single_anchor: pairwiseLosses match infonce / revnce_linear / revnce_mae with gradients', () => {
       const d = caseC.D as number;
       const split = (x: tf.Tensor) =>
-        pairwiseLosses(x.slice([0, 0], [1, d]).reshape([d]), x.slice([1, 0], [1, d]).reshape([d]), x.slice([2, 0], [-1, d]) as tf.Tensor2D, 0.5);
+        pairwiseLosses(
+          x.slice([0, 0], [1, d]).reshape([d]),
+          x.slice([1, 0], [1, d]).reshape([d]),
+          x.slice([2, 0], [-1, d]) as tf.Tensor2D,
+          0.5,
+        );
       for (const [key, pick] of [
         ['infonce', 'infoNce'],
         ['revnce_linear', 'revNceLinear'],
@@ -123,7 +141,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
       ] as const) {
         const got = valueAndGrad((x) => tf.tidy(() => split(x)[pick]), zC);
         expect(relative(got.loss, caseC[key].loss)).toBeLessThan(1e-5);
-        expect(maxRelativeError(got.grad, flatten(caseC[key].grad_rows_anchor_pos_negs), 1e-5).error).toBeLessThan(1e-4);
+        expect(maxRelativeError(got.grad, flatten(caseC[key].grad_rows_anchor_pos_negs), 1e-5).error).toBeLessThan(
+          1e-4,
+        );
       }
     });
 
@@ -134,11 +154,19 @@ for (const backend of ['wasm', 'cpu'] as const) {
         ['rince_q0.1_lam0.01', 0.1, 0.01],
         ['rince_q1_lam_1_over_M_plus_1', 1, 1 / (m + 1)],
       ] as const) {
-        const mask = tf.tidy(() => tf.oneHot(tf.tensor1d([1], 'int32'), 7).pad([[0, 6], [0, 0]]) as tf.Tensor2D); // P(0) = {1}
+        const mask = tf.tidy(
+          () =>
+            tf.oneHot(tf.tensor1d([1], 'int32'), 7).pad([
+              [0, 6],
+              [0, 0],
+            ]) as tf.Tensor2D,
+        ); // P(0) = {1}
         const got = valueAndGrad((x) => rinceLoss(x, labels, { temperature: 0.5, q, lambda, positiveMask: mask }), zC);
         mask.dispose();
         expect(relative(got.loss, caseC[key].loss)).toBeLessThan(1e-5);
-        expect(maxRelativeError(got.grad, flatten(caseC[key].grad_rows_anchor_pos_negs), 1e-5).error).toBeLessThan(1e-4);
+        expect(maxRelativeError(got.grad, flatten(caseC[key].grad_rows_anchor_pos_negs), 1e-5).error).toBeLessThan(
+          1e-4,
+        );
       }
     });
 
@@ -206,7 +234,10 @@ describe('properties', () => {
         (z: tf.Tensor, y: number[]) => rinceLoss(z, y, { temperature: 0.3 }),
       ]) {
         const base = f(x, labels).dataSync()[0]!;
-        const permuted = f(tf.gather(x, perm), perm.map((p) => labels[p]!)).dataSync()[0]!;
+        const permuted = f(
+          tf.gather(x, perm),
+          perm.map((p) => labels[p]!),
+        ).dataSync()[0]!;
         const scaled = f(tf.mul(x, scales), labels).dataSync()[0]!;
         expect(relative(permuted, base)).toBeLessThan(1e-5);
         expect(relative(scaled, base)).toBeLessThan(1e-5);
@@ -240,16 +271,27 @@ describe('properties', () => {
       expect(relative(revNceLoss(x, labels, { temperature: tau }).dataSync()[0]!, revTotal / valid)).toBeLessThan(1e-5);
       // RevNCE with no valid anchor is exactly 0.
       expect(revNceLoss(x.slice([0, 0], [3, -1]), [0, 1, 2], { temperature: 0.5 }).dataSync()[0]).toBe(0);
-      expect(() => supConLoss(x, labels, { onNoPositive: 'throw' })).toThrow(/labels: expected every anchor to have a positive.*row 8/);
+      expect(() => supConLoss(x, labels, { onNoPositive: 'throw' })).toThrow(
+        /labels: expected every anchor to have a positive.*row 8/,
+      );
     });
   });
 
   it('nnPositiveMask keeps only near positives and plugs into supConLoss', () => {
     tf.tidy(() => {
-      const x = tf.tensor2d([[1, 0], [0.9, 0.1], [-1, 0.05], [0, 1]]);
+      const x = tf.tensor2d([
+        [1, 0],
+        [0.9, 0.1],
+        [-1, 0.05],
+        [0, 1],
+      ]);
       const labels = [0, 0, 0, 1];
-      expect(Array.from(nnPositiveMask(x, labels, { threshold: 0.5 }).dataSync())).toEqual([0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-      expect(Array.from(nnPositiveMask(x, labels, { k: 1 }).dataSync())).toEqual([0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(Array.from(nnPositiveMask(x, labels, { threshold: 0.5 }).dataSync())).toEqual([
+        0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      ]);
+      expect(Array.from(nnPositiveMask(x, labels, { k: 1 }).dataSync())).toEqual([
+        0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      ]);
       const mask = nnPositiveMask(x, labels, { threshold: 0.5 });
       const filtered = supConLoss(x, labels, { temperature: 0.5, positiveMask: mask }).dataSync()[0]!;
       expect(Number.isFinite(filtered)).toBe(true);
@@ -286,13 +328,42 @@ describe('properties', () => {
       [() => supConLoss(tf.ones([2, 3]), [0, 0], { temperature: 0 }), /temperature: expected a number > 0, got 0/],
       [() => supConLoss(tf.ones([2, 3]), [0, 0], { baseTemperature: -1 }), /baseTemperature: expected a number > 0/],
       [() => symNceLoss(tf.ones([2, 3]), [0, 0], { beta: -0.1 }), /beta: expected a number >= 0, got -0.1/],
-      [() => symNceLoss(tf.ones([2, 3]), [0, 0], { revForm: 'cubic' as never }), /revForm: expected one of 'mae', 'linear', got 'cubic'/],
+      [
+        () => symNceLoss(tf.ones([2, 3]), [0, 0], { revForm: 'cubic' as never }),
+        /revForm: expected one of 'mae', 'linear', got 'cubic'/,
+      ],
       [() => rinceLoss(tf.ones([2, 3]), [0, 0], { q: 0 }), /q: expected a number > 0/],
       [() => rinceLoss(tf.ones([2, 3]), [0, 0], { lambda: 0 }), /lambda: expected a number > 0/],
-      [() => supConLoss(tf.tensor2d([[1, Infinity], [1, 1]]), [0, 0]), /features: expected finite values, found Infinity at row 0/],
-      [() => supConLoss(tf.tensor2d([[1, NaN], [1, 1]]), [0, 0]), /features: expected finite values, found NaN/],
-      [() => supConLoss(tf.ones([2, 3]), [0, 0], { positiveMask: tf.ones([3, 3]) as tf.Tensor2D }), /positiveMask: expected a \[2, 2\]/],
-      [() => supConLoss(tf.ones([2, 3]), tf.tensor1d([0, 0], 'bool') as never), /labels: expected dtype int32, got bool/],
+      [
+        () =>
+          supConLoss(
+            tf.tensor2d([
+              [1, Infinity],
+              [1, 1],
+            ]),
+            [0, 0],
+          ),
+        /features: expected finite values, found Infinity at row 0/,
+      ],
+      [
+        () =>
+          supConLoss(
+            tf.tensor2d([
+              [1, NaN],
+              [1, 1],
+            ]),
+            [0, 0],
+          ),
+        /features: expected finite values, found NaN/,
+      ],
+      [
+        () => supConLoss(tf.ones([2, 3]), [0, 0], { positiveMask: tf.ones([3, 3]) as tf.Tensor2D }),
+        /positiveMask: expected a \[2, 2\]/,
+      ],
+      [
+        () => supConLoss(tf.ones([2, 3]), tf.tensor1d([0, 0], 'bool') as never),
+        /labels: expected dtype int32, got bool/,
+      ],
       [() => pairStats(1, 0.2), /numClasses: expected an integer >= 2, got 1/],
       [() => pairStats(10, 1.2), /rate: expected a number >= 0 and <= 1, got 1.2/],
     ];
@@ -307,7 +378,12 @@ describe('properties', () => {
   it('warns (does not throw) on a zero-norm row and keeps finite gradients', () => {
     const warn = console.warn;
     console.warn = () => {};
-    const x = tf.tensor2d([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]);
+    const x = tf.tensor2d([
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+      [1, 1, 0],
+    ]);
     const got = valueAndGrad((z) => symNceLoss(z, [0, 0, 1, 1], { temperature: 0.5 }), x);
     console.warn = warn;
     x.dispose();

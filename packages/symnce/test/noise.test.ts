@@ -42,11 +42,19 @@ describe('label noise', () => {
   it('asymmetric noise matches the golden draws exactly with the spec class maps', () => {
     expect(ASYM_MAPS.mnist).toEqual({ 7: 1, 2: 7, 5: 6, 6: 5, 3: 8 });
     expect(ASYM_MAPS.cifar10).toEqual({ 9: 1, 2: 0, 4: 7, 3: 5, 5: 3 });
-    expect(Object.fromEntries(Object.entries(noise.asym_maps.mnist).map(([k, v]) => [Number(k), v]))).toEqual(ASYM_MAPS.mnist);
-    expect(Object.fromEntries(Object.entries(noise.asym_maps.cifar10).map(([k, v]) => [Number(k), v]))).toEqual(ASYM_MAPS.cifar10);
+    expect(Object.fromEntries(Object.entries(noise.asym_maps.mnist).map(([k, v]) => [Number(k), v]))).toEqual(
+      ASYM_MAPS.mnist,
+    );
+    expect(Object.fromEntries(Object.entries(noise.asym_maps.cifar10).map(([k, v]) => [Number(k), v]))).toEqual(
+      ASYM_MAPS.cifar10,
+    );
     const stream = Array.from({ length: noise.clean.length }, (_, i) => u(i, 3));
-    expect(Array.from(asymmetricNoise(noise.clean, 0.4, ASYM_MAPS.mnist, replay(stream)))).toEqual(noise['asym_mnist_0.4_salt3']);
-    expect(Array.from(asymmetricNoise(noise.clean, 0.4, ASYM_MAPS.cifar10, replay(stream)))).toEqual(noise['asym_cifar10_0.4_salt3']);
+    expect(Array.from(asymmetricNoise(noise.clean, 0.4, ASYM_MAPS.mnist, replay(stream)))).toEqual(
+      noise['asym_mnist_0.4_salt3'],
+    );
+    expect(Array.from(asymmetricNoise(noise.clean, 0.4, ASYM_MAPS.cifar10, replay(stream)))).toEqual(
+      noise['asym_cifar10_0.4_salt3'],
+    );
   });
 
   it("'flipToOther' corrupts exactly round(ηN) labels, always to another class, reproducibly", () => {

@@ -2,7 +2,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LabError, initBackend, tf } from '@lab/core';
 import { replicate, symNceReplicationPresets } from '../src/index.js';
 
-const tiny = { trainSize: 96, probeSize: 64, testSize: 64, epochs: 2, warmupEpochs: 1, batchSize: 32, knnK: 5, probe: { epochs: 20 } };
+const tiny = {
+  trainSize: 96,
+  probeSize: 64,
+  testSize: 64,
+  epochs: 2,
+  warmupEpochs: 1,
+  batchSize: 32,
+  knnK: 5,
+  probe: { epochs: 20 },
+};
 
 describe('replicate (tiny smoke run: checks the pipeline, not the claim)', () => {
   beforeAll(async () => {
@@ -35,7 +44,19 @@ describe('replicate (tiny smoke run: checks the pipeline, not the claim)', () =>
   });
 
   it('uses the spec sizes in the presets', () => {
-    expect(symNceReplicationPresets.full).toMatchObject({ trainSize: 1000, probeSize: 1000, testSize: 2000, noiseRates: [0, 0.6], epochs: 60, seeds: 5, warmupEpochs: 5, temperature: 0.5, beta: 1, revForm: 'mae', batchSize: 128 });
+    expect(symNceReplicationPresets.full).toMatchObject({
+      trainSize: 1000,
+      probeSize: 1000,
+      testSize: 2000,
+      noiseRates: [0, 0.6],
+      epochs: 60,
+      seeds: 5,
+      warmupEpochs: 5,
+      temperature: 0.5,
+      beta: 1,
+      revForm: 'mae',
+      batchSize: 128,
+    });
     expect(symNceReplicationPresets.quick).toMatchObject({ noiseRates: [0.6], epochs: 30, seeds: 1 });
   });
 

@@ -13,7 +13,12 @@ function blobs(n: number, seed: number): { x: Float32Array; labels: Int32Array }
   for (let i = 0; i < n; i++) {
     const c = i % 4;
     labels[i] = c;
-    const [r0, c0] = [[1, 1], [1, 5], [5, 1], [5, 5]][c]!;
+    const [r0, c0] = [
+      [1, 1],
+      [1, 5],
+      [5, 1],
+      [5, 5],
+    ][c]!;
     for (let p = 0; p < 64; p++) x[i * 64 + p] = 0.1 * rng.next();
     for (let dr = 0; dr < 2; dr++) for (let dc = 0; dc < 2; dc++) x[i * 64 + (r0! + dr) * 8 + c0! + dc] = 1;
   }
@@ -21,7 +26,13 @@ function blobs(n: number, seed: number): { x: Float32Array; labels: Int32Array }
 }
 
 const encoderConfig = { inputDim: 64, hidden: [32], featureDim: 16, headHidden: 16, projDim: 8 };
-const base: Partial<TrainOptions> = { epochs: 2, batchSize: 16, lr: 1e-2, encoder: encoderConfig, augment: { maxShift: 1 } };
+const base: Partial<TrainOptions> = {
+  epochs: 2,
+  batchSize: 16,
+  lr: 1e-2,
+  encoder: encoderConfig,
+  augment: { maxShift: 1 },
+};
 const weights = (e: ContrastiveEncoder) => e.parameters().map((v) => Array.from(v.dataSync()));
 
 describe('trainContrastive / evaluate', () => {
@@ -80,7 +91,9 @@ describe('trainContrastive / evaluate', () => {
     for (let i = 0; i < 3; i++) expect(resumed.history[i]).toBeCloseTo(full.history[i]!, 5);
     const [w1, w2] = [weights(full.encoder).flat(), weights(resumed.encoder).flat()];
     expect(Math.max(...w1.map((v, i) => Math.abs(v - w2[i]!)))).toBeLessThan(1e-5);
-    await expect(trainContrastive(data, { ...opts, lr: 0.5, resumeFrom: path })).rejects.toThrow(/resumeFrom: checkpoint .* different run/);
+    await expect(trainContrastive(data, { ...opts, lr: 0.5, resumeFrom: path })).rejects.toThrow(
+      /resumeFrom: checkpoint .* different run/,
+    );
     full.encoder.dispose();
     resumed.encoder.dispose();
   });
@@ -107,15 +120,27 @@ describe('trainContrastive / evaluate', () => {
   it('rejects bad data and options with LabErrors naming the argument', async () => {
     const before = tf.memory().numTensors;
     const cases: [() => Promise<unknown>, RegExp][] = [
-      [() => trainContrastive({ x: data.x, labels: data.labels.slice(0, 10) }, base), /data.x: expected N·D = 10·D values/],
+      [
+        () => trainContrastive({ x: data.x, labels: data.labels.slice(0, 10) }, base),
+        /data.x: expected N·D = 10·D values/,
+      ],
       [() => trainContrastive({ x: new Float32Array(0), labels: [] }, base), /data.labels: expected at least 1 label/],
-      [() => trainContrastive({ x: data.x.map((v, i) => (i === 5 ? NaN : v)), labels: data.labels }, base), /data.x: expected finite values, found NaN at row 0/],
+      [
+        () => trainContrastive({ x: data.x.map((v, i) => (i === 5 ? NaN : v)), labels: data.labels }, base),
+        /data.x: expected finite values, found NaN at row 0/,
+      ],
       [() => trainContrastive(data, { ...base, loss: 'triplet' as never }), /loss: expected one of/],
       [() => trainContrastive(data, { ...base, epochs: -1 }), /epochs: expected an integer >= 0/],
       [() => trainContrastive(data, { ...base, temperature: 0 }), /temperature: expected a number > 0/],
       [() => trainContrastive(data, { ...base, beta: -1 }), /beta: expected a number >= 0/],
-      [() => trainContrastive(data, { ...base, encoder: { ...encoderConfig, inputDim: 10 } }), /encoder.inputDim: expected 64/],
-      [() => trainContrastive(data, { ...base, resumeFrom: join(dir, 'missing.safetensors') }), /cannot read safetensors file/],
+      [
+        () => trainContrastive(data, { ...base, encoder: { ...encoderConfig, inputDim: 10 } }),
+        /encoder.inputDim: expected 64/,
+      ],
+      [
+        () => trainContrastive(data, { ...base, resumeFrom: join(dir, 'missing.safetensors') }),
+        /cannot read safetensors file/,
+      ],
     ];
     for (const [f, pattern] of cases) {
       await expect(f()).rejects.toThrow(LabError);
@@ -123,7 +148,9 @@ describe('trainContrastive / evaluate', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     const encoder = new ContrastiveEncoder(encoderConfig);
-    await expect(evaluate(encoder, data, { x: data.x, labels: data.labels }, { knnK: 100 })).rejects.toThrow(/knnK: expected an integer >= 1 and <= 48/);
+    await expect(evaluate(encoder, data, { x: data.x, labels: data.labels }, { knnK: 100 })).rejects.toThrow(
+      /knnK: expected an integer >= 1 and <= 48/,
+    );
     expect(() => encoder.features(tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(/x: expected shape \[B, 64\]/);
     expect(() => new ContrastiveEncoder({ featureDim: 0 })).toThrow(/featureDim: expected an integer >= 1/);
     encoder.dispose();

@@ -25,10 +25,14 @@ interface Layout {
 }
 
 function layoutOf(x: tf.Tensor, name: string, imageSize?: [number, number]): Layout {
-  if (!(x instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor, got ${typeof x}`);
+  if (!(x instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor, got ${typeof x}`);
   if (x.dtype !== 'float32') throw new LabError('DTYPE_MISMATCH', `${name}: expected dtype float32, got ${x.dtype}`);
   const shape = x.shape.slice();
-  let b: number, h: number, w: number, c = 1;
+  let b: number,
+    h: number,
+    w: number,
+    c = 1;
   if (x.rank === 4) [b, h, w, c] = shape as [number, number, number, number];
   else if (x.rank === 3) [b, h, w] = shape as [number, number, number];
   else if (x.rank === 2) {
@@ -36,15 +40,30 @@ function layoutOf(x: tf.Tensor, name: string, imageSize?: [number, number]): Lay
     const d = shape[1]!;
     if (imageSize) {
       [h, w] = imageSize;
-      if (h * w !== d) throw new LabError('SHAPE_MISMATCH', `imageSize: expected H·W = ${d} for ${name} of shape [${shape.join(', ')}], got [${h}, ${w}]`);
+      if (h * w !== d)
+        throw new LabError(
+          'SHAPE_MISMATCH',
+          `imageSize: expected H·W = ${d} for ${name} of shape [${shape.join(', ')}], got [${h}, ${w}]`,
+        );
     } else {
       h = w = Math.round(Math.sqrt(d));
-      if (h * w !== d) throw new LabError('SHAPE_MISMATCH', `${name}: flat images of ${d} pixels are not square; pass imageSize: [H, W]`);
+      if (h * w !== d)
+        throw new LabError(
+          'SHAPE_MISMATCH',
+          `${name}: flat images of ${d} pixels are not square; pass imageSize: [H, W]`,
+        );
     }
   } else {
-    throw new LabError('SHAPE_MISMATCH', `${name}: expected a batch of images [B, H, W, C], [B, H, W] or [B, H·W], got shape [${shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `${name}: expected a batch of images [B, H, W, C], [B, H, W] or [B, H·W], got shape [${shape.join(', ')}]`,
+    );
   }
-  if (b === 0) throw new LabError('EMPTY_INPUT', `${name}: expected at least 1 image, got an empty batch of shape [${shape.join(', ')}]`);
+  if (b === 0)
+    throw new LabError(
+      'EMPTY_INPUT',
+      `${name}: expected at least 1 image, got an empty batch of shape [${shape.join(', ')}]`,
+    );
   return { b, h, w, c, shape };
 }
 
@@ -107,7 +126,8 @@ export function randomCrop(x: tf.Tensor, options: RandomCropOptions, rng: Rng): 
   const lay = layoutOf(x, 'x', options.imageSize);
   const { b, h, w } = lay;
   const table = new Int32Array(b * h * w);
-  const rowMap = new Int32Array(h), colMap = new Int32Array(w);
+  const rowMap = new Int32Array(h),
+    colMap = new Int32Array(w);
   for (let n = 0; n < b; n++) {
     const dy = rng.int(2 * padding + 1) - padding;
     const dx = rng.int(2 * padding + 1) - padding;
@@ -142,17 +162,26 @@ export function rot90(x: tf.Tensor, k: number | ArrayLike<number>, options: Imag
   const { b, h, w } = lay;
   if (h !== w) throw new LabError('SHAPE_MISMATCH', `x: rot90 needs square images, got ${h}×${w}`);
   const ks = typeof k === 'number' ? null : k;
-  if (ks && ks.length !== b) throw new LabError('SHAPE_MISMATCH', `k: expected ${b} rotations (one per image), got ${ks.length}`);
+  if (ks && ks.length !== b)
+    throw new LabError('SHAPE_MISMATCH', `k: expected ${b} rotations (one per image), got ${ks.length}`);
   const table = new Int32Array(b * h * w);
   for (let n = 0; n < b; n++) {
     const kn = ks ? ks[n]! : (k as number);
-    if (!Number.isInteger(kn)) throw new LabError('INVALID_ARGUMENT', `k: expected integers, got ${kn}${ks ? ` at index ${n}` : ''}`);
+    if (!Number.isInteger(kn))
+      throw new LabError('INVALID_ARGUMENT', `k: expected integers, got ${kn}${ks ? ` at index ${n}` : ''}`);
     const r = ((kn % 4) + 4) % 4;
     const base = n * h * w;
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
         // out[i][j] for k = 1, 2, 3 (counter-clockwise): in[j][w−1−i], in[h−1−i][w−1−j], in[h−1−j][i]
-        const src = r === 0 ? i * w + j : r === 1 ? j * w + (w - 1 - i) : r === 2 ? (h - 1 - i) * w + (w - 1 - j) : (h - 1 - j) * w + i;
+        const src =
+          r === 0
+            ? i * w + j
+            : r === 1
+              ? j * w + (w - 1 - i)
+              : r === 2
+                ? (h - 1 - i) * w + (w - 1 - j)
+                : (h - 1 - j) * w + i;
         table[base + i * w + j] = base + src;
       }
     }
@@ -164,7 +193,11 @@ export function rot90(x: tf.Tensor, k: number | ArrayLike<number>, options: Imag
  * Rotates each image by a uniformly drawn multiple of 90° (counter-clockwise) and returns the images
  * with the drawn k ∈ {0, 1, 2, 3} per image (the rotation-prediction labels of RotNet / E-SSL).
  */
-export function randomRot90(x: tf.Tensor, rng: Rng, options: ImageSizeOption = {}): { images: tf.Tensor; k: Int32Array } {
+export function randomRot90(
+  x: tf.Tensor,
+  rng: Rng,
+  options: ImageSizeOption = {},
+): { images: tf.Tensor; k: Int32Array } {
   const lay = layoutOf(x, 'x', options.imageSize);
   const k = new Int32Array(lay.b);
   for (let n = 0; n < lay.b; n++) k[n] = rng.int(4);
@@ -191,7 +224,8 @@ export function randomFlip(x: tf.Tensor, options: RandomFlipOptions, rng: Rng): 
   const { b, h, w } = lay;
   const table = new Int32Array(b * h * w);
   for (let n = 0; n < b; n++) {
-    const fh = rng.next() < horizontal, fv = rng.next() < vertical;
+    const fh = rng.next() < horizontal,
+      fv = rng.next() < vertical;
     const base = n * h * w;
     for (let i = 0; i < h; i++) {
       const r = fv ? h - 1 - i : i;
@@ -242,7 +276,10 @@ export interface RandomResizedCropOptions extends ImageSizeOption {
 }
 
 /** torchvision `RandomResizedCrop` defaults: scale [0.08, 1], ratio [3/4, 4/3]. */
-export const defaultRandomResizedCropOptions: Readonly<Required<Omit<RandomResizedCropOptions, 'imageSize'>>> = { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] };
+export const defaultRandomResizedCropOptions: Readonly<Required<Omit<RandomResizedCropOptions, 'imageSize'>>> = {
+  scale: [0.08, 1],
+  ratio: [3 / 4, 4 / 3],
+};
 
 /**
  * Random resized crop (torchvision `RandomResizedCrop(size, scale, ratio)`): per image, up to 10
@@ -257,20 +294,27 @@ export function randomResizedCrop(x: tf.Tensor, options: RandomResizedCropOption
   if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) {
     throw new LabError('OUT_OF_RANGE', `scale: expected 0 < min ≤ max ≤ 1, got [${scale.join(', ')}]`);
   }
-  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new LabError('OUT_OF_RANGE', `ratio: expected 0 < min ≤ max, got [${ratio.join(', ')}]`);
+  if (!(ratio[0] > 0 && ratio[0] <= ratio[1]))
+    throw new LabError('OUT_OF_RANGE', `ratio: expected 0 < min ≤ max, got [${ratio.join(', ')}]`);
   const lay = layoutOf(x, 'x', options.imageSize);
   const { b, h, w, c } = lay;
   const boxes = new Float32Array(b * 4);
   const area = h * w;
   const logR = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let n = 0; n < b; n++) {
-    let ch = h, cw = w, top = 0, left = 0, found = false;
+    let ch = h,
+      cw = w,
+      top = 0,
+      left = 0,
+      found = false;
     for (let attempt = 0; attempt < 10 && !found; attempt++) {
       const target = area * rng.uniform(scale[0], scale[1]);
       const ar = Math.exp(rng.uniform(logR[0]!, logR[1]!));
-      const ww = Math.round(Math.sqrt(target * ar)), hh = Math.round(Math.sqrt(target / ar));
+      const ww = Math.round(Math.sqrt(target * ar)),
+        hh = Math.round(Math.sqrt(target / ar));
       if (ww > 0 && hh > 0 && ww <= w && hh <= h) {
-        ch = hh; cw = ww;
+        ch = hh;
+        cw = ww;
         top = rng.int(h - hh + 1);
         left = rng.int(w - ww + 1);
         found = true;
@@ -279,9 +323,16 @@ export function randomResizedCrop(x: tf.Tensor, options: RandomResizedCropOption
     if (!found) {
       // torchvision fallback: the whole image cropped centrally to the nearest allowed ratio
       const inRatio = w / h;
-      if (inRatio < ratio[0]) { cw = w; ch = Math.round(w / ratio[0]); }
-      else if (inRatio > ratio[1]) { ch = h; cw = Math.round(h * ratio[1]); }
-      else { cw = w; ch = h; }
+      if (inRatio < ratio[0]) {
+        cw = w;
+        ch = Math.round(w / ratio[0]);
+      } else if (inRatio > ratio[1]) {
+        ch = h;
+        cw = Math.round(h * ratio[1]);
+      } else {
+        cw = w;
+        ch = h;
+      }
       top = Math.floor((h - ch) / 2);
       left = Math.floor((w - cw) / 2);
     }
@@ -293,7 +344,10 @@ export function randomResizedCrop(x: tf.Tensor, options: RandomResizedCropOption
   }
   return tf.tidy(() => {
     const img = x.reshape([b, h, w, c]) as tf.Tensor4D;
-    const boxInd = tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i), 'int32');
+    const boxInd = tf.tensor1d(
+      Int32Array.from({ length: b }, (_, i) => i),
+      'int32',
+    );
     const out = tf.image.cropAndResize(img, tf.tensor2d(boxes, [b, 4]), boxInd, [h, w], 'bilinear');
     return out.reshape(lay.shape);
   });
@@ -311,24 +365,41 @@ export interface IntensityJitterOptions {
 }
 
 /** Intensity-jitter defaults: brightness × U(0.6, 1) as the monosemantic miniature, no contrast jitter, always applied, clamped to [0, 1]. */
-export const defaultIntensityJitterOptions: Readonly<IntensityJitterOptions> = { brightness: [0.6, 1], contrast: null, p: 1, clip: true };
+export const defaultIntensityJitterOptions: Readonly<IntensityJitterOptions> = {
+  brightness: [0.6, 1],
+  contrast: null,
+  p: 1,
+  clip: true,
+};
 
 /** Per-image brightness (multiplicative) and contrast jitter of greyscale intensities. */
 export function intensityJitter(x: tf.Tensor, options: IntensityJitterOptions, rng: Rng): tf.Tensor {
-  const { brightness = [0.6, 1], contrast = null, p = 1, clip = true } = { ...defaultIntensityJitterOptions, ...options };
-  for (const [name, range] of [['brightness', brightness], ['contrast', contrast]] as const) {
+  const {
+    brightness = [0.6, 1],
+    contrast = null,
+    p = 1,
+    clip = true,
+  } = { ...defaultIntensityJitterOptions, ...options };
+  for (const [name, range] of [
+    ['brightness', brightness],
+    ['contrast', contrast],
+  ] as const) {
     if (range && !(range[0] >= 0 && range[0] <= range[1])) {
       throw new LabError('OUT_OF_RANGE', `${name}: expected 0 ≤ lo ≤ hi, got [${range.join(', ')}]`);
     }
   }
   assertInRange(p, 'p', { min: 0, max: 1 });
   const lay = layoutOf(x, 'x', x.rank === 2 ? [1, x.shape[1]!] : undefined);
-  const bright = new Float32Array(lay.b).fill(1), contr = new Float32Array(lay.b).fill(1);
+  const bright = new Float32Array(lay.b).fill(1),
+    contr = new Float32Array(lay.b).fill(1);
   for (let n = 0; n < lay.b; n++) {
     const apply = rng.next() < p;
     const bv = brightness ? rng.uniform(brightness[0], brightness[1]) : 1;
     const cv = contrast ? rng.uniform(contrast[0], contrast[1]) : 1;
-    if (apply) { bright[n] = bv; contr[n] = cv; }
+    if (apply) {
+      bright[n] = bv;
+      contr[n] = cv;
+    }
   }
   return tf.tidy(() => {
     const flat = x.reshape([lay.b, -1]); // [B, H·W·C]
@@ -359,10 +430,13 @@ export function cutout(x: tf.Tensor, options: CutoutOptions, rng: Rng): tf.Tenso
   const mask = new Float32Array(b * h * w).fill(1);
   for (let n = 0; n < b; n++) {
     const apply = rng.next() < p;
-    const cy = rng.int(h), cx = rng.int(w);
+    const cy = rng.int(h),
+      cx = rng.int(w);
     if (!apply || size === 0) continue;
-    const y0 = Math.max(0, cy - Math.floor(size / 2)), y1 = Math.min(h, cy - Math.floor(size / 2) + size);
-    const x0 = Math.max(0, cx - Math.floor(size / 2)), x1 = Math.min(w, cx - Math.floor(size / 2) + size);
+    const y0 = Math.max(0, cy - Math.floor(size / 2)),
+      y1 = Math.min(h, cy - Math.floor(size / 2) + size);
+    const x0 = Math.max(0, cx - Math.floor(size / 2)),
+      x1 = Math.min(w, cx - Math.floor(size / 2) + size);
     for (let i = y0; i < y1; i++) mask.fill(0, n * h * w + i * w + x0, n * h * w + i * w + x1);
   }
   return tf.tidy(() => tf.mul(x.reshape([b, h, w, c]), tf.tensor4d(mask, [b, h, w, 1])).reshape(lay.shape));
@@ -402,12 +476,14 @@ export function augmentBatch(x: tf.Tensor, options: AugmentOptions, rng: Rng): t
   return tf.tidy(() => {
     let out: tf.Tensor = x;
     if (options.resizedCrop) out = randomResizedCrop(out, { ...options.resizedCrop, ...size }, stage('resizedCrop'));
-    if (options.shift !== undefined && options.shift > 0) out = randomCrop(out, { padding: options.shift, ...size }, stage('shift'));
+    if (options.shift !== undefined && options.shift > 0)
+      out = randomCrop(out, { padding: options.shift, ...size }, stage('shift'));
     if (options.rotate90) out = randomRot90(out, stage('rotate90'), size).images;
     if (options.flip) out = randomFlip(out, { ...options.flip, ...size }, stage('flip'));
     if (options.cutout) out = cutout(out, { ...options.cutout, ...size }, stage('cutout'));
     if (options.jitter) out = intensityJitter(out, options.jitter, stage('jitter'));
-    if (options.noiseStd !== undefined && options.noiseStd > 0) out = gaussianNoise(out, options.noiseStd, stage('noise'));
+    if (options.noiseStd !== undefined && options.noiseStd > 0)
+      out = gaussianNoise(out, options.noiseStd, stage('noise'));
     if (options.clip) out = tf.clipByValue(out, 0, 1);
     return out === x ? x.clone() : out;
   });

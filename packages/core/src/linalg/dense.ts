@@ -13,13 +13,15 @@ export interface HostMatrix {
 }
 
 /** Anything the routines accept as a matrix: a HostMatrix (any numeric array data), nested rows, or a 2-D tensor (read back once). */
-export type MatrixLike = { rows: number; cols: number; data: ArrayLike<number> } | readonly (readonly number[])[] | tf.Tensor;
+export type MatrixLike =
+  { rows: number; cols: number; data: ArrayLike<number> } | readonly (readonly number[])[] | tf.Tensor;
 
 /** Converts a {@link MatrixLike} to a fresh float64 {@link HostMatrix}, checking shape and finiteness. */
 export function toHostMatrix(a: MatrixLike, name = 'a'): HostMatrix {
   let rows: number, cols: number, data: Float64Array;
   if (a instanceof tf.Tensor) {
-    if (a.rank !== 2) throw new LabError('SHAPE_MISMATCH', `${name}: expected a 2-D tensor, got shape [${a.shape.join(', ')}]`);
+    if (a.rank !== 2)
+      throw new LabError('SHAPE_MISMATCH', `${name}: expected a 2-D tensor, got shape [${a.shape.join(', ')}]`);
     [rows, cols] = a.shape as [number, number];
     data = Float64Array.from(a.dataSync() as ArrayLike<number>);
   } else if (Array.isArray(a)) {
@@ -28,7 +30,10 @@ export function toHostMatrix(a: MatrixLike, name = 'a'): HostMatrix {
     data = new Float64Array(rows * cols);
     (a as readonly (readonly number[])[]).forEach((row, i) => {
       if (!Array.isArray(row) || row.length !== cols) {
-        throw new LabError('SHAPE_MISMATCH', `${name}: expected every row to have ${cols} entries, row ${i} has ${Array.isArray(row) ? row.length : typeof row}`);
+        throw new LabError(
+          'SHAPE_MISMATCH',
+          `${name}: expected every row to have ${cols} entries, row ${i} has ${Array.isArray(row) ? row.length : typeof row}`,
+        );
       }
       for (let j = 0; j < cols; j++) data[i * cols + j] = row[j]!;
     });
@@ -40,12 +45,21 @@ export function toHostMatrix(a: MatrixLike, name = 'a'): HostMatrix {
     ({ rows, cols } = m);
     assertInRange(rows, `${name}.rows`, { min: 0, integer: true });
     assertInRange(cols, `${name}.cols`, { min: 0, integer: true });
-    if (m.data.length !== rows * cols) throw new LabError('SHAPE_MISMATCH', `${name}: expected ${rows}·${cols} = ${rows * cols} entries, got ${m.data.length}`);
+    if (m.data.length !== rows * cols)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `${name}: expected ${rows}·${cols} = ${rows * cols} entries, got ${m.data.length}`,
+      );
     data = Float64Array.from(m.data);
   }
-  if (rows === 0 || cols === 0) throw new LabError('EMPTY_INPUT', `${name}: expected a non-empty matrix, got ${rows}×${cols}`);
+  if (rows === 0 || cols === 0)
+    throw new LabError('EMPTY_INPUT', `${name}: expected a non-empty matrix, got ${rows}×${cols}`);
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new LabError('NON_FINITE', `${name}: expected finite entries, got ${data[i]} at (${Math.floor(i / cols)}, ${i % cols})`);
+    if (!Number.isFinite(data[i]!))
+      throw new LabError(
+        'NON_FINITE',
+        `${name}: expected finite entries, got ${data[i]} at (${Math.floor(i / cols)}, ${i % cols})`,
+      );
   }
   return { rows, cols, data };
 }
@@ -79,7 +93,11 @@ export function transposeHost(a: HostMatrix): HostMatrix {
 
 /** A·B in float64 (i-k-j loop order, cache-friendly on row-major data). */
 export function matmulHost(a: HostMatrix, b: HostMatrix): HostMatrix {
-  if (a.cols !== b.rows) throw new LabError('SHAPE_MISMATCH', `b: expected ${a.cols} rows to multiply a ${a.rows}×${a.cols} matrix, got ${b.rows}×${b.cols}`);
+  if (a.cols !== b.rows)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `b: expected ${a.cols} rows to multiply a ${a.rows}×${a.cols} matrix, got ${b.rows}×${b.cols}`,
+    );
   const out = new Float64Array(a.rows * b.cols);
   for (let i = 0; i < a.rows; i++) {
     const o = i * b.cols;
@@ -108,16 +126,25 @@ export function identityMatrix(n: number): HostMatrix {
  */
 export function fixSigns(reference: HostMatrix, ...others: HostMatrix[]): void {
   for (const m of others) {
-    if (m.cols !== reference.cols) throw new LabError('SHAPE_MISMATCH', `fixSigns: expected ${reference.cols} columns in every matrix, got ${m.cols}`);
+    if (m.cols !== reference.cols)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `fixSigns: expected ${reference.cols} columns in every matrix, got ${m.cols}`,
+      );
   }
   for (let k = 0; k < reference.cols; k++) {
-    let best = 0, bestAbs = -1;
+    let best = 0,
+      bestAbs = -1;
     for (let i = 0; i < reference.rows; i++) {
       const v = Math.abs(reference.data[i * reference.cols + k]!);
-      if (v > bestAbs * (1 + 1e-12)) { bestAbs = v; best = i; }
+      if (v > bestAbs * (1 + 1e-12)) {
+        bestAbs = v;
+        best = i;
+      }
     }
     if (reference.data[best * reference.cols + k]! < 0) {
-      for (const m of [reference, ...others]) for (let i = 0; i < m.rows; i++) m.data[i * m.cols + k] = -m.data[i * m.cols + k]!;
+      for (const m of [reference, ...others])
+        for (let i = 0; i < m.rows; i++) m.data[i * m.cols + k] = -m.data[i * m.cols + k]!;
     }
   }
 }
@@ -187,7 +214,8 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
   // Work on the orientation with at least as many rows as columns; transpose back at the end.
   const flip = A.rows < A.cols;
   const M = flip ? transposeHost(A) : A;
-  const m = M.rows, n = M.cols;
+  const m = M.rows,
+    n = M.cols;
   // Columns of the working matrix, stored contiguously (cols[j][i] = M[i][j]).
   const cols = Array.from({ length: n }, (_, j) => {
     const c = new Float64Array(m);
@@ -213,26 +241,32 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
       norms[j] = acc;
     }
     for (let p = 0; p < n - 1; p++) {
-      const cp = cols[p]!, vp = vcols[p]!;
+      const cp = cols[p]!,
+        vp = vcols[p]!;
       for (let q = p + 1; q < n; q++) {
-        const cq = cols[q]!, vq = vcols[q]!;
-        const alpha = norms[p]!, beta = norms[q]!;
+        const cq = cols[q]!,
+          vq = vcols[q]!;
+        const alpha = norms[p]!,
+          beta = norms[q]!;
         let gamma = 0;
         for (let i = 0; i < m; i++) gamma += cp[i]! * cq[i]!;
         if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t), s = c * t;
+        const c = 1 / Math.sqrt(1 + t * t),
+          s = c * t;
         norms[p] = alpha - t * gamma;
         norms[q] = beta + t * gamma;
         for (let i = 0; i < m; i++) {
-          const x = cp[i]!, y = cq[i]!;
+          const x = cp[i]!,
+            y = cq[i]!;
           cp[i] = c * x - s * y;
           cq[i] = s * x + c * y;
         }
         for (let i = 0; i < n; i++) {
-          const x = vp[i]!, y = vq[i]!;
+          const x = vp[i]!,
+            y = vq[i]!;
           vp[i] = c * x - s * y;
           vq[i] = s * x + c * y;
         }
@@ -240,7 +274,8 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
     }
     if (!rotated) break;
   }
-  if (sweeps === maxSweeps) throw new LabError('OUT_OF_RANGE', `svd: Jacobi did not converge in maxSweeps = ${maxSweeps} sweeps`);
+  if (sweeps === maxSweeps)
+    throw new LabError('OUT_OF_RANGE', `svd: Jacobi did not converge in maxSweeps = ${maxSweeps} sweeps`);
   const sigma = cols.map((c) => Math.sqrt(c.reduce((s, v) => s + v * v, 0)));
   const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => sigma[y]! - sigma[x]! || x - y);
   const smax = sigma[order[0]!]!;
@@ -251,7 +286,8 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
     return c;
   });
   if (isZero.some(Boolean)) completeOrthonormal(ucols, isZero);
-  const U = hostMatrix(m, n), V = hostMatrix(n, n);
+  const U = hostMatrix(m, n),
+    V = hostMatrix(n, n);
   const S = new Float64Array(n);
   order.forEach((j, k) => {
     S[k] = sigma[j]!;
@@ -284,7 +320,10 @@ export interface EigResult {
  * @example
  * const { values, vectors } = symmetricEigen([[2, 1], [1, 2]]);  // values [3, 1]
  */
-export function symmetricEigen(a: MatrixLike, options: { maxSweeps?: number; symmetryTol?: number; fixSigns?: boolean } = {}): EigResult {
+export function symmetricEigen(
+  a: MatrixLike,
+  options: { maxSweeps?: number; symmetryTol?: number; fixSigns?: boolean } = {},
+): EigResult {
   const { maxSweeps = 100, symmetryTol = 1e-10, fixSigns: doFix = true } = options;
   const A = toHostMatrix(a);
   const n = A.rows;
@@ -295,17 +334,22 @@ export function symmetricEigen(a: MatrixLike, options: { maxSweeps?: number; sym
     for (let j = i + 1; j < n; j++) {
       const d = Math.abs(A.data[i * n + j]! - A.data[j * n + i]!);
       if (d > symmetryTol * Math.max(scale, 1e-300)) {
-        throw new LabError('INVALID_ARGUMENT', `a: expected a symmetric matrix, but a[${i}][${j}] = ${A.data[i * n + j]} and a[${j}][${i}] = ${A.data[j * n + i]}`);
+        throw new LabError(
+          'INVALID_ARGUMENT',
+          `a: expected a symmetric matrix, but a[${i}][${j}] = ${A.data[i * n + j]} and a[${j}][${i}] = ${A.data[j * n + i]}`,
+        );
       }
     }
   }
   // Symmetrise exactly so the rotations see one value per pair.
   const M = A.data;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) M[i * n + j] = M[j * n + i] = 0.5 * (M[i * n + j]! + M[j * n + i]!);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) M[i * n + j] = M[j * n + i] = 0.5 * (M[i * n + j]! + M[j * n + i]!);
   const Q = identityMatrix(n).data;
   let sweeps = 0;
   for (; sweeps < maxSweeps; sweeps++) {
-    let off = 0, diag = 0;
+    let off = 0,
+      diag = 0;
     for (let i = 0; i < n; i++) {
       diag += M[i * n + i]! * M[i * n + i]!;
       for (let j = i + 1; j < n; j++) off += M[i * n + j]! * M[i * n + j]!;
@@ -315,31 +359,37 @@ export function symmetricEigen(a: MatrixLike, options: { maxSweeps?: number; sym
       for (let q = p + 1; q < n; q++) {
         const apq = M[p * n + q]!;
         if (apq === 0) continue;
-        const app = M[p * n + p]!, aqq = M[q * n + q]!;
+        const app = M[p * n + p]!,
+          aqq = M[q * n + q]!;
         const theta = (aqq - app) / (2 * apq);
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(1 + theta * theta));
-        const c = 1 / Math.sqrt(1 + t * t), s = t * c;
+        const c = 1 / Math.sqrt(1 + t * t),
+          s = t * c;
         // A ← Jᵀ A J on rows/columns p, q
         for (let k = 0; k < n; k++) {
-          const akp = M[k * n + p]!, akq = M[k * n + q]!;
+          const akp = M[k * n + p]!,
+            akq = M[k * n + q]!;
           M[k * n + p] = c * akp - s * akq;
           M[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = M[p * n + k]!, aqk = M[q * n + k]!;
+          const apk = M[p * n + k]!,
+            aqk = M[q * n + k]!;
           M[p * n + k] = c * apk - s * aqk;
           M[q * n + k] = s * apk + c * aqk;
         }
         M[p * n + q] = M[q * n + p] = 0;
         for (let k = 0; k < n; k++) {
-          const qkp = Q[k * n + p]!, qkq = Q[k * n + q]!;
+          const qkp = Q[k * n + p]!,
+            qkq = Q[k * n + q]!;
           Q[k * n + p] = c * qkp - s * qkq;
           Q[k * n + q] = s * qkp + c * qkq;
         }
       }
     }
   }
-  if (sweeps === maxSweeps) throw new LabError('OUT_OF_RANGE', `symmetricEigen: Jacobi did not converge in maxSweeps = ${maxSweeps} sweeps`);
+  if (sweeps === maxSweeps)
+    throw new LabError('OUT_OF_RANGE', `symmetricEigen: Jacobi did not converge in maxSweeps = ${maxSweeps} sweeps`);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => M[y * n + y]! - M[x * n + x]! || x - y);
   const values = Float64Array.from(order, (i) => M[i * n + i]!);
   const vectors = hostMatrix(n, n);
@@ -361,7 +411,9 @@ export function symmetricEigenvalues(data: ArrayLike<number>, n: number): Float6
  */
 export function pinv(a: MatrixLike, options: { rtol?: number } = {}): HostMatrix {
   const { U, S, V } = svd(a, { fixSigns: false });
-  const m = U.rows, n = V.rows, k = S.length;
+  const m = U.rows,
+    n = V.rows,
+    k = S.length;
   const smax = S[0] ?? 0;
   const tol = options.rtol !== undefined ? options.rtol * smax : Math.max(m, n) * 2.220446049250313e-16 * smax;
   if (options.rtol !== undefined) assertInRange(options.rtol, 'rtol', { min: 0 });
@@ -387,7 +439,11 @@ export function cholesky(a: MatrixLike): HostMatrix {
   for (let j = 0; j < n; j++) {
     let d = A.data[j * n + j]!;
     for (let k = 0; k < j; k++) d -= L.data[j * n + k]! ** 2;
-    if (!(d > 0)) throw new LabError('INVALID_ARGUMENT', `a: expected a symmetric positive definite matrix, but pivot ${j} is ${d}`);
+    if (!(d > 0))
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `a: expected a symmetric positive definite matrix, but pivot ${j} is ${d}`,
+      );
     const ljj = Math.sqrt(d);
     L.data[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) {
@@ -403,7 +459,9 @@ export function cholesky(a: MatrixLike): HostMatrix {
 export function solveSPD(a: MatrixLike, b: MatrixLike | ArrayLike<number>): HostMatrix {
   const L = cholesky(a);
   const n = L.rows;
-  const B = isVectorLike(b) ? toHostMatrix({ rows: vectorData(b).length, cols: 1, data: vectorData(b) }, 'b') : toHostMatrix(b as MatrixLike, 'b');
+  const B = isVectorLike(b)
+    ? toHostMatrix({ rows: vectorData(b).length, cols: 1, data: vectorData(b) }, 'b')
+    : toHostMatrix(b as MatrixLike, 'b');
   if (B.rows !== n) throw new LabError('SHAPE_MISMATCH', `b: expected ${n} rows (the size of a), got ${B.rows}`);
   const k = B.cols;
   const X = B.data.slice();
@@ -436,8 +494,11 @@ function isVectorLike(b: unknown): boolean {
 /** Minimum-norm least squares `argmin ‖A·X − B‖` (then min ‖X‖) via {@link pinv}. */
 export function lstsq(a: MatrixLike, b: MatrixLike | ArrayLike<number>, options: { rtol?: number } = {}): HostMatrix {
   const P = pinv(a, options);
-  const B = isVectorLike(b) ? toHostMatrix({ rows: vectorData(b).length, cols: 1, data: vectorData(b) }, 'b') : toHostMatrix(b as MatrixLike, 'b');
-  if (B.rows !== P.cols) throw new LabError('SHAPE_MISMATCH', `b: expected ${P.cols} rows (the rows of a), got ${B.rows}`);
+  const B = isVectorLike(b)
+    ? toHostMatrix({ rows: vectorData(b).length, cols: 1, data: vectorData(b) }, 'b')
+    : toHostMatrix(b as MatrixLike, 'b');
+  if (B.rows !== P.cols)
+    throw new LabError('SHAPE_MISMATCH', `b: expected ${P.cols} rows (the rows of a), got ${B.rows}`);
   return matmulHost(P, B);
 }
 
@@ -445,8 +506,11 @@ export function lstsq(a: MatrixLike, b: MatrixLike | ArrayLike<number>, options:
 export function ridge(x: MatrixLike, y: MatrixLike | ArrayLike<number>, lambda: number): HostMatrix {
   assertInRange(lambda, 'lambda', { min: 0, minExclusive: true });
   const X = toHostMatrix(x, 'x');
-  const Y = isVectorLike(y) ? toHostMatrix({ rows: vectorData(y).length, cols: 1, data: vectorData(y) }, 'y') : toHostMatrix(y as MatrixLike, 'y');
-  if (Y.rows !== X.rows) throw new LabError('SHAPE_MISMATCH', `y: expected ${X.rows} rows (the rows of x), got ${Y.rows}`);
+  const Y = isVectorLike(y)
+    ? toHostMatrix({ rows: vectorData(y).length, cols: 1, data: vectorData(y) }, 'y')
+    : toHostMatrix(y as MatrixLike, 'y');
+  if (Y.rows !== X.rows)
+    throw new LabError('SHAPE_MISMATCH', `y: expected ${X.rows} rows (the rows of x), got ${Y.rows}`);
   const Xt = transposeHost(X);
   const G = matmulHost(Xt, X);
   for (let i = 0; i < G.rows; i++) G.data[i * G.cols + i]! += lambda;

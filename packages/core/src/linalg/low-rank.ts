@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { LabError, assertInRange } from '../errors.js';
 import { Rng } from '../random.js';
-import { type HostMatrix, type MatrixLike, type SvdResult, fixSigns, hostMatrix, matmulHost, svd, toHostMatrix, transposeHost } from './dense.js';
+import {
+  type HostMatrix,
+  type MatrixLike,
+  type SvdResult,
+  fixSigns,
+  hostMatrix,
+  matmulHost,
+  svd,
+  toHostMatrix,
+  transposeHost,
+} from './dense.js';
 
 /**
  * Orthonormalises the columns of a [m, k] matrix in place (modified Gram–Schmidt, applied twice for
@@ -34,7 +44,8 @@ export function orthonormalizeColumns(a: HostMatrix): HostMatrix {
         for (let i = 0; i < m; i++) col[i]! /= norm;
         break;
       }
-      if (canonical >= m) throw new LabError('OUT_OF_RANGE', 'orthonormalizeColumns: ran out of canonical vectors (k > m)');
+      if (canonical >= m)
+        throw new LabError('OUT_OF_RANGE', 'orthonormalizeColumns: ran out of canonical vectors (k > m)');
       col.fill(0);
       col[canonical++] = 1;
       original = 1;
@@ -57,7 +68,12 @@ export interface SvdLowRankOptions {
 }
 
 /** `torch.svd_lowrank` defaults (niter 2, q = rank), seeded with 0, V-reference signs. */
-export const defaultSvdLowRankOptions: Readonly<Required<SvdLowRankOptions>> = { niter: 2, oversample: 0, seed: 0, fixSigns: true };
+export const defaultSvdLowRankOptions: Readonly<Required<SvdLowRankOptions>> = {
+  niter: 2,
+  oversample: 0,
+  seed: 0,
+  fixSigns: true,
+};
 
 /**
  * Randomized truncated SVD `A ≈ U·diag(S)·Vᵀ` with U [m, rank], S [rank], V [n, rank] (Halko, Martinsson
@@ -70,21 +86,35 @@ export const defaultSvdLowRankOptions: Readonly<Required<SvdLowRankOptions>> = {
  * const { U, S, V } = svdLowRank(tf.randomNormal([2000, 300]), 8, { niter: 4, seed: 0 });
  */
 export function svdLowRank(a: MatrixLike, rank: number, options: SvdLowRankOptions = {}): SvdResult {
-  const { niter, oversample, seed, fixSigns: doFix } = { ...defaultSvdLowRankOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<SvdLowRankOptions>;
+  const {
+    niter,
+    oversample,
+    seed,
+    fixSigns: doFix,
+  } = {
+    ...defaultSvdLowRankOptions,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Required<SvdLowRankOptions>;
   assertInRange(niter, 'niter', { min: 0, integer: true });
   assertInRange(oversample, 'oversample', { min: 0, integer: true });
   const isTensor = a instanceof tf.Tensor;
-  if (isTensor && (a as tf.Tensor).rank !== 2) throw new LabError('SHAPE_MISMATCH', `a: expected a 2-D tensor, got shape [${(a as tf.Tensor).shape.join(', ')}]`);
+  if (isTensor && (a as tf.Tensor).rank !== 2)
+    throw new LabError('SHAPE_MISMATCH', `a: expected a 2-D tensor, got shape [${(a as tf.Tensor).shape.join(', ')}]`);
   const host = isTensor ? null : toHostMatrix(a);
   const [m, n] = isTensor ? ((a as tf.Tensor).shape as [number, number]) : [host!.rows, host!.cols];
-  if (isTensor && (m === 0 || n === 0)) throw new LabError('EMPTY_INPUT', `a: expected a non-empty matrix, got ${m}×${n}`);
+  if (isTensor && (m === 0 || n === 0))
+    throw new LabError('EMPTY_INPUT', `a: expected a non-empty matrix, got ${m}×${n}`);
   assertInRange(rank, 'rank', { min: 1, max: Math.min(m, n), integer: true });
   const q = Math.min(rank + oversample, m, n);
 
   // Products A·X and Aᵀ·X for host X [*, q]; in tfjs for tensors (one upload and read-back each).
   const mulA = (X: HostMatrix, transposeA: boolean): HostMatrix => {
     if (!isTensor) return matmulHost(transposeA ? transposeHost(host!) : host!, X);
-    const out = tf.tidy(() => tf.matMul(a as tf.Tensor2D, tf.tensor2d(Float32Array.from(X.data), [X.rows, X.cols]), transposeA, false).dataSync());
+    const out = tf.tidy(() =>
+      tf
+        .matMul(a as tf.Tensor2D, tf.tensor2d(Float32Array.from(X.data), [X.rows, X.cols]), transposeA, false)
+        .dataSync(),
+    );
     return { rows: transposeA ? n : m, cols: X.cols, data: Float64Array.from(out) };
   };
   if (isTensor) {
@@ -107,7 +137,12 @@ export function svdLowRank(a: MatrixLike, rank: number, options: SvdLowRankOptio
     for (let i = 0; i < M.rows; i++) for (let j = 0; j < k; j++) out.data[i * k + j] = M.data[i * M.cols + j]!;
     return out;
   };
-  const result: SvdResult = { U: take(U, rank), S: small.S.slice(0, rank), V: take(small.V, rank), sweeps: small.sweeps };
+  const result: SvdResult = {
+    U: take(U, rank),
+    S: small.S.slice(0, rank),
+    V: take(small.V, rank),
+    sweeps: small.sweeps,
+  };
   if (doFix) fixSigns(result.V, result.U);
   return result;
 }

@@ -1,4 +1,15 @@
-import { cholesky, fixSigns, lstsq, pinv, ridge, solveSPD, svd, svdJacobi, symmetricEigen, symmetricEigenvalues } from './dense.js';
+import {
+  cholesky,
+  fixSigns,
+  lstsq,
+  pinv,
+  ridge,
+  solveSPD,
+  svd,
+  svdJacobi,
+  symmetricEigen,
+  symmetricEigenvalues,
+} from './dense.js';
 import { orthonormalizeColumns, svdLowRank } from './low-rank.js';
 
 /**

@@ -38,10 +38,16 @@ export const NORMALIZE_EPS = 1e-12;
  */
 export function validateContrastiveFeatures(features: tf.Tensor, name = 'features'): void {
   if (!(features instanceof tf.Tensor)) {
-    throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor of shape [N, D] or [B, V, D], got ${describe(features)}`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected a tf.Tensor of shape [N, D] or [B, V, D], got ${describe(features)}`,
+    );
   }
   if (features.rank !== 2 && features.rank !== 3) {
-    throw new LabError('SHAPE_MISMATCH', `${name}: expected a 2-D [N, D] or 3-D [B, V, D] tensor, got shape [${features.shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `${name}: expected a 2-D [N, D] or 3-D [B, V, D] tensor, got shape [${features.shape.join(', ')}]`,
+    );
   }
   if (features.dtype !== 'float32') {
     throw new LabError('DTYPE_MISMATCH', `${name}: expected dtype float32, got ${features.dtype}`);
@@ -49,7 +55,10 @@ export function validateContrastiveFeatures(features: tf.Tensor, name = 'feature
   const rows = features.rank === 2 ? features.shape[0]! : features.shape[0]! * features.shape[1]!;
   const dim = features.shape[features.rank - 1]!;
   if (rows < 2 || dim < 1) {
-    throw new LabError('EMPTY_INPUT', `${name}: expected at least 2 rows of dimension >= 1, got shape [${features.shape.join(', ')}]`);
+    throw new LabError(
+      'EMPTY_INPUT',
+      `${name}: expected at least 2 rows of dimension >= 1, got shape [${features.shape.join(', ')}]`,
+    );
   }
   const values = features.dataSync() as Float32Array;
   let zeroRows = 0;
@@ -58,7 +67,10 @@ export function validateContrastiveFeatures(features: tf.Tensor, name = 'feature
     for (let j = r * dim; j < (r + 1) * dim; j++) {
       const v = values[j]!;
       if (!Number.isFinite(v)) {
-        throw new LabError('NON_FINITE', `${name}: expected finite values, found ${v} at row ${r}, column ${j - r * dim}`);
+        throw new LabError(
+          'NON_FINITE',
+          `${name}: expected finite values, found ${v} at row ${r}, column ${j - r * dim}`,
+        );
       }
       sumSq += v * v;
     }
@@ -66,7 +78,9 @@ export function validateContrastiveFeatures(features: tf.Tensor, name = 'feature
   }
   if (zeroRows > 0 && !warnedZeroRows) {
     warnedZeroRows = true;
-    console.warn(`${name}: ${zeroRows} row(s) have zero norm; they are normalised with eps ${NORMALIZE_EPS} and act as the zero vector (warned once)`);
+    console.warn(
+      `${name}: ${zeroRows} row(s) have zero norm; they are normalised with eps ${NORMALIZE_EPS} and act as the zero vector (warned once)`,
+    );
   }
 }
 let warnedZeroRows = false;
@@ -85,7 +99,10 @@ export function flattenViews(features: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     if (features.rank === 2) return features.clone() as tf.Tensor2D;
     if (features.rank !== 3) {
-      throw new LabError('SHAPE_MISMATCH', `features: expected a 2-D [N, D] or 3-D [B, V, D] tensor, got shape [${features.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `features: expected a 2-D [N, D] or 3-D [B, V, D] tensor, got shape [${features.shape.join(', ')}]`,
+      );
     }
     const [b, v, d] = features.shape as [number, number, number];
     return tf.transpose(features, [1, 0, 2]).reshape([v * b, d]) as tf.Tensor2D; // [V·B, D]
@@ -121,7 +138,10 @@ export function maskDiagonal(logits: tf.Tensor2D, fill = MASKED_LOGIT): tf.Tenso
   return tf.tidy(() => {
     const n = logits.shape[0];
     if (logits.rank !== 2 || logits.shape[1] !== n) {
-      throw new LabError('SHAPE_MISMATCH', `logits: expected a square [N, N] matrix, got shape [${logits.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `logits: expected a square [N, N] matrix, got shape [${logits.shape.join(', ')}]`,
+      );
     }
     const eye = tf.cast(tf.eye(n), 'bool'); // [N, N]
     return tf.where(eye, tf.fill([n, n], fill), logits) as tf.Tensor2D; // [N, N]
@@ -170,7 +190,10 @@ const maskedLogSoftmax = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
 export function offDiagonalLogSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
   const n = logits.shape[0];
   if (logits.rank !== 2 || logits.shape[1] !== n) {
-    throw new LabError('SHAPE_MISMATCH', `logits: expected a square [N, N] matrix, got shape [${logits.shape.join(', ')}]`);
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `logits: expected a square [N, N] matrix, got shape [${logits.shape.join(', ')}]`,
+    );
   }
   return maskedLogSoftmax(logits) as tf.Tensor2D;
 }
@@ -239,18 +262,25 @@ export function contrastiveCrossEntropy(logits: tf.Tensor2D, positiveMask: tf.Te
  * @throws LabError on rank ≠ 2/3, an odd row count for `[N, D]`, fewer than 2 rows, non-finite values, τ ≤ 0.
  */
 export function ntXentLoss(features: tf.Tensor, options: Partial<NtXentOptions> | number = {}): tf.Scalar {
-  const { temperature } = { ...defaultNtXentOptions, ...(typeof options === 'number' ? { temperature: options } : options) };
+  const { temperature } = {
+    ...defaultNtXentOptions,
+    ...(typeof options === 'number' ? { temperature: options } : options),
+  };
   assertInRange(temperature, 'temperature', { min: 0, minExclusive: true });
   validateContrastiveFeatures(features);
   let numItems: number;
   let numViews: number;
   if (features.rank === 3) {
     [numItems, numViews] = features.shape as [number, number, number];
-    if (numViews < 2) throw new LabError('SHAPE_MISMATCH', `features: expected at least 2 views in [B, V, D], got V = ${numViews}`);
+    if (numViews < 2)
+      throw new LabError('SHAPE_MISMATCH', `features: expected at least 2 views in [B, V, D], got V = ${numViews}`);
   } else {
     const n = features.shape[0]!;
     if (n % 2 !== 0) {
-      throw new LabError('SHAPE_MISMATCH', `features: expected an even number of rows [2B, D] (two views, view-major), got ${n}`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `features: expected an even number of rows [2B, D] (two views, view-major), got ${n}`,
+      );
     }
     numItems = n / 2;
     numViews = 2;

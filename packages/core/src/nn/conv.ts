@@ -33,16 +33,26 @@ export class Conv2d extends Module implements Layer {
   readonly stride: number;
   readonly padding: 'valid' | 'same' | number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv2dOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: Conv2dOptions,
+  ) {
     super();
     assertInRange(inChannels, 'inChannels', { min: 1, integer: true });
     assertInRange(outChannels, 'outChannels', { min: 1, integer: true });
     assertInRange(kernelSize, 'kernelSize', { min: 1, integer: true });
     const { rng, stride = 1, padding = 'valid', bias = true, weightInit = torchDefaultWeightInit } = options;
-    if (rng === undefined) throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
+    if (rng === undefined)
+      throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
     assertInRange(stride, 'stride', { min: 1, integer: true });
     if (typeof padding === 'number') assertInRange(padding, 'padding', { min: 0, integer: true });
-    else if (padding !== 'valid' && padding !== 'same') throw new LabError('INVALID_ARGUMENT', `padding: expected 'valid', 'same' or a pixel count, got '${String(padding)}'`);
+    else if (padding !== 'valid' && padding !== 'same')
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `padding: expected 'valid', 'same' or a pixel count, got '${String(padding)}'`,
+      );
     this.stride = stride;
     this.padding = padding;
     this.weight = this.addParameter('weight', weightInit([kernelSize, kernelSize, inChannels, outChannels], rng));
@@ -52,7 +62,10 @@ export class Conv2d extends Module implements Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.inChannels) {
-      throw new LabError('SHAPE_MISMATCH', `x: expected NHWC shape [N, H, W, ${this.inChannels}], got [${x.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `x: expected NHWC shape [N, H, W, ${this.inChannels}], got [${x.shape.join(', ')}]`,
+      );
     }
     if (x.dtype !== 'float32') throw new LabError('DTYPE_MISMATCH', `x: expected dtype float32, got ${x.dtype}`);
     return tf.tidy(() => {
@@ -60,7 +73,12 @@ export class Conv2d extends Module implements Layer {
       let input = x as tf.Tensor4D;
       let tfPad: 'valid' | 'same' = pad === 'same' ? 'same' : 'valid';
       if (typeof pad === 'number' && pad > 0) {
-        input = tf.pad(input, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+        input = tf.pad(input, [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ]);
         tfPad = 'valid';
       }
       const y = tf.conv2d(input, this.weight as tf.Tensor4D, this.stride, tfPad); // [N, H', W', outC]
@@ -96,7 +114,8 @@ export class CnnEncoder extends Module implements Layer {
   constructor(options: CnnEncoderOptions) {
     super();
     const { rng, inChannels = 1, channels = [32, 64], featureDim = 128, inputSize = 28 } = options;
-    if (channels.length === 0) throw new LabError('INVALID_ARGUMENT', 'channels: expected at least one convolution, got []');
+    if (channels.length === 0)
+      throw new LabError('INVALID_ARGUMENT', 'channels: expected at least one convolution, got []');
     this.inputSize = inputSize;
     this.inChannels = inChannels;
     this.featureDim = featureDim;
@@ -109,14 +128,21 @@ export class CnnEncoder extends Module implements Layer {
       size -= 2;
     }
     size = Math.floor(size / 2);
-    if (size < 1) throw new LabError('OUT_OF_RANGE', `inputSize: ${inputSize} is too small for ${channels.length} valid 3×3 convolutions and a 2×2 pool`);
+    if (size < 1)
+      throw new LabError(
+        'OUT_OF_RANGE',
+        `inputSize: ${inputSize} is too small for ${channels.length} valid 3×3 convolutions and a 2×2 pool`,
+      );
     this.fc = this.addModule('fc', new Linear(size * size * c, featureDim, { rng }));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     const s = this.inputSize;
     if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== this.inChannels) {
-      throw new LabError('SHAPE_MISMATCH', `x: expected shape [N, ${s}, ${s}, ${this.inChannels}], got [${x.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `x: expected shape [N, ${s}, ${s}, ${this.inChannels}], got [${x.shape.join(', ')}]`,
+      );
     }
     return tf.tidy(() => {
       let h = x;
@@ -138,9 +164,15 @@ export class BasicBlock extends Module implements Layer {
   constructor(inChannels: number, outChannels: number, stride: number, rng: Rng) {
     super();
     const init: Initializer = (shape, r) => kaimingNormalInit(shape, r, { mode: 'fanOut', nonlinearity: 'relu' });
-    this.conv1 = this.addModule('conv1', new Conv2d(inChannels, outChannels, 3, { rng, stride, padding: 1, bias: false, weightInit: init }));
+    this.conv1 = this.addModule(
+      'conv1',
+      new Conv2d(inChannels, outChannels, 3, { rng, stride, padding: 1, bias: false, weightInit: init }),
+    );
     this.bn1 = this.addModule('bn1', new BatchNorm2d(outChannels));
-    this.conv2 = this.addModule('conv2', new Conv2d(outChannels, outChannels, 3, { rng, padding: 1, bias: false, weightInit: init }));
+    this.conv2 = this.addModule(
+      'conv2',
+      new Conv2d(outChannels, outChannels, 3, { rng, padding: 1, bias: false, weightInit: init }),
+    );
     this.bn2 = this.addModule('bn2', new BatchNorm2d(outChannels));
     if (stride !== 1 || inChannels !== outChannels) {
       const conv = new Conv2d(inChannels, outChannels, 1, { rng, stride, bias: false, weightInit: init });
@@ -194,7 +226,10 @@ export class ResNet extends Module implements Layer {
     assertInRange(blocksPerStage, 'blocksPerStage', { min: 1, integer: true });
     this.inChannels = inChannels;
     const init: Initializer = (shape, r) => kaimingNormalInit(shape, r, { mode: 'fanOut', nonlinearity: 'relu' });
-    this.stem = this.addModule('stem', new Conv2d(inChannels, widths[0]!, 3, { rng, padding: 1, bias: false, weightInit: init }));
+    this.stem = this.addModule(
+      'stem',
+      new Conv2d(inChannels, widths[0]!, 3, { rng, padding: 1, bias: false, weightInit: init }),
+    );
     this.stemBn = this.addModule('stem_bn', new BatchNorm2d(widths[0]!));
     this.stages = this.addModule('stages', new ModuleList<ModuleList<BasicBlock>>());
     let c = widths[0]!;
@@ -213,7 +248,10 @@ export class ResNet extends Module implements Layer {
   /** Pooled features [N, featureDim] (before the head). */
   features(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.inChannels) {
-      throw new LabError('SHAPE_MISMATCH', `x: expected NHWC shape [N, H, W, ${this.inChannels}], got [${x.shape.join(', ')}]`);
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `x: expected NHWC shape [N, H, W, ${this.inChannels}], got [${x.shape.join(', ')}]`,
+      );
     }
     return tf.tidy(() => {
       let h = tf.relu(this.stemBn.forward(this.stem.forward(x))); // [N, 28, 28, w0]

@@ -38,13 +38,20 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     case 'selu':
       return 3 / 4;
     default:
-      throw new LabError('INVALID_ARGUMENT', `nonlinearity: expected one of linear, relu, leaky_relu, tanh, sigmoid, selu, got '${String(nonlinearity)}'`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `nonlinearity: expected one of linear, relu, leaky_relu, tanh, sigmoid, selu, got '${String(nonlinearity)}'`,
+      );
   }
 }
 
 function size(shape: readonly number[]): number {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new LabError('INVALID_ARGUMENT', `shape: expected non-negative integer dimensions, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `shape: expected non-negative integer dimensions, got [${shape.join(', ')}]`,
+      );
   }
   return shape.reduce((a, b) => a * b, 1);
 }

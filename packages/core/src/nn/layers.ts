@@ -5,8 +5,19 @@ import { type Initializer, normalInit, torchDefaultWeightInit, uniformInit } fro
 import { type Layer, Module, ModuleList } from './module.js';
 
 /** Activation names accepted by layers that take one. */
-export type ActivationName = 'relu' | 'gelu' | 'gelu_tanh' | 'silu' | 'tanh' | 'sigmoid' | 'leaky_relu' | 'elu' | 'identity';
-const ACTIVATIONS: readonly ActivationName[] = ['relu', 'gelu', 'gelu_tanh', 'silu', 'tanh', 'sigmoid', 'leaky_relu', 'elu', 'identity'];
+export type ActivationName =
+  'relu' | 'gelu' | 'gelu_tanh' | 'silu' | 'tanh' | 'sigmoid' | 'leaky_relu' | 'elu' | 'identity';
+const ACTIVATIONS: readonly ActivationName[] = [
+  'relu',
+  'gelu',
+  'gelu_tanh',
+  'silu',
+  'tanh',
+  'sigmoid',
+  'leaky_relu',
+  'elu',
+  'identity',
+];
 
 /**
  * Applies a named activation. `gelu` is the exact erf form (PyTorch `nn.GELU()`), `gelu_tanh` the tanh
@@ -33,7 +44,10 @@ export function activation(name: ActivationName, x: tf.Tensor): tf.Tensor {
     case 'identity':
       return x.clone();
     default:
-      throw new LabError('INVALID_ARGUMENT', `activation: expected one of ${ACTIVATIONS.join(', ')}, got '${String(name)}'`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `activation: expected one of ${ACTIVATIONS.join(', ')}, got '${String(name)}'`,
+      );
   }
 }
 
@@ -60,15 +74,25 @@ export class Linear extends Module implements Layer {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions,
+  ) {
     super();
     checkFeatures(inFeatures, 'inFeatures');
     checkFeatures(outFeatures, 'outFeatures');
     const { rng, bias = true, weightInit = torchDefaultWeightInit, biasInit } = options;
-    if (rng === undefined) throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
+    if (rng === undefined)
+      throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
     this.weight = this.addParameter('weight', weightInit([inFeatures, outFeatures], rng));
     const bound = 1 / Math.sqrt(inFeatures);
-    this.bias = bias ? this.addParameter('bias', biasInit ? biasInit([outFeatures], rng) : uniformInit([outFeatures], rng, -bound, bound)) : null;
+    this.bias = bias
+      ? this.addParameter(
+          'bias',
+          biasInit ? biasInit([outFeatures], rng) : uniformInit([outFeatures], rng, -bound, bound),
+        )
+      : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -108,10 +132,16 @@ export class MLP extends Module implements Layer {
   private readonly act: ActivationName;
   private readonly activateLast: boolean;
 
-  constructor(readonly sizes: readonly number[], options: MlpOptions) {
+  constructor(
+    readonly sizes: readonly number[],
+    options: MlpOptions,
+  ) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2) {
-      throw new LabError('INVALID_ARGUMENT', `sizes: expected at least [in, out], got [${Array.isArray(sizes) ? sizes.join(', ') : String(sizes)}]`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `sizes: expected at least [in, out], got [${Array.isArray(sizes) ? sizes.join(', ') : String(sizes)}]`,
+      );
     }
     sizes.forEach((s, i) => checkFeatures(s, `sizes[${i}]`));
     const { rng, activation: act = 'relu', activateLast = false, dropout = 0, bias = true } = options;
@@ -152,10 +182,14 @@ export interface DropoutOptions {
 export class Dropout extends Module implements Layer {
   private readonly rng: Rng;
 
-  constructor(readonly rate: number, options: DropoutOptions) {
+  constructor(
+    readonly rate: number,
+    options: DropoutOptions,
+  ) {
     super();
     assertInRange(rate, 'rate', { min: 0, max: 1, maxExclusive: true });
-    if (options?.rng === undefined) throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the dropout masks, got undefined');
+    if (options?.rng === undefined)
+      throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the dropout masks, got undefined');
     this.rng = options.rng;
   }
 
@@ -186,13 +220,19 @@ export class Embedding extends Module implements Layer {
   readonly weight: tf.Variable;
   readonly paddingIdx: number | null;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: EmbeddingOptions,
+  ) {
     super();
     checkFeatures(numEmbeddings, 'numEmbeddings');
     checkFeatures(embeddingDim, 'embeddingDim');
     const { rng, paddingIdx, init = (shape, r) => normalInit(shape, r) } = options;
-    if (rng === undefined) throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
-    if (paddingIdx !== undefined) assertInRange(paddingIdx, 'paddingIdx', { min: 0, max: numEmbeddings - 1, integer: true });
+    if (rng === undefined)
+      throw new LabError('INVALID_ARGUMENT', 'options.rng: expected an Rng for the initial weights, got undefined');
+    if (paddingIdx !== undefined)
+      assertInRange(paddingIdx, 'paddingIdx', { min: 0, max: numEmbeddings - 1, integer: true });
     this.paddingIdx = paddingIdx ?? null;
     let w = init([numEmbeddings, embeddingDim], rng);
     if (this.paddingIdx !== null) {
@@ -208,7 +248,9 @@ export class Embedding extends Module implements Layer {
   /** ids: int32 tensor (or array) of any shape with values in [0, numEmbeddings). */
   forward(ids: tf.Tensor | ArrayLike<number>): tf.Tensor {
     const owned = !(ids instanceof tf.Tensor);
-    const t = owned ? tf.tensor(Int32Array.from(ids as ArrayLike<number>), [(ids as ArrayLike<number>).length], 'int32') : (ids as tf.Tensor);
+    const t = owned
+      ? tf.tensor(Int32Array.from(ids as ArrayLike<number>), [(ids as ArrayLike<number>).length], 'int32')
+      : (ids as tf.Tensor);
     try {
       if (t.dtype !== 'int32') throw new LabError('DTYPE_MISMATCH', `ids: expected int32 indices, got ${t.dtype}`);
       return tf.tidy(() => {

@@ -69,14 +69,18 @@ export class Module {
   /** Registers a submodule under `name` and returns it. */
   protected addModule<M extends Module>(name: string, module: M): M {
     this.checkName(name);
-    if (!(module instanceof Module)) throw new LabError('INVALID_ARGUMENT', `module '${name}': expected a Module instance`);
+    if (!(module instanceof Module))
+      throw new LabError('INVALID_ARGUMENT', `module '${name}': expected a Module instance`);
     this.ownModules.set(name, module);
     return module;
   }
 
   private checkName(name: string): void {
     if (!NAME_PATTERN.test(name)) {
-      throw new LabError('INVALID_ARGUMENT', `name: expected an identifier without dots (e.g. 'weight', 'q_proj', '0'), got '${name}'`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `name: expected an identifier without dots (e.g. 'weight', 'q_proj', '0'), got '${name}'`,
+      );
     }
     if (this.ownParameters.has(name) || this.ownBuffers.has(name) || this.ownModules.has(name)) {
       throw new LabError('INVALID_ARGUMENT', `name: '${name}' is already registered on ${this.constructor.name}`);
@@ -147,7 +151,10 @@ export class Module {
       const parts = [];
       if (missing.length) parts.push(`missing ${missing.map((k) => `'${k}'`).join(', ')}`);
       if (unexpected.length) parts.push(`unexpected ${unexpected.map((k) => `'${k}'`).join(', ')}`);
-      throw new LabError('INVALID_ARGUMENT', `stateDict: keys do not match ${this.constructor.name}: ${parts.join('; ')}`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `stateDict: keys do not match ${this.constructor.name}: ${parts.join('; ')}`,
+      );
     }
     // Validate everything before assigning anything, so a failed load leaves the module unchanged.
     const updates: [tf.Variable, tf.Tensor, boolean][] = [];
@@ -159,10 +166,16 @@ export class Module {
         const owned = value !== incoming;
         updates.push([target as tf.Variable, value, owned]);
         if (!tf.util.arraysEqual(value.shape, target.shape)) {
-          throw new LabError('SHAPE_MISMATCH', `stateDict['${name}']: expected shape [${target.shape.join(', ')}], got [${value.shape.join(', ')}]`);
+          throw new LabError(
+            'SHAPE_MISMATCH',
+            `stateDict['${name}']: expected shape [${target.shape.join(', ')}], got [${value.shape.join(', ')}]`,
+          );
         }
         if (value.dtype !== target.dtype) {
-          throw new LabError('DTYPE_MISMATCH', `stateDict['${name}']: expected dtype ${target.dtype}, got ${value.dtype}`);
+          throw new LabError(
+            'DTYPE_MISMATCH',
+            `stateDict['${name}']: expected dtype ${target.dtype}, got ${value.dtype}`,
+          );
         }
       }
       for (const [target, value] of updates) target.assign(value);
@@ -238,7 +251,8 @@ export class ModuleList<M extends Module = Module> extends Module {
 
   at(index: number): M {
     const m = this.items[index];
-    if (m === undefined) throw new LabError('OUT_OF_RANGE', `index: expected 0 <= index < ${this.items.length}, got ${index}`);
+    if (m === undefined)
+      throw new LabError('OUT_OF_RANGE', `index: expected 0 <= index < ${this.items.length}, got ${index}`);
     return m;
   }
 

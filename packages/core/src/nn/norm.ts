@@ -26,7 +26,10 @@ export class LayerNorm extends Module implements Layer {
   readonly bias: tf.Variable | null;
   readonly eps: number;
 
-  constructor(readonly dim: number, options: LayerNormOptions = {}) {
+  constructor(
+    readonly dim: number,
+    options: LayerNormOptions = {},
+  ) {
     super();
     assertInRange(dim, 'dim', { min: 1, integer: true });
     const { eps = 1e-5, elementwiseAffine = true, bias = true } = options;
@@ -63,7 +66,10 @@ export class RMSNorm extends Module implements Layer {
   readonly weight: tf.Variable;
   readonly eps: number;
 
-  constructor(readonly dim: number, options: RmsNormOptions = {}) {
+  constructor(
+    readonly dim: number,
+    options: RmsNormOptions = {},
+  ) {
     super();
     assertInRange(dim, 'dim', { min: 1, integer: true });
     const { eps = 1e-6 } = options;
@@ -107,7 +113,11 @@ export class BatchNorm extends Module implements Layer {
   readonly momentum: number;
   readonly eps: number;
 
-  constructor(readonly numFeatures: number, options: BatchNormOptions = {}, private readonly ranks: readonly number[] = [2, 3, 4]) {
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormOptions = {},
+    private readonly ranks: readonly number[] = [2, 3, 4],
+  ) {
     super();
     assertInRange(numFeatures, 'numFeatures', { min: 1, integer: true });
     const { momentum = 0.1, eps = 1e-5, affine = true, trackRunningStats = true } = options;
@@ -131,7 +141,10 @@ export class BatchNorm extends Module implements Layer {
     const count = x.size / this.numFeatures;
     const useBatchStats = this.training || this.runningMean === null;
     if (useBatchStats && this.training && count <= 1) {
-      throw new LabError('INVALID_ARGUMENT', `x: expected more than 1 value per channel in training mode, got shape [${x.shape.join(', ')}]`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `x: expected more than 1 value per channel in training mode, got shape [${x.shape.join(', ')}]`,
+      );
     }
     return tf.tidy(() => {
       let mean: tf.Tensor;

@@ -70,7 +70,13 @@ export class Adam extends Optimizer {
   }
 
   protected hyperParameters() {
-    return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad ? 1 : 0 };
+    return {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      amsgrad: this.amsgrad ? 1 : 0,
+    };
   }
 }
 

@@ -10,7 +10,8 @@ import { Module } from '../nn/module.js';
 export type OptimizerParams = Module | readonly tf.Variable[] | Readonly<Record<string, tf.Variable>>;
 
 /** Gradients keyed like the optimizer's parameters (names, or indices for a list); null/absent = no gradient. */
-export type Gradients = Readonly<Record<string, tf.Tensor | null | undefined>> | readonly (tf.Tensor | null | undefined)[];
+export type Gradients =
+  Readonly<Record<string, tf.Tensor | null | undefined>> | readonly (tf.Tensor | null | undefined)[];
 
 /** Serialisable optimizer state: plain numbers for JSON and tensors for safetensors (`<param>.<slot>`). */
 export interface OptimizerState {
@@ -44,10 +45,13 @@ export abstract class Optimizer {
 
   constructor(params: OptimizerParams, lr: number) {
     this.params = resolveParams(params);
-    if (Object.keys(this.params).length === 0) throw new LabError('EMPTY_INPUT', 'params: expected at least one variable, got none');
+    if (Object.keys(this.params).length === 0)
+      throw new LabError('EMPTY_INPUT', 'params: expected at least one variable, got none');
     for (const [name, v] of Object.entries(this.params)) {
-      if (!(v instanceof tf.Variable)) throw new LabError('INVALID_ARGUMENT', `params['${name}']: expected a tf.Variable`);
-      if (v.dtype !== 'float32') throw new LabError('DTYPE_MISMATCH', `params['${name}']: expected a float32 variable, got ${v.dtype}`);
+      if (!(v instanceof tf.Variable))
+        throw new LabError('INVALID_ARGUMENT', `params['${name}']: expected a tf.Variable`);
+      if (v.dtype !== 'float32')
+        throw new LabError('DTYPE_MISMATCH', `params['${name}']: expected a float32 variable, got ${v.dtype}`);
     }
     assertInRange(lr, 'lr', { min: 0 });
     this.lr = lr;
@@ -57,7 +61,11 @@ export abstract class Optimizer {
   abstract readonly kind: string;
 
   /** One parameter's update; runs inside tf.tidy; returns the new value and the new slot tensors. */
-  protected abstract update(name: string, param: tf.Variable, grad: tf.Tensor): { value: tf.Tensor; slots: Record<string, tf.Tensor> };
+  protected abstract update(
+    name: string,
+    param: tf.Variable,
+    grad: tf.Tensor,
+  ): { value: tf.Tensor; slots: Record<string, tf.Tensor> };
 
   /**
    * Applies one update from `grads` (keyed like the parameters). Parameters without a gradient, or
@@ -69,10 +77,15 @@ export abstract class Optimizer {
     const isList = Array.isArray(grads);
     const work: [string, tf.Variable, tf.Tensor][] = [];
     for (const [name, param] of Object.entries(this.params)) {
-      const g = isList ? (grads as readonly (tf.Tensor | null | undefined)[])[Number(name)] : (grads as Record<string, tf.Tensor | null | undefined>)[name];
+      const g = isList
+        ? (grads as readonly (tf.Tensor | null | undefined)[])[Number(name)]
+        : (grads as Record<string, tf.Tensor | null | undefined>)[name];
       if (g === null || g === undefined || !param.trainable) continue;
       if (!tf.util.arraysEqual(g.shape, param.shape)) {
-        throw new LabError('SHAPE_MISMATCH', `grads['${name}']: expected shape [${param.shape.join(', ')}], got [${g.shape.join(', ')}]`);
+        throw new LabError(
+          'SHAPE_MISMATCH',
+          `grads['${name}']: expected shape [${param.shape.join(', ')}], got [${g.shape.join(', ')}]`,
+        );
       }
       work.push([name, param, g]);
     }
@@ -123,13 +136,21 @@ export abstract class Optimizer {
 
   /** Restores a state from {@link stateDict} (e.g. read from a checkpoint); tensors are copied. */
   loadStateDict(state: OptimizerState): void {
-    if (state.kind !== this.kind) throw new LabError('INVALID_ARGUMENT', `state.kind: expected '${this.kind}', got '${state.kind}'`);
+    if (state.kind !== this.kind)
+      throw new LabError('INVALID_ARGUMENT', `state.kind: expected '${this.kind}', got '${state.kind}'`);
     for (const [k, t] of Object.entries(state.tensors)) {
       const param = k.slice(0, k.lastIndexOf('.'));
       const target = this.params[param];
-      if (!target) throw new LabError('INVALID_ARGUMENT', `state.tensors['${k}']: no parameter named '${param}' in this optimizer`);
+      if (!target)
+        throw new LabError(
+          'INVALID_ARGUMENT',
+          `state.tensors['${k}']: no parameter named '${param}' in this optimizer`,
+        );
       if (!tf.util.arraysEqual(t.shape, target.shape)) {
-        throw new LabError('SHAPE_MISMATCH', `state.tensors['${k}']: expected shape [${target.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+        throw new LabError(
+          'SHAPE_MISMATCH',
+          `state.tensors['${k}']: expected shape [${target.shape.join(', ')}], got [${t.shape.join(', ')}]`,
+        );
       }
     }
     this.disposeSlots();

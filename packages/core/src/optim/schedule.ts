@@ -4,7 +4,8 @@ import { LabError, assertInRange } from '../errors.js';
 export type LrSchedule = (step: number) => number;
 
 function checkStep(step: number): void {
-  if (!Number.isInteger(step) || step < 0) throw new LabError('OUT_OF_RANGE', `step: expected a non-negative integer, got ${step}`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new LabError('OUT_OF_RANGE', `step: expected a non-negative integer, got ${step}`);
 }
 
 /** A constant learning rate. */

@@ -33,7 +33,10 @@ export class SGD extends Optimizer {
     assertInRange(dampening, 'dampening', { min: 0, max: 1 });
     assertInRange(weightDecay, 'weightDecay', { min: 0 });
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new LabError('INVALID_ARGUMENT', `nesterov: requires momentum > 0 and dampening = 0, got momentum ${momentum}, dampening ${dampening}`);
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `nesterov: requires momentum > 0 and dampening = 0, got momentum ${momentum}, dampening ${dampening}`,
+      );
     }
     this.momentum = momentum;
     this.dampening = dampening;
@@ -54,6 +57,11 @@ export class SGD extends Optimizer {
   }
 
   protected hyperParameters() {
-    return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov ? 1 : 0 };
+    return {
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov ? 1 : 0,
+    };
   }
 }

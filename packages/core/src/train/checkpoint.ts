@@ -55,10 +55,21 @@ export function saveCheckpoint(
       Object.values(os.tensors).forEach((t) => t.dispose());
     }
   }
-  const meta: CheckpointMeta = { version: 1, epoch, step, modelFile, optimizerFile, optimizerKind, optimizerScalars, extra, savedAt: new Date().toISOString() };
+  const meta: CheckpointMeta = {
+    version: 1,
+    epoch,
+    step,
+    modelFile,
+    optimizerFile,
+    optimizerKind,
+    optimizerScalars,
+    extra,
+    savedAt: new Date().toISOString(),
+  };
   writeFileAtomic(join(dir, META), `${JSON.stringify(meta, null, 2)}\n`);
   for (const f of readdirSync(dir)) {
-    if (/^(model|optimizer)-.*\.safetensors$/.test(f) && f !== modelFile && f !== optimizerFile) rmSync(join(dir, f), { force: true });
+    if (/^(model|optimizer)-.*\.safetensors$/.test(f) && f !== modelFile && f !== optimizerFile)
+      rmSync(join(dir, f), { force: true });
   }
   return meta;
 }
@@ -73,8 +84,16 @@ export function readCheckpointMeta(dir: string): CheckpointMeta | null {
   } catch (err) {
     throw new LabError('MALFORMED_FILE', `${path}: checkpoint metadata is not valid JSON (${(err as Error).message})`);
   }
-  if (meta?.version !== 1 || typeof meta.modelFile !== 'string' || !Number.isInteger(meta.epoch) || !Number.isInteger(meta.step)) {
-    throw new LabError('MALFORMED_FILE', `${path}: expected checkpoint metadata version 1 with modelFile, epoch and step`);
+  if (
+    meta?.version !== 1 ||
+    typeof meta.modelFile !== 'string' ||
+    !Number.isInteger(meta.epoch) ||
+    !Number.isInteger(meta.step)
+  ) {
+    throw new LabError(
+      'MALFORMED_FILE',
+      `${path}: expected checkpoint metadata version 1 with modelFile, epoch and step`,
+    );
   }
   return meta;
 }

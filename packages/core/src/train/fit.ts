@@ -134,8 +134,10 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
     callbacks = {},
     label = 'train',
   } = options;
-  if (typeof loss !== 'function') throw new LabError('INVALID_ARGUMENT', 'loss: expected a function (batch) => scalar tensor');
-  if (typeof data !== 'function') throw new LabError('INVALID_ARGUMENT', 'data: expected a function (epoch) => iterable of batches');
+  if (typeof loss !== 'function')
+    throw new LabError('INVALID_ARGUMENT', 'loss: expected a function (batch) => scalar tensor');
+  if (typeof data !== 'function')
+    throw new LabError('INVALID_ARGUMENT', 'data: expected a function (epoch) => iterable of batches');
   assertInRange(epochs, 'epochs', { min: 1, integer: true });
   if (maxSteps !== undefined) assertInRange(maxSteps, 'steps', { min: 1, integer: true });
   if (clipNorm !== undefined) assertInRange(clipNorm, 'clipNorm', { min: 0, minExclusive: true });
@@ -156,7 +158,11 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
       step = meta.step;
       startEpoch = meta.epoch + 1;
       resumedFrom = meta.epoch;
-      const extra = meta.extra as { history?: EpochRecord[]; best?: { epoch: number; value: number } | null; sinceBest?: number };
+      const extra = meta.extra as {
+        history?: EpochRecord[];
+        best?: { epoch: number; value: number } | null;
+        sinceBest?: number;
+      };
       history.push(...(extra.history ?? []));
       best = extra.best ?? null;
       sinceBest = extra.sinceBest ?? 0;
@@ -192,7 +198,10 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
         try {
           lossValue = value.dataSync()[0]!;
           if (!Number.isFinite(lossValue)) {
-            throw new LabError('NON_FINITE', `loss: expected a finite value, got ${lossValue} at epoch ${epoch}, step ${step} (lower the learning rate or set clipNorm)`);
+            throw new LabError(
+              'NON_FINITE',
+              `loss: expected a finite value, got ${lossValue} at epoch ${epoch}, step ${step} (lower the learning rate or set clipNorm)`,
+            );
           }
           if (clipNorm !== undefined) {
             const clipped = clipByGlobalNorm(grads, clipNorm);
@@ -212,7 +221,13 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
         step++;
         epochSteps++;
         lossSum += lossValue;
-        const info: StepInfo = { epoch, step, loss: lossValue, lr: optimizer.lr, ...(gradNorm !== undefined ? { gradNorm } : {}) };
+        const info: StepInfo = {
+          epoch,
+          step,
+          loss: lossValue,
+          lr: optimizer.lr,
+          ...(gradNorm !== undefined ? { gradNorm } : {}),
+        };
         reporter.report({ stage: label, epoch, step, totalSteps, loss: lossValue, lr: optimizer.lr, event: 'step' });
         if (callbacks.onStepEnd?.(info) === 'stop') {
           stopRequested = true;
@@ -230,12 +245,25 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
       }
       const record: EpochRecord = { epoch, loss: lossSum / epochSteps, steps: epochSteps, metrics };
       history.push(record);
-      reporter.report({ stage: label, epoch, step, totalSteps, loss: record.loss, lr: optimizer.lr, metrics, event: 'epoch' });
+      reporter.report({
+        stage: label,
+        epoch,
+        step,
+        totalSteps,
+        loss: record.loss,
+        lr: optimizer.lr,
+        metrics,
+        event: 'epoch',
+      });
 
       if (earlyStopping) {
         const key = earlyStopping.monitor ?? 'loss';
         const value = key in metrics ? metrics[key]! : key === 'loss' ? record.loss : NaN;
-        if (!Number.isFinite(value)) throw new LabError('NOT_FOUND', `earlyStopping.monitor: metric '${key}' not returned by validate (got ${Object.keys(metrics).join(', ') || 'none'})`);
+        if (!Number.isFinite(value))
+          throw new LabError(
+            'NOT_FOUND',
+            `earlyStopping.monitor: metric '${key}' not returned by validate (got ${Object.keys(metrics).join(', ') || 'none'})`,
+          );
         const sign = earlyStopping.mode === 'max' ? -1 : 1;
         const delta = earlyStopping.minDelta ?? 0;
         if (best === null || sign * (best.value - value) > delta) {
@@ -262,5 +290,12 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
     reporter.stop();
     for (const t of Object.values(bestWeights ?? {})) t.dispose();
   }
-  return { history, steps: step, stoppedEarly, bestEpoch: best?.epoch ?? null, bestValue: best?.value ?? null, resumedFrom };
+  return {
+    history,
+    steps: step,
+    stoppedEarly,
+    bestEpoch: best?.epoch ?? null,
+    bestValue: best?.value ?? null,
+    resumedFrom,
+  };
 }

@@ -54,13 +54,18 @@ export class ProgressReporter {
       else if (p.event === 'epoch') onProgress({ stage: p.stage, done: p.epoch + 1, total: totalEpochs });
     }
     if (this.mode === 'jsonl') {
-      if (p.event === 'epoch' || (jsonlEverySteps > 0 && p.step % jsonlEverySteps === 0)) this.stream.write(`${JSON.stringify(p)}\n`);
+      if (p.event === 'epoch' || (jsonlEverySteps > 0 && p.step % jsonlEverySteps === 0))
+        this.stream.write(`${JSON.stringify(p)}\n`);
     } else if (this.mode === 'bar') {
       const total = p.totalSteps ?? totalEpochs;
       const value = p.totalSteps !== null ? p.step : p.epoch + (p.event === 'epoch' ? 1 : 0);
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar(
-          { format: `${p.stage} [{bar}] {percentage}% | {value}/{total} | epoch {epoch} | loss {loss} | eta {eta_formatted}`, stream: this.stream as NodeJS.WritableStream, hideCursor: true },
+          {
+            format: `${p.stage} [{bar}] {percentage}% | {value}/{total} | epoch {epoch} | loss {loss} | eta {eta_formatted}`,
+            stream: this.stream as NodeJS.WritableStream,
+            hideCursor: true,
+          },
           cliProgress.Presets.shades_classic,
         );
         this.bar.start(total, 0, { epoch: p.epoch, loss: 'n/a' });

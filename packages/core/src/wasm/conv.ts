@@ -1,5 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, freeView, heapF32, mark, offsetOf, reshape, run, runStock, stockKernel, view } from './heap.js';
+import {
+  type Backend,
+  type Info,
+  free,
+  freeView,
+  heapF32,
+  mark,
+  offsetOf,
+  reshape,
+  run,
+  runStock,
+  stockKernel,
+  view,
+} from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
@@ -38,21 +51,54 @@ function chunkRows(m: number, k: number): number {
   return Math.max(1, Math.min(m, 4096, Math.floor(chunkFloats / k)));
 }
 
-function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: number | [number, number] = 1): tf.backend_util.Conv2DInfo {
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  a: ConvAttrs,
+  dilations: number | [number, number] = 1,
+): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    a.strides, dilations, a.pad, a.dimRoundingMode, false, 'channelsLast',
+    a.strides,
+    dilations,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
   );
 }
 
 type Simd = NonNullable<ReturnType<typeof simdKernels>>;
 
 /** im2col rows m0 … m0 + rows − 1 of x (NHWC) into the chunk p [rows, K], in the SIMD kernel. */
-function im2col(backend: Backend, simd: Simd, c: tf.backend_util.Conv2DInfo, x: Info, p: Info, m0: number, rows: number): void {
+function im2col(
+  backend: Backend,
+  simd: Simd,
+  c: tf.backend_util.Conv2DInfo,
+  x: Info,
+  p: Info,
+  m0: number,
+  rows: number,
+): void {
   simd.im2col(
-    offsetOf(backend, x), offsetOf(backend, p), c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
-    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padInfo.top, c.padInfo.left, m0, rows,
+    offsetOf(backend, x),
+    offsetOf(backend, p),
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+    m0,
+    rows,
   );
 }
 
@@ -68,7 +114,18 @@ function conv2dNHWC(backend: Backend, simd: Simd, x: Info, filter: Info, c: tf.b
   for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, M - m0);
     im2col(backend, simd, c, x, p, m0, rows);
-    simd.matMul(offsetOf(backend, p), offsetOf(backend, filter), offsetOf(backend, packed), offsetOf(backend, y) + 4 * m0 * N, rows, K, N, 1, 0, false);
+    simd.matMul(
+      offsetOf(backend, p),
+      offsetOf(backend, filter),
+      offsetOf(backend, packed),
+      offsetOf(backend, y) + 4 * m0 * N,
+      rows,
+      K,
+      N,
+      1,
+      0,
+      false,
+    );
   }
   free(backend, p);
   free(backend, packed);
@@ -84,8 +141,23 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  * where the tap falls in the padding) and the offset of that run in the chunk's patch matrix [rows, K].
  * im2col copies the runs; col2im adds them back.
  */
-function forEachPatchRun(c: tf.backend_util.Conv2DInfo, m0: number, rows: number, visit: (inputOffset: number, patchOffset: number) => void): void {
-  const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = c;
+function forEachPatchRun(
+  c: tf.backend_util.Conv2DInfo,
+  m0: number,
+  rows: number,
+  visit: (inputOffset: number, patchOffset: number) => void,
+): void {
+  const {
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    filterHeight: fh,
+    filterWidth: fw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = c;
   let patch = 0;
   for (let t = 0; t < rows; t++) {
     const m = m0 + t;
@@ -164,9 +236,23 @@ function inputGradByConv(backend: Backend, dy: Info, filter: Info, c: tf.backend
       for (let k = 0; k < ci; k++) for (let o = 0; o < co; o++) r[dst + o * ci + k] = w[src + k * co + o]!;
     }
   }
-  const dx = run('Conv2D', backend, { x: dy, filter: rotated }, {
-    strides: [1, 1], pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
-  });
+  const dx = run(
+    'Conv2D',
+    backend,
+    { x: dy, filter: rotated },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [pads[0], pads[1]],
+        [pads[2], pads[3]],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    },
+  );
   free(backend, rotated);
   return dx;
 }
@@ -213,8 +299,10 @@ export function conv2D({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, filter } = inputs as { x: Info; filter: Info };
   const a = attrs as unknown as ConvAttrs & { dilations?: number | [number, number] };
   const simd = simdKernels(wasm);
-  if (simd === null || x.dtype !== 'float32' || filter.dtype !== 'float32') return runStock('Conv2D', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
-  if (a.dataFormat !== 'NCHW') return conv2dNHWC(wasm, simd, x, filter, convInfo(x.shape, filter.shape, a, a.dilations));
+  if (simd === null || x.dtype !== 'float32' || filter.dtype !== 'float32')
+    return runStock('Conv2D', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
+  if (a.dataFormat !== 'NCHW')
+    return conv2dNHWC(wasm, simd, x, filter, convInfo(x.shape, filter.shape, a, a.dilations));
   const xT = run('Transpose', wasm, { x }, { perm: NCHW_TO_NHWC });
   const yT = conv2dNHWC(wasm, simd, xT, filter, convInfo(xT.shape, filter.shape, a, a.dilations));
   free(wasm, xT);
@@ -256,8 +344,22 @@ export function convKernels(): tf.KernelConfig[] {
   const stockInput = stockKernel('Conv2DBackpropInput');
   const stockConv = stockKernel('Conv2D');
   return [
-    { kernelName: 'Conv2D', backendName: 'wasm', setupFunc: stockConv?.setupFunc, kernelFunc: mark(conv2D as tf.KernelFunc, stockConv) },
-    { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: mark(conv2DBackpropFilter as tf.KernelFunc) },
-    { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: stockInput?.setupFunc, kernelFunc: mark(conv2DBackpropInput as tf.KernelFunc, stockInput) },
+    {
+      kernelName: 'Conv2D',
+      backendName: 'wasm',
+      setupFunc: stockConv?.setupFunc,
+      kernelFunc: mark(conv2D as tf.KernelFunc, stockConv),
+    },
+    {
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: mark(conv2DBackpropFilter as tf.KernelFunc),
+    },
+    {
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      setupFunc: stockInput?.setupFunc,
+      kernelFunc: mark(conv2DBackpropInput as tf.KernelFunc, stockInput),
+    },
   ];
 }

@@ -23,13 +23,16 @@ export function parseEinsum(equation: string, numInputs: number): { inputs: stri
   if (arrow < 0) throw new Error(`Einsum: equation '${equation}' needs an explicit '->'`);
   const inputs = eq.slice(0, arrow).split(',');
   const output = eq.slice(arrow + 2);
-  if (inputs.length !== numInputs) throw new Error(`Einsum: equation '${equation}' names ${inputs.length} operands, got ${numInputs} tensors`);
+  if (inputs.length !== numInputs)
+    throw new Error(`Einsum: equation '${equation}' names ${inputs.length} operands, got ${numInputs} tensors`);
   for (const term of [...inputs, output]) {
     if (!/^[a-zA-Z]*$/.test(term)) throw new Error(`Einsum: only letters are supported in '${equation}' (no ellipsis)`);
-    if (new Set(term).size !== term.length) throw new Error(`Einsum: repeated letter within one term of '${equation}' is not supported`);
+    if (new Set(term).size !== term.length)
+      throw new Error(`Einsum: repeated letter within one term of '${equation}' is not supported`);
   }
   for (const ch of output) {
-    if (!inputs.some((t) => t.includes(ch))) throw new Error(`Einsum: output letter '${ch}' of '${equation}' appears in no input`);
+    if (!inputs.some((t) => t.includes(ch)))
+      throw new Error(`Einsum: output letter '${ch}' of '${equation}' appears in no input`);
   }
   return { inputs, output };
 }
@@ -77,12 +80,24 @@ function contractPair(backend: Backend, a0: Operand, b0: Operand, out: string, d
   free(backend, a3);
   free(backend, b3);
   const letters = batch + freeA + freeB;
-  const shaped = reshape(backend, prod, [...letters].map((ch) => dims.get(ch)!));
+  const shaped = reshape(
+    backend,
+    prod,
+    [...letters].map((ch) => dims.get(ch)!),
+  );
   free(backend, prod);
   return { info: shaped, letters, owned: true };
 }
 
-function einsum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+function einsum({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const wasm = backend as Backend;
   const tensors = Object.values(inputs) as Info[];
   const { equation } = attrs as unknown as { equation: string };
@@ -90,7 +105,8 @@ function einsum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; bac
   const dims = new Map<string, number>();
   parsed.inputs.forEach((term, t) => {
     const shape = tensors[t]!.shape;
-    if (shape.length !== term.length) throw new Error(`Einsum: operand ${t} has rank ${shape.length}, but '${term}' names ${term.length} axes`);
+    if (shape.length !== term.length)
+      throw new Error(`Einsum: operand ${t} has rank ${shape.length}, but '${term}' names ${term.length} axes`);
     [...term].forEach((ch, i) => {
       const d = shape[i]!;
       const seen = dims.get(ch);

@@ -47,7 +47,10 @@ function select({ inputs, backend }: KernelArgs): Info {
   const { condition, t, e } = inputs as { condition: Info; t: Info; e: Info };
   const n = size(t.shape);
   const fourBytes = t.dtype === 'float32' || t.dtype === 'int32';
-  const simd = condition.dtype === 'bool' && fourBytes && e.dtype === t.dtype && size(condition.shape) === n && size(e.shape) === n ? simdKernels(wasm) : null;
+  const simd =
+    condition.dtype === 'bool' && fourBytes && e.dtype === t.dtype && size(condition.shape) === n && size(e.shape) === n
+      ? simdKernels(wasm)
+      : null;
   if (simd === null) return runStock('Select', wasm, { condition, t, e });
   const out = wasm.makeOutput(t.shape, t.dtype);
   if (n > 0) simd.select(offsetOf(wasm, condition), offsetOf(wasm, t), offsetOf(wasm, e), offsetOf(wasm, out), n);
@@ -58,7 +61,13 @@ export function elementwiseKernels(): tf.KernelConfig[] {
   const configs: tf.KernelConfig[] = [];
   const add = (name: string, fn: (args: KernelArgs) => Info) => {
     const stock = stockKernel(name);
-    if (stock) configs.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(fn as tf.KernelFunc, stock) });
+    if (stock)
+      configs.push({
+        kernelName: name,
+        backendName: 'wasm',
+        setupFunc: stock.setupFunc,
+        kernelFunc: mark(fn as tf.KernelFunc, stock),
+      });
   };
   add('Maximum', binary('Maximum', 'maximum', 'float32'));
   add('Minimum', binary('Minimum', 'minimum', 'float32'));

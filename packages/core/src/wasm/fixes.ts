@@ -38,17 +38,31 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, indices } = inputs as { x: Info; indices: Info };
   const { axis, batchDims = 0 } = attrs as unknown as { axis: number; batchDims?: number };
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, parsedAxis, batchDims);
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as tf.TensorInfo as tf.Tensor,
+    indices as tf.TensorInfo as tf.Tensor,
+    parsedAxis,
+    batchDims,
+  );
   const { batchSize, outerSize, dimSize, sliceSize } = info;
   const perBatch = size(indices.shape) / batchSize;
   const simd = x.dtype === 'bool' ? null : simdKernels(wasm);
   if (simd && batchSize === 1 && indices.dtype === 'int32') {
     const ids = heap(wasm, indices);
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i]! < 0 || ids[i]! >= dimSize) throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dimSize - 1}]`);
+      if (ids[i]! < 0 || ids[i]! >= dimSize)
+        throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dimSize - 1}]`);
     }
     const out = wasm.makeOutput(info.outputShape, x.dtype);
-    simd.gatherRows(offsetOf(wasm, x), outerSize, dimSize, sliceSize, offsetOf(wasm, indices), ids.length, offsetOf(wasm, out));
+    simd.gatherRows(
+      offsetOf(wasm, x),
+      outerSize,
+      dimSize,
+      sliceSize,
+      offsetOf(wasm, indices),
+      ids.length,
+      offsetOf(wasm, out),
+    );
     return out;
   }
   const out = wasm.makeOutput(info.outputShape, x.dtype);
@@ -79,16 +93,53 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { dy, input } = inputs as { dy: Info; input: Info };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  const c = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = c;
+  const c = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ch,
+    outHeight,
+    outWidth,
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: fh,
+    filterWidth: fw,
+  } = c;
   const top = c.padInfo.top;
   const left = c.padInfo.left;
   const dx = wasm.makeOutput(input.shape, 'float32');
   const simd = input.dtype === 'float32' && dy.dtype === 'float32' ? simdKernels(wasm) : null;
   if (simd) {
-    simd.maxPoolGrad(offsetOf(wasm, input), offsetOf(wasm, dy), offsetOf(wasm, dx), batchSize, inHeight, inWidth, ch, outHeight, outWidth, fh, fw, sh, sw, top, left);
+    simd.maxPoolGrad(
+      offsetOf(wasm, input),
+      offsetOf(wasm, dy),
+      offsetOf(wasm, dx),
+      batchSize,
+      inHeight,
+      inWidth,
+      ch,
+      outHeight,
+      outWidth,
+      fh,
+      fw,
+      sh,
+      sw,
+      top,
+      left,
+    );
     return dx;
   }
   const o = heap(wasm, dx);
@@ -131,7 +182,12 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
 function pow({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { a, b } = inputs as { a: Info; b: Info };
-  if (size(b.shape) === 1 && a.dtype === 'float32' && size(a.shape) >= size(b.shape) && b.shape.length <= a.shape.length) {
+  if (
+    size(b.shape) === 1 &&
+    a.dtype === 'float32' &&
+    size(a.shape) >= size(b.shape) &&
+    b.shape.length <= a.shape.length
+  ) {
     const e = heap(wasm, b)[0]!;
     const mul = (x: Info, y: Info) => run('Multiply', wasm, { a: x, b: y });
     const shaped = (x: Info): Info => ({ ...x, shape: tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape) });
@@ -152,12 +208,36 @@ function pow({ inputs, backend, attrs }: KernelArgs): Info {
 export function fixKernels(): tf.KernelConfig[] {
   const out: tf.KernelConfig[] = [];
   const pw = stockKernel('Pow');
-  if (pw) out.push({ kernelName: 'Pow', backendName: 'wasm', setupFunc: pw.setupFunc, kernelFunc: mark(pow as tf.KernelFunc, pw) });
+  if (pw)
+    out.push({
+      kernelName: 'Pow',
+      backendName: 'wasm',
+      setupFunc: pw.setupFunc,
+      kernelFunc: mark(pow as tf.KernelFunc, pw),
+    });
   const mp = stockKernel('MaxPoolGrad');
-  if (mp) out.push({ kernelName: 'MaxPoolGrad', backendName: 'wasm', setupFunc: mp.setupFunc, kernelFunc: mark(maxPoolGrad as tf.KernelFunc, mp) });
+  if (mp)
+    out.push({
+      kernelName: 'MaxPoolGrad',
+      backendName: 'wasm',
+      setupFunc: mp.setupFunc,
+      kernelFunc: mark(maxPoolGrad as tf.KernelFunc, mp),
+    });
   const ss = stockKernel('StridedSlice');
-  if (ss) out.push({ kernelName: 'StridedSlice', backendName: 'wasm', setupFunc: ss.setupFunc, kernelFunc: mark(stridedSlice as tf.KernelFunc, ss) });
+  if (ss)
+    out.push({
+      kernelName: 'StridedSlice',
+      backendName: 'wasm',
+      setupFunc: ss.setupFunc,
+      kernelFunc: mark(stridedSlice as tf.KernelFunc, ss),
+    });
   const g = stockKernel('GatherV2');
-  if (g) out.push({ kernelName: 'GatherV2', backendName: 'wasm', setupFunc: g.setupFunc, kernelFunc: mark(gatherV2 as tf.KernelFunc, g) });
+  if (g)
+    out.push({
+      kernelName: 'GatherV2',
+      backendName: 'wasm',
+      setupFunc: g.setupFunc,
+      kernelFunc: mark(gatherV2 as tf.KernelFunc, g),
+    });
   return out;
 }

@@ -16,14 +16,27 @@ interface FusedAttrs {
 }
 
 /** The kernel each fused activation runs as after the product (linear: none); other activations go to the stock fused kernel. */
-const ACTIVATION_KERNELS: Record<string, string | null> = { linear: null, relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+const ACTIVATION_KERNELS: Record<string, string | null> = {
+  linear: null,
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
 
 const supported = (attrs: FusedAttrs) => Object.hasOwn(ACTIVATION_KERNELS, attrs.activation ?? 'linear');
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** y + bias, then the activation; consumes `y`. */
-function biasAndActivation(backend: Backend, y: Info, inputs: { bias?: Info; preluActivationWeights?: Info }, attrs: FusedAttrs): Info {
+function biasAndActivation(
+  backend: Backend,
+  y: Info,
+  inputs: { bias?: Info; preluActivationWeights?: Info },
+  attrs: FusedAttrs,
+): Info {
   let out = y;
   const then = (name: string, extra: Record<string, Info> = {}, kernelAttrs: Record<string, unknown> = {}) => {
     const next = run(name, backend, { ...(name === 'Add' ? { a: out } : { x: out }), ...extra }, kernelAttrs);
@@ -40,16 +53,31 @@ function biasAndActivation(backend: Backend, y: Info, inputs: { bias?: Info; pre
 
 function fusedMatMul({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
-  const { a, b, bias, preluActivationWeights } = inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
-  if (!supported(attrs as FusedAttrs)) return runStock('_FusedMatMul', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
+  const { a, b, bias, preluActivationWeights } = inputs as {
+    a: Info;
+    b: Info;
+    bias?: Info;
+    preluActivationWeights?: Info;
+  };
+  if (!supported(attrs as FusedAttrs))
+    return runStock('_FusedMatMul', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
   const product = batchMatMul({ inputs: { a, b }, backend, attrs });
   return biasAndActivation(wasm, product, { bias, preluActivationWeights }, attrs as FusedAttrs);
 }
 
 function fusedConv2D({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
-  const { x, filter, bias, preluActivationWeights } = inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
-  if ((attrs as { dataFormat?: string }).dataFormat === 'NCHW' || x.dtype !== 'float32' || !supported(attrs as FusedAttrs)) {
+  const { x, filter, bias, preluActivationWeights } = inputs as {
+    x: Info;
+    filter: Info;
+    bias?: Info;
+    preluActivationWeights?: Info;
+  };
+  if (
+    (attrs as { dataFormat?: string }).dataFormat === 'NCHW' ||
+    x.dtype !== 'float32' ||
+    !supported(attrs as FusedAttrs)
+  ) {
     return runStock('FusedConv2D', wasm, inputs as Record<string, Info>, attrs as Record<string, unknown>);
   }
   const y = conv2D({ inputs: { x, filter }, backend, attrs });
@@ -59,9 +87,18 @@ function fusedConv2D({ inputs, backend, attrs }: KernelArgs): Info {
 /** Kernel configs replacing the stock fused kernels (each keeps the stock setupFunc). */
 export function fusedKernels(): tf.KernelConfig[] {
   const out: tf.KernelConfig[] = [];
-  for (const [name, kernelFunc] of [['_FusedMatMul', fusedMatMul], ['FusedConv2D', fusedConv2D]] as const) {
+  for (const [name, kernelFunc] of [
+    ['_FusedMatMul', fusedMatMul],
+    ['FusedConv2D', fusedConv2D],
+  ] as const) {
     const stock = stockKernel(name);
-    if (stock) out.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(kernelFunc as tf.KernelFunc, stock) });
+    if (stock)
+      out.push({
+        kernelName: name,
+        backendName: 'wasm',
+        setupFunc: stock.setupFunc,
+        kernelFunc: mark(kernelFunc as tf.KernelFunc, stock),
+      });
   }
   return out;
 }

@@ -25,9 +25,28 @@ const stridedSliceGrad: tf.GradConfig = {
     const [x] = saved as [tf.Tensor];
     return {
       x: () => {
-        const a = attrs as unknown as { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number };
+        const a = attrs as unknown as {
+          begin: number[];
+          end: number[];
+          strides: number[];
+          beginMask: number;
+          endMask: number;
+          ellipsisMask: number;
+          newAxisMask: number;
+          shrinkAxisMask: number;
+        };
         const iota = tf.range(0, x.size, 1, 'int32').reshape(x.shape);
-        const positions = tf.stridedSlice(iota, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+        const positions = tf.stridedSlice(
+          iota,
+          a.begin,
+          a.end,
+          a.strides,
+          a.beginMask,
+          a.endMask,
+          a.ellipsisMask,
+          a.newAxisMask,
+          a.shrinkAxisMask,
+        );
         return scatterFlat(first(dy), positions, x.shape);
       },
     };

@@ -1,5 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Attrs, type Backend, type Info, free, freeView, mark, offsetOf, reshape, run, runStock, size, stockKernel, transposeLast2, view } from './heap.js';
+import {
+  type Attrs,
+  type Backend,
+  type Info,
+  free,
+  freeView,
+  mark,
+  offsetOf,
+  reshape,
+  run,
+  runStock,
+  size,
+  stockKernel,
+  transposeLast2,
+  view,
+} from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
@@ -21,9 +36,15 @@ import { simdKernels } from './simd.js';
  */
 
 type WasmMatMul = (
-  aId: number, aShape: Uint8Array, aRank: number,
-  bId: number, bShape: Uint8Array, bRank: number,
-  transposeA: boolean, transposeB: boolean, outId: number,
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  outId: number,
 ) => void;
 
 const matMulFns = new WeakMap<Backend, WasmMatMul>();
@@ -32,7 +53,17 @@ function wasmMatMul(backend: Backend): WasmMatMul {
   let fn = matMulFns.get(backend);
   if (!fn) {
     const wasm = backend.wasm as unknown as { cwrap(name: string, ret: null, args: string[]): WasmMatMul };
-    fn = wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    fn = wasm.cwrap('BatchMatMul', null, [
+      'number',
+      'array',
+      'number',
+      'number',
+      'array',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]);
     matMulFns.set(backend, fn);
   }
   return fn;
@@ -73,7 +104,11 @@ function batchedByLoop(backend: Backend, a: Info, b: Info): Info {
  * id per call, released right after (which drops the cached operator), rules that out. Weights change
  * every training step, so the cache saved nothing there.
  */
-function withFreshB(backend: Backend, inputs: Record<string, Info>, call: (inputs: Record<string, Info>) => Info): Info {
+function withFreshB(
+  backend: Backend,
+  inputs: Record<string, Info>,
+  call: (inputs: Record<string, Info>) => Info,
+): Info {
   const b = inputs.b!;
   const fresh = view(backend, b, 0, b.shape);
   try {
@@ -99,7 +134,9 @@ function matMulNoTranspose(backend: Backend, a: Info, b: Info): Info {
   const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
   const outShape = [...outBatchShape, m, n];
   const stock = (x: Info, y: Info) =>
-    withFreshB(backend, { a: x, b: y }, (ins) => runStock('BatchMatMul', backend, ins, { transposeA: false, transposeB: false }));
+    withFreshB(backend, { a: x, b: y }, (ins) =>
+      runStock('BatchMatMul', backend, ins, { transposeA: false, transposeB: false }),
+    );
 
   if (bBatch === 1 && aBatch > 1) {
     // [B, m, k] @ [k, n] is one [B·m, k] @ [k, n] product.
@@ -174,10 +211,21 @@ export function simdMatMul(backend: Backend, a: Info, b: Info, transposeA: boole
   return out;
 }
 
-export function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+export function batchMatMul({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const wasm = backend as Backend;
   const { a, b } = inputs as { a: Info; b: Info };
-  const { transposeA = false, transposeB = false } = (attrs ?? {}) as Attrs as { transposeA?: boolean; transposeB?: boolean };
+  const { transposeA = false, transposeB = false } = (attrs ?? {}) as Attrs as {
+    transposeA?: boolean;
+    transposeB?: boolean;
+  };
   const viaSimd = simdMatMul(wasm, a, b, transposeA, transposeB);
   if (viaSimd) return viaSimd;
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
@@ -197,7 +245,12 @@ export function batchMatMul({ inputs, backend, attrs }: { inputs: tf.NamedTensor
 export function matMulKernels(): tf.KernelConfig[] {
   const out: tf.KernelConfig[] = [];
   const bmm = stockKernel('BatchMatMul');
-  if (bmm) out.push({ kernelName: 'BatchMatMul', backendName: 'wasm', setupFunc: bmm.setupFunc, kernelFunc: mark(batchMatMul as tf.KernelFunc, bmm) });
+  if (bmm)
+    out.push({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      setupFunc: bmm.setupFunc,
+      kernelFunc: mark(batchMatMul as tf.KernelFunc, bmm),
+    });
   return out;
 }
-

@@ -103,7 +103,10 @@ function slice({ inputs, backend, attrs }: KernelArgs): Info {
   const a = attrs as unknown as { begin: number | number[]; size: number | number[] };
   const simd = x.dtype === 'float32' || x.dtype === 'int32' ? simdKernels(wasm) : null;
   if (simd === null) return runStock('Slice', wasm, { x }, a as unknown as Record<string, unknown>);
-  const [begin, sizes] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, a.begin, a.size) as [number[], number[]];
+  const [begin, sizes] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, a.begin, a.size) as [
+    number[],
+    number[],
+  ];
   const rank = x.shape.length;
   let cut = rank - 1; // the last axis that is not taken whole
   while (cut >= 0 && begin[cut] === 0 && sizes[cut] === x.shape[cut]) cut--;
@@ -128,7 +131,13 @@ export function movementKernels(): tf.KernelConfig[] {
   const configs: tf.KernelConfig[] = [];
   const add = (name: string, fn: (args: KernelArgs) => Info | Info[]) => {
     const stock = stockKernel(name);
-    if (stock) configs.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(fn as tf.KernelFunc, stock) });
+    if (stock)
+      configs.push({
+        kernelName: name,
+        backendName: 'wasm',
+        setupFunc: stock.setupFunc,
+        kernelFunc: mark(fn as tf.KernelFunc, stock),
+      });
   };
   add('Identity', identity);
   add('Cast', cast);

@@ -104,7 +104,8 @@ export class KernelPool {
   run(kernel: string, args: readonly number[], local: (...args: number[]) => void): void {
     const ctl = this.control;
     const index = this.names.indexOf(kernel);
-    if (index < 0 || args.length > MAX_ARGS) throw new Error(`@lab/core: kernel pool cannot run ${kernel} with ${args.length} arguments`);
+    if (index < 0 || args.length > MAX_ARGS)
+      throw new Error(`@lab/core: kernel pool cannot run ${kernel} with ${args.length} arguments`);
     if (!this.started) this.awaitWorkers();
     if (this.workers.length === 0) {
       local(...args, 0, 1);
@@ -120,7 +121,8 @@ export class KernelPool {
     try {
       local(...args, 0, this.parts);
     } finally {
-      for (let left = Atomics.load(ctl, RUNNING); left !== 0; left = Atomics.load(ctl, RUNNING)) Atomics.wait(ctl, RUNNING, left);
+      for (let left = Atomics.load(ctl, RUNNING); left !== 0; left = Atomics.load(ctl, RUNNING))
+        Atomics.wait(ctl, RUNNING, left);
     }
     if (ctl[FAILED] !== 0) throw new Error(`@lab/core: a worker failed while running ${kernel}`);
   }
@@ -144,7 +146,9 @@ export class KernelPool {
       const end = bytes.indexOf(0);
       const message = new TextDecoder().decode(bytes.slice(0, end < 0 ? MESSAGE_BYTES : end));
       const why = message === '' ? `not ready after ${this.startTimeoutMs} ms` : message;
-      process.emitWarning(`@lab/core: ${total - ready} of ${total} kernel worker threads did not start (${why}); running on one thread`);
+      process.emitWarning(
+        `@lab/core: ${total - ready} of ${total} kernel worker threads did not start (${why}); running on one thread`,
+      );
       this.close();
     }
     this.started = true;

@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, heap, mark, offsetOf, run, runStock, size, stockKernel, zeroedOutput } from './heap.js';
+import {
+  type Backend,
+  type Info,
+  free,
+  heap,
+  mark,
+  offsetOf,
+  run,
+  runStock,
+  size,
+  stockKernel,
+  zeroedOutput,
+} from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
@@ -9,7 +21,15 @@ import { simdKernels } from './simd.js';
  * out[o, i] = Σ_r x[o, r, i], in one pass; other layouts go through our fast Transpose first.
  * Innermost reductions stay on the stock (SIMD) kernel.
  */
-function sum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+function sum({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const wasm = backend as Backend;
   const { x } = inputs as { x: Info };
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -57,5 +77,14 @@ function sum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backen
 
 export function reduceKernels(): tf.KernelConfig[] {
   const stock = stockKernel('Sum');
-  return stock ? [{ kernelName: 'Sum', backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(sum as tf.KernelFunc, stock) }] : [];
+  return stock
+    ? [
+        {
+          kernelName: 'Sum',
+          backendName: 'wasm',
+          setupFunc: stock.setupFunc,
+          kernelFunc: mark(sum as tf.KernelFunc, stock),
+        },
+      ]
+    : [];
 }

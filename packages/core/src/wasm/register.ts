@@ -15,7 +15,19 @@ import { transposeKernels } from './transpose.js';
 
 /** Every kernel config we add to (or replace on) the WASM backend. */
 function wasmKernelConfigs(): tf.KernelConfig[] {
-  return [...segmentKernels(), ...convKernels(), ...einsumKernels(), ...matMulKernels(), ...fusedKernels(), ...fixKernels(), ...transposeKernels(), ...reduceKernels(), ...movementKernels(), ...elementwiseKernels(), ...simdKernelConfigs()];
+  return [
+    ...segmentKernels(),
+    ...convKernels(),
+    ...einsumKernels(),
+    ...matMulKernels(),
+    ...fusedKernels(),
+    ...fixKernels(),
+    ...transposeKernels(),
+    ...reduceKernels(),
+    ...movementKernels(),
+    ...elementwiseKernels(),
+    ...simdKernelConfigs(),
+  ];
 }
 
 /**

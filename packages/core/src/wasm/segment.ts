@@ -7,7 +7,15 @@ import { simdKernels } from './simd.js';
  * out[s, ...] = Σ_{i: ids[i] = s} x[i, ...]. One pass over the heap, rows added with a tight loop;
  * ids outside [0, numSegments) are dropped, as in TensorFlow. float32 rows are added by the SIMD kernels.
  */
-function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+function unsortedSegmentSum({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const wasm = backend as Backend;
   const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
   const numSegments = (attrs as unknown as { numSegments: number }).numSegments;
@@ -45,5 +53,7 @@ function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensor
 }
 
 export function segmentKernels(): tf.KernelConfig[] {
-  return [{ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: mark(unsortedSegmentSum as tf.KernelFunc) }];
+  return [
+    { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: mark(unsortedSegmentSum as tf.KernelFunc) },
+  ];
 }

@@ -20,7 +20,8 @@ import { wasmThreads } from './threads.js';
  */
 
 /** Element-wise binary kernels: float32 in, float32 (maximum, minimum) or bool (comparisons) out. */
-export type BinaryKernel = 'maximum' | 'minimum' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
+export type BinaryKernel =
+  'maximum' | 'minimum' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
 
 export interface SimdKernels {
   exp(x: number, y: number, n: number): void;
@@ -33,7 +34,10 @@ export interface SimdKernels {
    * out[i] = op(a[i % aPeriod], b[i % bPeriod]) for i < n; each period is n, 1 or the size of trailing
    * axes, and at least one is n.
    */
-  binary: Record<BinaryKernel, (a: number, aPeriod: number, b: number, bPeriod: number, out: number, n: number) => void>;
+  binary: Record<
+    BinaryKernel,
+    (a: number, aPeriod: number, b: number, bPeriod: number, out: number, n: number) => void
+  >;
   /** out[i] = cond[i] ? t[i] : e[i] (cond bool bytes; 4-byte elements). */
   select(cond: number, t: number, e: number, out: number, n: number): void;
   /** `batch` consecutive [rows, cols] float32 (or any 4-byte) matrices → [cols, rows]. */
@@ -50,14 +54,59 @@ export interface SimdKernels {
    * `packed` is scratch space for (N − N % 8)·K floats per B entry (see kernels.c). Large products
    * split over the worker pool.
    */
-  matMul(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transposeA: boolean): void;
+  matMul(
+    a: number,
+    b: number,
+    packed: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    batch: number,
+    bStride: number,
+    transposeA: boolean,
+  ): void;
   /**
    * im2col: P [rows, fh·fw·C] for output positions m0 … m0 + rows − 1 of a convolution over x [B, H, W, C]
    * (strides sh, sw; dilations dh, dw; padding top, left), zeros where a tap falls in the padding.
    */
-  im2col(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
+  im2col(
+    x: number,
+    p: number,
+    h: number,
+    w: number,
+    c: number,
+    outH: number,
+    outW: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+    m0: number,
+    rows: number,
+  ): void;
   /** dx [B, H, W, C] (written) = dy [B, outH, outW, C] routed to each pooling window's first maximum in x (NHWC). */
-  maxPoolGrad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
+  maxPoolGrad(
+    x: number,
+    dy: number,
+    dx: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    outH: number,
+    outW: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
   /**
    * dst = rows of `row` 4-byte elements copied from src, in the order of up to four outer axes given
    * outermost first as [count, stride in elements] (row i0, i1, … starts at Σ i·stride).
@@ -87,10 +136,70 @@ interface Exports {
   lab_sum_middle_f32(x: number, outer: number, red: number, inner: number, out: number): void;
   lab_gather_rows_32(x: number, outer: number, n: number, inner: number, ids: number, count: number, out: number): void;
   lab_pack_b_f32(b: number, packed: number, k: number, n: number, batch: number): void;
-  lab_matmul_f32(a: number, b: number, packed: number, c: number, m: number, k: number, n: number, batch: number, bStride: number, transA: number, next: number, part: number, parts: number): void;
-  lab_im2col_f32(x: number, p: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, m0: number, rows: number): void;
-  lab_max_pool_grad_f32(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
-  lab_permute_rows_32(src: number, dst: number, row: number, n0: number, s0: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number): void;
+  lab_matmul_f32(
+    a: number,
+    b: number,
+    packed: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    batch: number,
+    bStride: number,
+    transA: number,
+    next: number,
+    part: number,
+    parts: number,
+  ): void;
+  lab_im2col_f32(
+    x: number,
+    p: number,
+    h: number,
+    w: number,
+    c: number,
+    outH: number,
+    outW: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+    m0: number,
+    rows: number,
+  ): void;
+  lab_max_pool_grad_f32(
+    x: number,
+    dy: number,
+    dx: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    outH: number,
+    outW: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
+  lab_permute_rows_32(
+    src: number,
+    dst: number,
+    row: number,
+    n0: number,
+    s0: number,
+    n1: number,
+    s1: number,
+    n2: number,
+    s2: number,
+    n3: number,
+    s3: number,
+  ): void;
 }
 
 const instances = new WeakMap<Backend, SimdKernels | null>();
@@ -151,7 +260,9 @@ export function simdKernels(backend: Backend): SimdKernels | null {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const relaxed = Buffer.from(shared ? KERNELS_SHARED_RELAXED : KERNELS_PLAIN_RELAXED, 'base64');
       const useRelaxed = process.env.LAB_WASM_RELAXED_SIMD !== '0' && relaxedSimdAvailable(relaxed);
-      const module = new WebAssembly.Module(useRelaxed ? relaxed : Buffer.from(shared ? KERNELS_SHARED : KERNELS_PLAIN, 'base64'));
+      const module = new WebAssembly.Module(
+        useRelaxed ? relaxed : Buffer.from(shared ? KERNELS_SHARED : KERNELS_PLAIN, 'base64'),
+      );
       const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
       const pool = shared && wasmThreads() > 1 ? startPool(backend, module, memory) : null;
       // The pool's chunk counter: four bytes of the heap, kept for the backend's lifetime.
@@ -182,7 +293,11 @@ export function simdKernels(backend: Backend): SimdKernels | null {
           e.lab_pack_b_f32(b, packed, k, n, bStride === 0 ? 1 : batch);
           if (pool !== null && 2 * m * k * n * batch >= poolMinFlops) {
             new Int32Array(memory.buffer, counter, 1)[0] = 0;
-            pool.run('lab_matmul_f32', [a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, counter], e.lab_matmul_f32);
+            pool.run(
+              'lab_matmul_f32',
+              [a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, counter],
+              e.lab_matmul_f32,
+            );
           } else {
             e.lab_matmul_f32(a, b, packed, c, m, k, n, batch, bStride, transposeA ? 1 : 0, 0, 0, 1);
           }
@@ -190,9 +305,22 @@ export function simdKernels(backend: Backend): SimdKernels | null {
         im2col: e.lab_im2col_f32,
         maxPoolGrad: e.lab_max_pool_grad_f32,
         permuteRows(src, dst, row, outer) {
-          if (outer.length > 4) throw new Error(`@lab/core: permuteRows takes at most 4 outer axes, got ${outer.length}`);
+          if (outer.length > 4)
+            throw new Error(`@lab/core: permuteRows takes at most 4 outer axes, got ${outer.length}`);
           const axes = [...Array<readonly [number, number]>(4 - outer.length).fill([1, 0]), ...outer];
-          e.lab_permute_rows_32(src, dst, row, axes[0]![0], axes[0]![1], axes[1]![0], axes[1]![1], axes[2]![0], axes[2]![1], axes[3]![0], axes[3]![1]);
+          e.lab_permute_rows_32(
+            src,
+            dst,
+            row,
+            axes[0]![0],
+            axes[0]![1],
+            axes[1]![0],
+            axes[1]![1],
+            axes[2]![0],
+            axes[2]![1],
+            axes[3]![0],
+            axes[3]![1],
+          );
         },
       };
     } catch {
@@ -233,7 +361,13 @@ export function simdKernelConfigs(): tf.KernelConfig[] {
   ] as const;
   for (const [name, pick] of unaries) {
     const stock = stockKernel(name);
-    if (stock) configs.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(unary(name, pick) as tf.KernelFunc, stock) });
+    if (stock)
+      configs.push({
+        kernelName: name,
+        backendName: 'wasm',
+        setupFunc: stock.setupFunc,
+        kernelFunc: mark(unary(name, pick) as tf.KernelFunc, stock),
+      });
   }
   return configs;
 }

@@ -38,7 +38,10 @@ type Imports = WebAssembly.Imports & { env: Record<string, unknown> };
 interface FactoryConfig {
   locateFile(path: string, prefix: string): string;
   mainScriptUrlOrBlob: string;
-  instantiateWasm(imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object;
+  instantiateWasm(
+    imports: Imports,
+    receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ): object;
 }
 
 /** The thread count to use when the caller gives none: `LAB_WASM_THREADS`, else the cores this process may use (at most 4). */
@@ -51,7 +54,10 @@ export function defaultWasmThreads(): number {
 /** Validates a thread count (an integer in 1..4). */
 export function parseWasmThreads(value: number, name = 'threads'): number {
   if (!Number.isInteger(value) || value < 1 || value > MAX_WASM_THREADS) {
-    throw new LabError('INVALID_ARGUMENT', `${name}: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${String(value)}`);
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -60,7 +66,9 @@ function wasmPackageDir(): string | undefined {
   // import.meta.url in ESM (and vitest); the CJS build has an empty import.meta and uses __filename.
   const here = (import.meta as { url?: string }).url ?? (typeof __filename === 'string' ? __filename : undefined);
   try {
-    return dirname(createRequire(here ?? join(process.cwd(), 'index.js')).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+    return dirname(
+      createRequire(here ?? join(process.cwd(), 'index.js')).resolve('@tensorflow/tfjs-backend-wasm/package.json'),
+    );
   } catch {
     return undefined;
   }
@@ -89,11 +97,14 @@ function writeWorkerScript(outDir: string): { dir: string; path: string } {
 /** Loads the threaded SIMD build (shared memory, XNNPACK on one thread) and wraps it in tfjs's BackendWasm. */
 export async function createThreadedWasmBackend(): Promise<BackendWasm> {
   const dir = wasmPackageDir();
-  if (dir === undefined) throw new LabError('BACKEND_UNAVAILABLE', 'threaded wasm: @tensorflow/tfjs-backend-wasm not found');
+  if (dir === undefined)
+    throw new LabError('BACKEND_UNAVAILABLE', 'threaded wasm: @tensorflow/tfjs-backend-wasm not found');
   const outDir = join(dir, 'wasm-out');
   const mainScript = join(outDir, 'tfjs-backend-wasm-threaded-simd.js');
   const workerScript = writeWorkerScript(outDir);
-  const factory = createRequire(join(outDir, 'loader.js'))(mainScript) as (config: FactoryConfig) => { then(onReady: (m: EmscriptenModule) => void, onError: (e: unknown) => void): void };
+  const factory = createRequire(join(outDir, 'loader.js'))(mainScript) as (config: FactoryConfig) => {
+    then(onReady: (m: EmscriptenModule) => void, onError: (e: unknown) => void): void;
+  };
   const binary = readFileSync(join(outDir, 'tfjs-backend-wasm-threaded-simd.wasm'));
 
   // The emscripten module is itself a thenable: resolving a promise with it never settles, so it
@@ -125,7 +136,10 @@ export async function createThreadedWasmBackend(): Promise<BackendWasm> {
   const got = (emModule.tfjs as { getThreadsCount(): number }).getThreadsCount();
   if (got !== 1) {
     backend.dispose();
-    throw new LabError('BACKEND_UNAVAILABLE', `threaded wasm: XNNPACK was meant to run on one thread, the module started ${got}`);
+    throw new LabError(
+      'BACKEND_UNAVAILABLE',
+      `threaded wasm: XNNPACK was meant to run on one thread, the module started ${got}`,
+    );
   }
   // No pthread runs; the pre-spawned workers are not needed (and must not keep the process alive).
   const pthreads = emModule.PThread;
@@ -180,17 +194,20 @@ export function configureWasmThreads(threads: number, explicit: boolean): void {
   const stock = state.stockFactory;
   if (stock === null) throw new LabError('BACKEND_UNAVAILABLE', 'the wasm backend is not registered');
   tf.removeBackend('wasm');
-  const factory = threads > 1
-    ? async () => {
-        try {
-          return await createThreadedWasmBackend();
-        } catch (err) {
-          state.threads = 1;
-          process.emitWarning(`@lab/core: multi-threaded wasm did not start (${(err as Error).message}); using one thread`);
-          return stock();
+  const factory =
+    threads > 1
+      ? async () => {
+          try {
+            return await createThreadedWasmBackend();
+          } catch (err) {
+            state.threads = 1;
+            process.emitWarning(
+              `@lab/core: multi-threaded wasm did not start (${(err as Error).message}); using one thread`,
+            );
+            return stock();
+          }
         }
-      }
-    : stock;
+      : stock;
   tf.registerBackend('wasm', factory, WASM_PRIORITY);
   state.threads = threads;
 }

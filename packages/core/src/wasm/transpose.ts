@@ -29,7 +29,15 @@ function simplify(shape: number[], perm: number[]): { shape: number[]; perm: num
   return { shape: mergedShape, perm: groups.map((_, i) => rank.get(i)!) };
 }
 
-function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+function transpose({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): Info {
   const wasm = backend as Backend;
   const { x } = inputs as { x: Info };
   const { perm } = attrs as unknown as { perm: number[] };
@@ -47,7 +55,8 @@ function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
     return out;
   }
   const simd = x.dtype === 'bool' ? null : simdKernels(wasm);
-  const swapsLastTwo = r >= 2 && s.perm[r - 1] === r - 2 && s.perm[r - 2] === r - 1 && s.perm.slice(0, r - 2).every((p, i) => p === i);
+  const swapsLastTwo =
+    r >= 2 && s.perm[r - 1] === r - 2 && s.perm[r - 2] === r - 1 && s.perm.slice(0, r - 2).every((p, i) => p === i);
   if (simd && swapsLastTwo) {
     const rows = s.shape[r - 2]!;
     const cols = s.shape[r - 1]!;
@@ -111,5 +120,14 @@ function transpose({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
 
 export function transposeKernels(): tf.KernelConfig[] {
   const stock = stockKernel('Transpose');
-  return stock ? [{ kernelName: 'Transpose', backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: mark(transpose as tf.KernelFunc, stock) }] : [];
+  return stock
+    ? [
+        {
+          kernelName: 'Transpose',
+          backendName: 'wasm',
+          setupFunc: stock.setupFunc,
+          kernelFunc: mark(transpose as tf.KernelFunc, stock),
+        },
+      ]
+    : [];
 }

@@ -1,0 +1,92 @@
+import { tf } from '@lab/core';
+import { LabError, assertInRange } from '@lab/core';
+import { Rng } from '@lab/core';
+import { type CausalLM, KVCache } from './model.js';
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /** Tokens to append (the loop stops earlier at `eosTokenId`). */
+  maxNewTokens: number;
+  /** 0 (default) = greedy argmax; otherwise sample from softmax(logits / temperature). */
+  temperature?: number;
+  /** Sample only among the k most likely tokens (0 = all). */
+  topK?: number;
+  /** Nucleus sampling: the smallest set of tokens whose probability reaches topP (1 = all). */
+  topP?: number;
+  /** Seed or generator of the sampling draws. */
+  rng?: Rng | number;
+  /** Stop after emitting this token; default the model's `eosTokenId`, `null` to never stop. */
+  eosTokenId?: number | null;
+  /** Attention window override; default the model's. */
+  attentionWindow?: number | null;
+}
+
+/**
+ * Autoregressive generation with a KV cache: one forward pass over the prompt, then one single-token
+ * pass per new token. Returns only the new tokens. Greedy by default; temperature / top-k / top-p
+ * sampling draws from the seeded core {@link Rng}. Leaves no tensors behind.
+ */
+export function generate(model: CausalLM, prompt: Int32Array | number[], options: GenerateOptions): Int32Array {
+  const { maxNewTokens, temperature = 0, topK = 0, topP = 1 } = options;
+  assertInRange(maxNewTokens, 'maxNewTokens', { min: 0, integer: true });
+  assertInRange(temperature, 'temperature', { min: 0 });
+  assertInRange(topK, 'topK', { min: 0, integer: true });
+  assertInRange(topP, 'topP', { min: 0, max: 1, minExclusive: true });
+  if (prompt.length === 0) throw new LabError('EMPTY_INPUT', 'prompt: expected at least one token, got 0');
+  const eos = options.eosTokenId === undefined ? model.config.eosTokenId : options.eosTokenId;
+  const rng = options.rng instanceof Rng ? options.rng : new Rng(options.rng ?? 0);
+  const out: number[] = [];
+  const cache = new KVCache(model.config.numLayers);
+  try {
+    let next: ArrayLike<number> = prompt;
+    for (let step = 0; step < maxNewTokens; step++) {
+      const lastLogits = tf.tidy(() => {
+        const input: Parameters<CausalLM['forward']>[0] = { ids: Array.from(next), cache };
+        if (options.attentionWindow !== undefined) input.attentionWindow = options.attentionWindow;
+        const { logits } = model.forward(input);
+        const T = logits!.shape[1];
+        return tf.slice(logits!, [0, T - 1, 0], [1, 1, model.config.vocabSize]).dataSync() as Float32Array;
+      });
+      const token = temperature === 0 ? argmax(lastLogits) : sampleToken(lastLogits, temperature, topK, topP, rng);
+      out.push(token);
+      if (eos !== null && token === eos) break;
+      next = [token];
+    }
+  } finally {
+    cache.dispose();
+  }
+  return Int32Array.from(out);
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+/** Draws a token from softmax(logits / T), restricted to the top-k and then to the top-p nucleus. */
+export function sampleToken(
+  logits: ArrayLike<number>,
+  temperature: number,
+  topK: number,
+  topP: number,
+  rng: Rng,
+): number {
+  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]!);
+  const keep = topK > 0 ? order.slice(0, topK) : order;
+  const max = logits[keep[0]!]!;
+  const weights = keep.map((i) => Math.exp((logits[i]! - max) / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let cut = weights.length;
+  if (topP < 1) {
+    let mass = 0;
+    for (let i = 0; i < weights.length; i++) {
+      mass += weights[i]! / total;
+      if (mass >= topP) {
+        cut = i + 1;
+        break;
+      }
+    }
+  }
+  return keep[rng.categorical(weights.slice(0, cut))]!;
+}

@@ -1,0 +1,171 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '@lab/core';
+import { LabError } from '@lab/core';
+import { writeFileAtomic } from '@lab/core';
+import {
+  type SafetensorsEntry,
+  type SafetensorsInput,
+  encodeSafetensors,
+  float32ToBfloat16,
+  float32ToFloat16,
+  loadSafetensors,
+} from '@lab/core';
+import { type CausalLMConfig, parseHfConfig, toHfConfig } from './config.js';
+import { CausalLM, expectedParameterShapes, isTransposedInCheckpoint } from './model.js';
+
+/** Tensors in HF checkpoints that are buffers, not parameters (GPT-2 causal masks, cached RoPE tables). */
+const IGNORED = /(\.attn\.bias|\.attn\.masked_bias|rotary_emb\.inv_freq)$/;
+
+function readJson(path: string, what: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new LabError('NOT_FOUND', `${what}: file '${path}' does not exist`);
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new LabError('MALFORMED_FILE', `${what}: '${path}' is not a valid JSON object (${(err as Error).message})`);
+  }
+}
+
+/** Maps a checkpoint tensor name onto ours (GPT-2 hub files omit the `transformer.` prefix). */
+function canonicalName(config: CausalLMConfig, name: string): string {
+  if (config.architecture === 'gpt2' && !name.startsWith('transformer.') && name !== 'lm_head.weight')
+    return `transformer.${name}`;
+  return name;
+}
+
+/**
+ * Loads a causal LM from a local Hugging Face folder: `config.json` plus `model.safetensors` or a
+ * sharded `model.safetensors.index.json`. F32, F16 and BF16 weights are converted to float32.
+ * Supported `model_type`s: llama, mistral, qwen2, gpt2. Missing files or tensors, wrong shapes and
+ * unsupported architectures throw {@link LabError}. Nothing is downloaded.
+ */
+export function loadCausalLM(dir: string): CausalLM {
+  const config = parseHfConfig(readJson(join(dir, 'config.json'), 'loadCausalLM'));
+  const single = join(dir, 'model.safetensors');
+  const index = join(dir, 'model.safetensors.index.json');
+  let files: string[];
+  if (existsSync(single)) files = [single];
+  else if (existsSync(index)) {
+    const weightMap = readJson(index, 'loadCausalLM').weight_map;
+    if (weightMap === null || typeof weightMap !== 'object') {
+      throw new LabError('MALFORMED_FILE', `loadCausalLM: '${index}' has no weight_map object`);
+    }
+    files = [...new Set(Object.values(weightMap as Record<string, string>))].map((f) => join(dir, String(f)));
+  } else {
+    throw new LabError(
+      'NOT_FOUND',
+      `loadCausalLM: '${dir}' holds neither model.safetensors nor model.safetensors.index.json`,
+    );
+  }
+  const expected = new Map(expectedParameterShapes(config));
+  const params = new Map<string, tf.Tensor>();
+  try {
+    for (const file of files) {
+      const { tensors } = loadSafetensors(file);
+      for (const [rawName, tensor] of Object.entries(tensors)) {
+        const name = canonicalName(config, rawName);
+        if (!expected.has(name) || IGNORED.test(name)) {
+          tensor.dispose(); // tied lm_head copies, buffers
+          continue;
+        }
+        const value = isTransposedInCheckpoint(config, name) && tensor.rank === 2 ? tf.transpose(tensor) : tensor;
+        const shape = expected.get(name)!;
+        if (value.shape.join() !== shape.join()) {
+          const got = isTransposedInCheckpoint(config, name) ? [...value.shape].reverse() : value.shape;
+          tf.dispose([tensor, value]);
+          const want = isTransposedInCheckpoint(config, name) ? [...shape].reverse() : shape;
+          throw new LabError(
+            'SHAPE_MISMATCH',
+            `loadCausalLM: tensor '${rawName}' in '${file}' has shape [${got.join(', ')}], config.json implies [${want.join(', ')}]`,
+          );
+        }
+        params.set(name, value as tf.Tensor); // the model takes ownership
+        if (value !== tensor) tensor.dispose();
+      }
+    }
+    return new CausalLM(config, params);
+  } catch (err) {
+    for (const t of params.values()) if (!t.isDisposed) t.dispose();
+    throw err;
+  }
+}
+
+/** Options of {@link saveCausalLM}. */
+export interface SaveCausalLMOptions {
+  /** Storage dtype of the weights (default F32). */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** Split into `model-0000i-of-0000N.safetensors` shards of at most this many bytes plus an index (default: one file). */
+  maxShardBytes?: number;
+}
+
+/**
+ * Saves a causal LM as a Hugging Face folder (`config.json` and `model.safetensors`, or shards plus
+ * `model.safetensors.index.json`), with linear weights in the HF `[out, in]` layout, so that
+ * {@link loadCausalLM} (and transformers) can read it back.
+ */
+export function saveCausalLM(model: CausalLM, dir: string, options: SaveCausalLMOptions = {}): void {
+  const { dtype = 'F32', maxShardBytes = Infinity } = options;
+  if (!['F32', 'F16', 'BF16'].includes(dtype))
+    throw new LabError('INVALID_ARGUMENT', `dtype: expected 'F32', 'F16' or 'BF16', got '${dtype}'`);
+  if (!(maxShardBytes > 0))
+    throw new LabError('OUT_OF_RANGE', `maxShardBytes: expected a positive number, got ${maxShardBytes}`);
+  const config = model.config;
+  const entries: [string, SafetensorsInput, number][] = [];
+  for (const [name] of expectedParameterShapes(config)) {
+    const v = model.params.get(name)!;
+    const values = tf.tidy(
+      () => (isTransposedInCheckpoint(config, name) ? tf.transpose(v) : v).dataSync() as Float32Array,
+    );
+    const shape = isTransposedInCheckpoint(config, name) ? [...v.shape].reverse() : [...v.shape];
+    entries.push([name, encodeFloats(values, shape, dtype), values.length * (dtype === 'F32' ? 4 : 2)]);
+  }
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(toHfConfig(config), null, 2)}\n`);
+  const shards: [string, SafetensorsInput, number][][] = [[]];
+  let size = 0;
+  for (const e of entries) {
+    if (size + e[2] > maxShardBytes && shards[shards.length - 1]!.length > 0) {
+      shards.push([]);
+      size = 0;
+    }
+    shards[shards.length - 1]!.push(e);
+    size += e[2];
+  }
+  const metadata = { format: 'pt' };
+  if (shards.length === 1) {
+    writeFileAtomic(
+      join(dir, 'model.safetensors'),
+      encodeSafetensors(Object.fromEntries(entries.map(([n, t]) => [n, t])), metadata),
+    );
+    return;
+  }
+  const pad = (i: number) => String(i).padStart(5, '0');
+  const weightMap: Record<string, string> = {};
+  let total = 0;
+  shards.forEach((shard, i) => {
+    const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
+    for (const [n, , bytes] of shard) {
+      weightMap[n] = file;
+      total += bytes;
+    }
+    writeFileAtomic(join(dir, file), encodeSafetensors(Object.fromEntries(shard.map(([n, t]) => [n, t])), metadata));
+  });
+  writeFileAtomic(
+    join(dir, 'model.safetensors.index.json'),
+    `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,
+  );
+}
+
+function encodeFloats(values: Float32Array, shape: number[], dtype: 'F32' | 'F16' | 'BF16'): SafetensorsEntry {
+  if (dtype === 'F32')
+    return {
+      dtype,
+      shape,
+      data: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)),
+    };
+  const bits = new Uint16Array(values.length);
+  const convert = dtype === 'F16' ? float32ToFloat16 : float32ToBfloat16;
+  for (let i = 0; i < values.length; i++) bits[i] = convert(values[i]!);
+  return { dtype, shape, data: new Uint8Array(bits.buffer) };
+}
