@@ -66,12 +66,22 @@ async function tryRegisterWebgpu(): Promise<boolean> {
   }
 }
 
+/** The backend the last successful {@link initBackend} chose (null before the first). */
+let initialised: Exclude<BackendName, 'auto'> | null = null;
+
+/** The backend chosen by {@link initBackend}, or null when it has not run (the CLI driver starts one then). */
+export function initialisedBackend(): Exclude<BackendName, 'auto'> | null {
+  return initialised;
+}
+
 async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (!ok) return false;
     await tf.ready();
-    return tf.getBackend() === name;
+    if (tf.getBackend() !== name) return false;
+    initialised = name;
+    return true;
   } catch {
     return false;
   }

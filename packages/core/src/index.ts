@@ -44,8 +44,30 @@ export { gradCheck, maxRelativeError, flatten, tensorLeak } from './testing.js';
 export type { GradCheckOptions, GradCheckResult } from './testing.js';
 
 // ── CLI and files ───────────────────────────────────────────────────────────────────────
-export { runCli, numberOption } from './cli.js';
-export type { CliSpec, CliCommand } from './cli.js';
+export { runCli, defineCommand, withFlagNames, COMMON_OPTIONS } from './cli/driver.js';
+export type { CliSpec, CliCommand, CliContext } from './cli/driver.js';
+export { parseSeeds, numberOption } from './cli/options.js';
+export type {
+  CliOption,
+  BooleanOption,
+  StringOption,
+  NumberOption,
+  NumberListOption,
+  ChoiceOption,
+  ChoiceListOption,
+  InputPathOption,
+  OutputPathOption,
+  JsonOption,
+  SeedsOption,
+  JsonTarget,
+  OptionValue,
+  OptionValues,
+} from './cli/options.js';
+export { checkInputPath, checkOutputPath } from './cli/paths.js';
+export { replicateCommand } from './cli/replicate-command.js';
+export type { ReplicateCommandOptions } from './cli/replicate-command.js';
+export { formatReport } from './report-format.js';
+export type { FormatReportOptions } from './report-format.js';
 export { writeFileAtomic } from './io.js';
 
 // ── WASM completion (owner: wasm) ───────────────────────────────────────────────────────
@@ -130,7 +152,7 @@ export type {
   EarlyStoppingOptions,
   CheckpointOptions,
 } from './train/fit.js';
-export { ProgressReporter } from './train/progress.js';
+export { ProgressReporter, progressModeFromEnv } from './train/progress.js';
 export type { ProgressMode, TrainProgress, ProgressReporterOptions } from './train/progress.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta } from './train/checkpoint.js';
 export type { CheckpointMeta } from './train/checkpoint.js';

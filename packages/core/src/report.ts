@@ -4,8 +4,12 @@ import { meanStd, pairedDiff } from './stats.js';
 /** Outcome of a miniature replication. */
 export type Verdict = 'reproduced' | 'not-reproduced' | 'inconclusive';
 
-/** Size of a replication run: `quick` is what `pnpm replicate` runs (minutes on 2 cores); `full` is the spec's. */
-export type Preset = 'quick' | 'full';
+/**
+ * Size of a replication run: `quick` is the CI-sized smoke run, `standard` the smallest run whose verdict is
+ * conclusive under the spec's criterion (what `pnpm replicate` runs), `full` the spec's size. A package lists
+ * the presets it has; its CLI refuses any other name.
+ */
+export type Preset = 'quick' | 'standard' | 'full';
 
 /** One measurement: a method (in a setting, e.g. `noise=0.6`) on one seed. */
 export interface ReplicationRow {

@@ -1,14 +1,12 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   flatten,
   gradCheck,
   initBackend,
   maxRelativeError,
-  numberOption,
-  runCli,
   tensorLeak,
   tf,
   writeFileAtomic,
@@ -71,46 +69,5 @@ describe('testing helpers', () => {
     expect(readFileSync(join(dir, 'a', 'x.json'), 'utf8')).toBe('two');
     expect(readdirSync(join(dir, 'a'))).toEqual(['x.json']);
     rmSync(dir, { recursive: true });
-  });
-});
-
-describe('runCli', () => {
-  const spec = {
-    name: 'lab-demo',
-    description: 'demo',
-    commands: {
-      add: {
-        description: 'adds',
-        options: {
-          a: { type: 'string' as const, description: 'first' },
-          json: { type: 'boolean' as const, description: 'json' },
-        },
-        run: ({ values }: { values: Record<string, unknown> }) => {
-          const a = numberOption(values.a, 'a');
-          if (a < 0) throw new LabError('OUT_OF_RANGE', 'a: expected >= 0');
-          console.log(String(a + 1));
-        },
-      },
-    },
-  };
-
-  it('prints help, runs commands and turns errors into exit codes', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-    expect(await runCli(spec, ['--help'])).toBe(0);
-    expect(log.mock.calls.flat().join('\n')).toMatch(/Usage: lab-demo <command>/);
-    expect(await runCli(spec, ['add', '--help'])).toBe(0);
-    expect(log.mock.calls.flat().join('\n')).toMatch(/--a <value>/);
-    expect(await runCli(spec, ['add', '--a', '2'])).toBe(0);
-    expect(log).toHaveBeenLastCalledWith('3');
-    expect(await runCli(spec, ['add', '--a', 'x'])).toBe(1);
-    expect(err.mock.calls.flat().join('\n')).toMatch(/--a: expected a number, got 'x'/);
-    expect(await runCli(spec, ['add', '--a=-1'])).toBe(1);
-    expect(err.mock.calls.flat().join('\n')).toMatch(/OUT_OF_RANGE: a: expected >= 0/);
-    expect(await runCli(spec, ['add', '--bogus'])).toBe(2);
-    expect(await runCli(spec, ['nope'])).toBe(2);
-    expect(await runCli(spec, [])).toBe(2);
-    log.mockRestore();
-    err.mockRestore();
   });
 });
