@@ -1,5 +1,4 @@
-import { LabError, assertInRange } from '@lab/core';
-import { Rng } from '@lab/core';
+import { LabError, Rng, assertInRange } from '@lab/core';
 import { degreeOneHot, undirectedEdges, type Graph } from './graph.js';
 
 /*

@@ -1,5 +1,4 @@
-import { tf } from '@lab/core';
-import { LabError } from '@lab/core';
+import { LabError, tf } from '@lab/core';
 
 /**
  * The edge structure message passing needs: `numNodes` and the directed edges `src[k] → dst[k]`

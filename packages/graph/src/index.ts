@@ -21,7 +21,6 @@ export {
   segmentSum,
   propagate,
   propagateMean,
-  gcnNorm,
   segmentSoftmax,
   globalSumPool,
   globalMeanPool,
@@ -29,15 +28,15 @@ export {
   globalPool,
 } from './message-passing.js';
 export type { PoolingKind } from './message-passing.js';
-export { gcnConv, ginAggregate, ginConv, sageConv, gatConv, GCNConv, GINConv, SAGEConv, GATConv } from './layers.js';
-export type {
-  GCNConvParams,
-  GINConvParams,
-  SAGEConvParams,
-  GATConvParams,
-  GATConvOptions,
-  GraphLayerConfig,
-} from './layers.js';
+export type { GraphLayerConfig } from './conv/layer-config.js';
+export { gcnNorm, gcnConv, GCNConv } from './conv/gcn-conv.js';
+export type { GCNConvParams } from './conv/gcn-conv.js';
+export { ginAggregate, ginConv, GINConv } from './conv/gin-conv.js';
+export type { GINConvParams } from './conv/gin-conv.js';
+export { sageConv, SAGEConv } from './conv/sage-conv.js';
+export type { SAGEConvParams } from './conv/sage-conv.js';
+export { gatConv, GATConv } from './conv/gat-conv.js';
+export type { GATConvParams, GATConvOptions } from './conv/gat-conv.js';
 export {
   erdosRenyiEdges,
   barabasiAlbertEdges,

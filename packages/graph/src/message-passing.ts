@@ -1,5 +1,4 @@
-import { tf } from '@lab/core';
-import { LabError } from '@lab/core';
+import { LabError, tf } from '@lab/core';
 import type { GraphStructure } from './graph.js';
 
 /*
@@ -65,24 +64,6 @@ export function propagateMean(x: tf.Tensor2D, g: GraphStructure, edgeWeight?: tf
 }
 
 /**
- * PyG `gcn_norm` with self-loops of weight 1: `deg_i = 1 + Σ_{(j→i)} w_ji`,
- * `norm_ji = deg_j^{-½} w_ji deg_i^{-½}` for every edge and `selfNorm_i = 1 / deg_i` for the added loop.
- * Differentiable in `edgeWeight` (the degree depends on it), which learned edge masks need.
- * Returns `{ norm: [E], selfNorm: [N] }`.
- */
-export function gcnNorm(g: GraphStructure, edgeWeight?: tf.Tensor1D): { norm: tf.Tensor1D; selfNorm: tf.Tensor1D } {
-  checkEdgeWeight(edgeWeight, g);
-  return tf.tidy(() => {
-    const w = edgeWeight ?? tf.ones([g.src.length]);
-    const deg = tf.add(segmentSum(w as tf.Tensor1D, g.dst, g.numNodes), 1) as tf.Tensor1D; // [N]
-    const dinv = tf.rsqrt(deg) as tf.Tensor1D; // [N]
-    const dinvGather = (idx: Int32Array) => gatherNodes(dinv.reshape([-1, 1]), idx).reshape([-1]);
-    const norm = tf.mul(tf.mul(dinvGather(g.src), w), dinvGather(g.dst)) as tf.Tensor1D; // [E]
-    return { norm, selfNorm: tf.reciprocal(deg) as tf.Tensor1D };
-  });
-}
-
-/**
  * Softmax of edge scores over the edges entering each node (PyG `softmax(…, index)`) — [E, H].
  * The per-segment maximum is subtracted for stability (as a constant, read on the host).
  */
@@ -112,7 +93,7 @@ function checkFeatures(x: tf.Tensor, g: GraphStructure, name: string): void {
   }
 }
 
-function checkEdgeWeight(w: tf.Tensor | undefined, g: GraphStructure): void {
+export function checkEdgeWeight(w: tf.Tensor | undefined, g: GraphStructure): void {
   if (w !== undefined && (w.rank !== 1 || w.shape[0] !== g.src.length)) {
     throw new LabError(
       'SHAPE_MISMATCH',
