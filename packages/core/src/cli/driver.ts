@@ -2,6 +2,8 @@
 // conventions — --help, --version, --backend, --quiet, one --json rule, checked numbers/choices/paths with
 // the flag's own name in every message, output paths proven writable before any work, one progress printer
 // and exit codes (0 done, 1 failed, 2 usage) — so the method packages only describe their commands.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { initBackend, initialisedBackend, type BackendName } from '../backend.js';
 import { LabError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
@@ -61,7 +63,8 @@ export interface CliCommand<T extends Record<string, CliOption> = Record<string,
   keepExisting?: Partial<Record<keyof T & string, string>>;
   /** Starts the backend before `run` (default true); false for commands that do no tensor work. */
   needsBackend?: boolean;
-  run: (context: CliContext<OptionValues<T> & OptionValues<typeof COMMON_OPTIONS>>) => Promise<void> | void;
+  // A method signature (bivariant parameter) so that commands with different option tables fit one CliSpec.
+  run(context: CliContext<OptionValues<T> & OptionValues<typeof COMMON_OPTIONS>>): Promise<void> | void;
 }
 
 export interface CliSpec {
@@ -70,7 +73,7 @@ export interface CliSpec {
   /** The package version, printed by `--version`. */
   version?: string;
   description: string;
-  commands: Record<string, CliCommand<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  commands: Record<string, CliCommand>;
 }
 
 /**
@@ -280,4 +283,24 @@ export async function runCli(spec: CliSpec, argv: readonly string[] = process.ar
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * Runs `spec` when the calling module is the program's entry point (the package's `bin`), and does nothing
+ * when it is imported (by tests, or by a user who wants the spec): `runCliIfMain(cliSpec, import.meta.url)`
+ * at the end of a package's `src/cli.ts`. Sets `process.exitCode` to the exit code of {@link runCli}.
+ */
+export function runCliIfMain(spec: CliSpec, moduleUrl: string | undefined): void {
+  const entry = process.argv[1];
+  if (moduleUrl === undefined || entry === undefined) return;
+  let main: string;
+  try {
+    main = realpathSync(entry);
+  } catch {
+    return;
+  }
+  if (realpathSync(fileURLToPath(moduleUrl)) !== main) return;
+  void runCli(spec).then((code) => {
+    process.exitCode = code;
+  });
 }
