@@ -238,20 +238,16 @@ export type { HostMatrix, MatrixLike, SvdResult, SvdOptions, EigResult } from '.
 export { svdLowRank, orthonormalizeColumns, defaultSvdLowRankOptions } from './linalg/low-rank.js';
 export type { SvdLowRankOptions } from './linalg/low-rank.js';
 export { linalg } from './linalg/namespace.js';
+export { accuracy, rocAuc } from './metrics/classification.js';
+export { quantile, rankData, pearson, spearman } from './metrics/correlation.js';
 export {
-  accuracy,
-  quantile,
-  rankData,
-  pearson,
-  spearman,
-  rocAuc,
   knnClassify,
   knnAccuracy,
   defaultKnnOptions,
   linearProbe,
   defaultLinearProbeOptions,
-} from './metrics.js';
-export type { KnnOptions, ProbeProtocol, LinearProbeOptions, LinearProbeResult } from './metrics.js';
+} from './metrics/probes.js';
+export type { KnnOptions, ProbeProtocol, LinearProbeOptions, LinearProbeResult } from './metrics/probes.js';
 
 // ── contrastive losses shared by methods (owner: symnce) ────────────────────────────────
 export {

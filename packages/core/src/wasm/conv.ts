@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   type Backend,
   type Info,
+  type KernelArgs,
   free,
   freeView,
   heapF32,
@@ -291,8 +292,6 @@ function inputGradNHWC(backend: Backend, dy: Info, filter: Info, inShape: number
   free(backend, dy2);
   return dx;
 }
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 export function conv2D({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;

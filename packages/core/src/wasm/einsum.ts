@@ -131,32 +131,3 @@ function einsum({
 export function einsumKernels(): tf.KernelConfig[] {
   return [{ kernelName: 'Einsum', backendName: 'wasm', kernelFunc: mark(einsum as tf.KernelFunc) }];
 }
-
-/**
- * Gradient of Einsum (missing on every backend): dX_t = einsum(dy, other operands → letters of X_t),
- * broadcast over letters of X_t that appear nowhere else.
- */
-export const einsumGradConfig: tf.GradConfig = {
-  kernelName: 'Einsum',
-  saveAllInputs: true,
-  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const g = Array.isArray(dy) ? dy[0]! : dy;
-    const { equation } = attrs as unknown as { equation: string };
-    const { inputs, output } = parseEinsum(equation, saved.length);
-    const grads: Record<string, () => tf.Tensor> = {};
-    inputs.forEach((term, t) => {
-      grads[String(t)] = () => {
-        const others = inputs.filter((_, j) => j !== t);
-        const available = new Set([...output, ...others.join('')]);
-        const reachable = [...term].filter((ch) => available.has(ch)).join('');
-        const operands = [g, ...saved.filter((_, j) => j !== t)];
-        const partial = tf.einsum(`${[output, ...others].join(',')}->${reachable}`, ...operands);
-        if (reachable === term) return partial;
-        // Letters summed away inside X_t: its gradient is constant along them.
-        const shape = [...term].map((ch, i) => (available.has(ch) ? saved[t]!.shape[i]! : 1));
-        return tf.broadcastTo(partial.reshape(shape), saved[t]!.shape);
-      };
-    });
-    return grads;
-  },
-};

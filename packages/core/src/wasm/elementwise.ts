@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
+import { type Backend, type Info, type KernelArgs, offsetOf, overrideStock, runStock, size } from './heap.js';
 import { type BinaryKernel, simdKernels } from './simd.js';
 
 /**
@@ -9,8 +9,6 @@ import { type BinaryKernel, simdKernels } from './simd.js';
  * comparisons and `Select`, as SIMD loops. Operands may be full, scalars, or rows repeated over leading
  * axes; other broadcasts, other dtypes and a missing SIMD module stay stock.
  */
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** Elements after which `shape` repeats inside `outShape` (n: full, 1: scalar, trailing size: a row), or −1. */
 function period(shape: number[], outShape: number[]): number {
@@ -58,25 +56,18 @@ function select({ inputs, backend }: KernelArgs): Info {
 }
 
 export function elementwiseKernels(): tf.KernelConfig[] {
-  const configs: tf.KernelConfig[] = [];
-  const add = (name: string, fn: (args: KernelArgs) => Info) => {
-    const stock = stockKernel(name);
-    if (stock)
-      configs.push({
-        kernelName: name,
-        backendName: 'wasm',
-        setupFunc: stock.setupFunc,
-        kernelFunc: mark(fn as tf.KernelFunc, stock),
-      });
-  };
-  add('Maximum', binary('Maximum', 'maximum', 'float32'));
-  add('Minimum', binary('Minimum', 'minimum', 'float32'));
-  add('Greater', binary('Greater', 'greater', 'bool'));
-  add('GreaterEqual', binary('GreaterEqual', 'greaterEqual', 'bool'));
-  add('Less', binary('Less', 'less', 'bool'));
-  add('LessEqual', binary('LessEqual', 'lessEqual', 'bool'));
-  add('Equal', binary('Equal', 'equal', 'bool'));
-  add('NotEqual', binary('NotEqual', 'notEqual', 'bool'));
-  add('Select', select);
-  return configs;
+  const binaries = [
+    ['Maximum', 'maximum', 'float32'],
+    ['Minimum', 'minimum', 'float32'],
+    ['Greater', 'greater', 'bool'],
+    ['GreaterEqual', 'greaterEqual', 'bool'],
+    ['Less', 'less', 'bool'],
+    ['LessEqual', 'lessEqual', 'bool'],
+    ['Equal', 'equal', 'bool'],
+    ['NotEqual', 'notEqual', 'bool'],
+  ] as const;
+  return [
+    ...binaries.map(([name, kernel, dtype]) => ({ kernelName: name, kernelFunc: binary(name, kernel, dtype) })),
+    { kernelName: 'Select', kernelFunc: select },
+  ].flatMap(overrideStock);
 }

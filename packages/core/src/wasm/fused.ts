@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2D } from './conv.js';
-import { type Backend, type Info, free, mark, run, runStock, stockKernel } from './heap.js';
+import { type Backend, type Info, type KernelArgs, free, overrideStock, run, runStock } from './heap.js';
 import { batchMatMul } from './matmul.js';
 
 /**
@@ -27,8 +27,6 @@ const ACTIVATION_KERNELS: Record<string, string | null> = {
 };
 
 const supported = (attrs: FusedAttrs) => Object.hasOwn(ACTIVATION_KERNELS, attrs.activation ?? 'linear');
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** y + bias, then the activation; consumes `y`. */
 function biasAndActivation(
@@ -86,19 +84,8 @@ function fusedConv2D({ inputs, backend, attrs }: KernelArgs): Info {
 
 /** Kernel configs replacing the stock fused kernels (each keeps the stock setupFunc). */
 export function fusedKernels(): tf.KernelConfig[] {
-  const out: tf.KernelConfig[] = [];
-  for (const [name, kernelFunc] of [
-    ['_FusedMatMul', fusedMatMul],
-    ['FusedConv2D', fusedConv2D],
-  ] as const) {
-    const stock = stockKernel(name);
-    if (stock)
-      out.push({
-        kernelName: name,
-        backendName: 'wasm',
-        setupFunc: stock.setupFunc,
-        kernelFunc: mark(kernelFunc as tf.KernelFunc, stock),
-      });
-  }
-  return out;
+  return [
+    { kernelName: '_FusedMatMul', kernelFunc: fusedMatMul },
+    { kernelName: 'FusedConv2D', kernelFunc: fusedConv2D },
+  ].flatMap(overrideStock);
 }

@@ -11,6 +11,8 @@ export type Info = tf.TensorInfo;
 export type Backend = BackendWasm;
 export type Attrs = Record<string, unknown>;
 type HeapArray = Float32Array | Int32Array | Uint8Array;
+/** What the engine passes a kernel function. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** Symbol stored on every kernel function we register, so registration can be idempotent across module copies (ESM + CJS). */
 export const LAB_MARK = Symbol.for('@lab/core/wasm-kernel');
@@ -37,6 +39,26 @@ export function stockKernel(name: string): tf.KernelConfig | undefined {
   if (k === undefined) return undefined;
   const m = (k.kernelFunc as MarkedKernel)[LAB_MARK];
   return m ? m.stock : k;
+}
+
+/** Our kernel function for a kernel stock tfjs-backend-wasm has (it may call the stock one through {@link runStock}). */
+export interface StockOverride {
+  kernelName: string;
+  kernelFunc: (args: KernelArgs) => Info | Info[];
+}
+
+/** The config that replaces the stock WASM kernel with `override`, keeping its setup; none when stock lacks the kernel. */
+export function overrideStock({ kernelName, kernelFunc }: StockOverride): tf.KernelConfig[] {
+  const stock = stockKernel(kernelName);
+  if (!stock) return [];
+  return [
+    {
+      kernelName,
+      backendName: 'wasm',
+      setupFunc: stock.setupFunc,
+      kernelFunc: mark(kernelFunc as tf.KernelFunc, stock),
+    },
+  ];
 }
 
 /** Runs the currently registered WASM kernel `name` on TensorInfos (ours if we replaced it). */

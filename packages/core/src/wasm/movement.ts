@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, heap, mark, offsetOf, reshape, runStock, size, stockKernel } from './heap.js';
+import {
+  type Backend,
+  type Info,
+  type KernelArgs,
+  heap,
+  offsetOf,
+  overrideStock,
+  reshape,
+  runStock,
+  size,
+} from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
@@ -13,8 +23,6 @@ import { simdKernels } from './simd.js';
  *   element: 5.8 ms for a [2048, 128] column block of a [2048, 512] matrix, the attention's q/k/v split);
  *   here it copies rows with the SIMD module's `permuteRows` (`memory.copy` per row).
  */
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 function identity({ inputs, backend }: KernelArgs): Info {
   const { x } = inputs as { x: Info };
@@ -128,21 +136,11 @@ function slice({ inputs, backend, attrs }: KernelArgs): Info {
 }
 
 export function movementKernels(): tf.KernelConfig[] {
-  const configs: tf.KernelConfig[] = [];
-  const add = (name: string, fn: (args: KernelArgs) => Info | Info[]) => {
-    const stock = stockKernel(name);
-    if (stock)
-      configs.push({
-        kernelName: name,
-        backendName: 'wasm',
-        setupFunc: stock.setupFunc,
-        kernelFunc: mark(fn as tf.KernelFunc, stock),
-      });
-  };
-  add('Identity', identity);
-  add('Cast', cast);
-  add('Tile', tile);
-  add('Unpack', unpack);
-  add('Slice', slice);
-  return configs;
+  return [
+    { kernelName: 'Identity', kernelFunc: identity },
+    { kernelName: 'Cast', kernelFunc: cast },
+    { kernelName: 'Tile', kernelFunc: tile },
+    { kernelName: 'Unpack', kernelFunc: unpack },
+    { kernelName: 'Slice', kernelFunc: slice },
+  ].flatMap(overrideStock);
 }

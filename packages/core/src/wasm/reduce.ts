@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import {
   type Backend,
   type Info,
+  type KernelArgs,
   free,
   heap,
-  mark,
   offsetOf,
+  overrideStock,
   run,
   runStock,
   size,
-  stockKernel,
   zeroedOutput,
 } from './heap.js';
 import { simdKernels } from './simd.js';
@@ -21,15 +21,7 @@ import { simdKernels } from './simd.js';
  * out[o, i] = Σ_r x[o, r, i], in one pass; other layouts go through our fast Transpose first.
  * Innermost reductions stay on the stock (SIMD) kernel.
  */
-function sum({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): Info {
+function sum({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { x } = inputs as { x: Info };
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -76,15 +68,5 @@ function sum({
 }
 
 export function reduceKernels(): tf.KernelConfig[] {
-  const stock = stockKernel('Sum');
-  return stock
-    ? [
-        {
-          kernelName: 'Sum',
-          backendName: 'wasm',
-          setupFunc: stock.setupFunc,
-          kernelFunc: mark(sum as tf.KernelFunc, stock),
-        },
-      ]
-    : [];
+  return overrideStock({ kernelName: 'Sum', kernelFunc: sum });
 }

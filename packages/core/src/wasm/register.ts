@@ -1,17 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerGradients } from '../gradients/register.js';
 import { convKernels } from './conv.js';
 import { einsumKernels } from './einsum.js';
 import { elementwiseKernels } from './elementwise.js';
-import { fixKernels } from './fixes.js';
 import { fusedKernels } from './fused.js';
-import { fixBroadcastGradients, gradientConfigs, unsortedSegmentSumGrad } from './gradients.js';
-import { isOurs } from './heap.js';
+import { gatherV2Override } from './gather-v2.js';
+import { type StockOverride, isOurs, overrideStock } from './heap.js';
 import { matMulKernels } from './matmul.js';
+import { maxPoolGradOverride } from './max-pool-grad.js';
 import { movementKernels } from './movement.js';
+import { powOverride } from './pow.js';
 import { reduceKernels } from './reduce.js';
 import { segmentKernels } from './segment.js';
 import { simdKernelConfigs } from './simd.js';
+import { stridedSliceOverride } from './strided-slice.js';
 import { transposeKernels } from './transpose.js';
+
+/**
+ * Stock kernels replaced one per file: wrong values in tfjs-backend-wasm 4.22 (StridedSlice, GatherV2,
+ * MaxPoolGrad; found by the op matrix), or correct but slow (Pow).
+ */
+const stockOverrides: readonly StockOverride[] = [
+  powOverride,
+  maxPoolGradOverride,
+  stridedSliceOverride,
+  gatherV2Override,
+];
 
 /** Every kernel config we add to (or replace on) the WASM backend. */
 function wasmKernelConfigs(): tf.KernelConfig[] {
@@ -21,7 +35,7 @@ function wasmKernelConfigs(): tf.KernelConfig[] {
     ...einsumKernels(),
     ...matMulKernels(),
     ...fusedKernels(),
-    ...fixKernels(),
+    ...stockOverrides.flatMap(overrideStock),
     ...transposeKernels(),
     ...reduceKernels(),
     ...movementKernels(),
@@ -31,7 +45,8 @@ function wasmKernelConfigs(): tf.KernelConfig[] {
 }
 
 /**
- * Registers the WASM kernels and gradients stock tfjs lacks, and the WASM fast paths.
+ * Registers the WASM kernels stock tfjs lacks, the WASM fast paths, and the backend-independent gradients
+ * of `src/gradients/` (tfjs's gradient registry is global).
  * Idempotent: safe to call on every initBackend() (and from both the ESM and CJS builds, which share
  * tfjs's global kernel registry: registration checks a marker on the registered kernel, not a module flag).
  */
@@ -41,15 +56,5 @@ export function registerWasmCompletions(): void {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  // Gradients missing on every backend: register only where tfjs has none (never override).
-  for (const grad of gradientConfigs()) {
-    if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);
-  }
-  fixBroadcastGradients();
-  // A faster formulation of an existing gradient (same maths): replace once.
-  if (!(tf.getGradient('UnsortedSegmentSum') as { [FAST]?: true } | undefined)?.[FAST]) {
-    tf.registerGradient(Object.assign({ [FAST]: true as const }, unsortedSegmentSumGrad));
-  }
+  registerGradients();
 }
-
-const FAST = Symbol.for('@lab/core/fast-grad');

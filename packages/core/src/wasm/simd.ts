@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import type * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
+import { type Backend, type Info, type KernelArgs, offsetOf, overrideStock, runStock, size } from './heap.js';
 import { KernelPool } from './pool.js';
 import { KERNELS_PLAIN, KERNELS_PLAIN_RELAXED, KERNELS_SHARED, KERNELS_SHARED_RELAXED } from './simd-binary.js';
 import { wasmThreads } from './threads.js';
@@ -331,8 +331,6 @@ export function simdKernels(backend: Backend): SimdKernels | null {
   return kernels;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
 function unary(name: string, pick: (k: SimdKernels) => (x: number, y: number, n: number) => void) {
   return ({ inputs, backend }: KernelArgs): Info => {
     const wasm = backend as Backend;
@@ -351,7 +349,6 @@ function unary(name: string, pick: (k: SimdKernels) => (x: number, y: number, n:
  * take ≈ 3, 2, 4, 0.5 and 0.8 ms.
  */
 export function simdKernelConfigs(): tf.KernelConfig[] {
-  const configs: tf.KernelConfig[] = [];
   const unaries = [
     ['Exp', (k: SimdKernels) => k.exp],
     ['Tanh', (k: SimdKernels) => k.tanh],
@@ -359,15 +356,5 @@ export function simdKernelConfigs(): tf.KernelConfig[] {
     ['Sqrt', (k: SimdKernels) => k.sqrt],
     ['Rsqrt', (k: SimdKernels) => k.rsqrt],
   ] as const;
-  for (const [name, pick] of unaries) {
-    const stock = stockKernel(name);
-    if (stock)
-      configs.push({
-        kernelName: name,
-        backendName: 'wasm',
-        setupFunc: stock.setupFunc,
-        kernelFunc: mark(unary(name, pick) as tf.KernelFunc, stock),
-      });
-  }
-  return configs;
+  return unaries.flatMap(([name, pick]) => overrideStock({ kernelName: name, kernelFunc: unary(name, pick) }));
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, heap, mark, offsetOf, runStock, size, stockKernel } from './heap.js';
+import { type Backend, type Info, type KernelArgs, heap, offsetOf, overrideStock, runStock, size } from './heap.js';
 import { simdKernels } from './simd.js';
 
 /**
@@ -29,15 +29,7 @@ function simplify(shape: number[], perm: number[]): { shape: number[]; perm: num
   return { shape: mergedShape, perm: groups.map((_, i) => rank.get(i)!) };
 }
 
-function transpose({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): Info {
+function transpose({ inputs, backend, attrs }: KernelArgs): Info {
   const wasm = backend as Backend;
   const { x } = inputs as { x: Info };
   const { perm } = attrs as unknown as { perm: number[] };
@@ -119,15 +111,5 @@ function transpose({
 }
 
 export function transposeKernels(): tf.KernelConfig[] {
-  const stock = stockKernel('Transpose');
-  return stock
-    ? [
-        {
-          kernelName: 'Transpose',
-          backendName: 'wasm',
-          setupFunc: stock.setupFunc,
-          kernelFunc: mark(transpose as tf.KernelFunc, stock),
-        },
-      ]
-    : [];
+  return overrideStock({ kernelName: 'Transpose', kernelFunc: transpose });
 }
