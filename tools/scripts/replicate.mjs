@@ -8,7 +8,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { renderChart, renderMarkdown, writeAtomic } from './replication-report.mjs';
+import { ProgressReporter, writeFileAtomic as writeAtomic } from '@lab/core';
+import { renderChart, renderMarkdown } from './replication-report.mjs';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const usage = `Usage: pnpm replicate [package ...] [--preset quick|full] [--seeds N] [--out DIR]
@@ -85,15 +86,6 @@ if (selected.length === 0) {
 }
 
 const tty = process.stderr.isTTY;
-const clock = (s) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-function drawProgress(name, p, started) {
-  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-  const width = 24;
-  const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
-  const line = `${name.padEnd(28)} ${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${clock((Date.now() - started) / 1000)}  ${p.stage}`;
-  if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
-  else process.stderr.write(`${line}\n`);
-}
 
 function runOne(pkg) {
   return new Promise((resolveRun) => {
@@ -109,7 +101,8 @@ function runOne(pkg) {
     let error = null;
     let stderrTail = '';
     let buffer = '';
-    let lastPrint = 0;
+    // Core's progress printer: a bar on a TTY, JSON lines otherwise, off with LAB_PROGRESS=none.
+    const progress = new ProgressReporter();
     child.stdout.on('data', (chunk) => {
       buffer += chunk;
       let nl;
@@ -122,10 +115,7 @@ function runOne(pkg) {
         } catch {
           continue;
         }
-        if (msg.progress && (tty || Date.now() - lastPrint > 5000)) {
-          lastPrint = Date.now();
-          drawProgress(pkg.name, msg.progress, started);
-        }
+        if (msg.progress) progress.update({ ...msg.progress, stage: `${pkg.dir} · ${msg.progress.stage}` });
         if (msg.report) report = msg.report;
         if (msg.error) error = msg.error;
       }
@@ -134,7 +124,7 @@ function runOne(pkg) {
       stderrTail = (stderrTail + chunk).slice(-4000);
     });
     child.on('close', (code, signal) => {
-      if (tty) process.stderr.write('\r\x1b[2K');
+      progress.stop();
       const secondsTaken = (Date.now() - started) / 1000;
       if (!report && !error) error = `process exited with ${signal ?? `code ${code}`} before reporting\n${stderrTail}`;
       resolveRun({ name: pkg.name, dir: pkg.dir, report: error ? null : report, error, seconds: secondsTaken });
