@@ -20,6 +20,10 @@ export {
 } from './errors.js';
 export type { LabErrorCode, RangeSpec } from './errors.js';
 
+// ── strict options objects ──────────────────────────────────────────────────────────────
+export { strictOptions } from './options.js';
+export type { OptionChecks } from './options.js';
+
 // ── random ──────────────────────────────────────────────────────────────────────────────
 export { Rng } from './random.js';
 
@@ -44,7 +48,7 @@ export { gradCheck, maxRelativeError, flatten, tensorLeak } from './testing.js';
 export type { GradCheckOptions, GradCheckResult } from './testing.js';
 
 // ── CLI and files ───────────────────────────────────────────────────────────────────────
-export { runCli, defineCommand, withFlagNames, COMMON_OPTIONS } from './cli/driver.js';
+export { runCli, runCliIfMain, defineCommand, withFlagNames, COMMON_OPTIONS } from './cli/driver.js';
 export type { CliSpec, CliCommand, CliContext } from './cli/driver.js';
 export { parseSeeds, numberOption } from './cli/options.js';
 export type {
