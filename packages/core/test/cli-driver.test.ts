@@ -169,5 +169,6 @@ describe('withFlagNames', () => {
     expect(withFlagNames('batchSize: expected >= 1, got 0', options)).toBe('--batch-size: expected >= 1, got 0');
     expect(withFlagNames('the seed 3 failed; seed: bad', options)).toBe('the seed 3 failed; --seed: bad');
     expect(withFlagNames('--seed: bad', options)).toBe('--seed: bad');
+    expect(withFlagNames('alpha, seed: must sum to 1', options)).toBe('alpha, seed: must sum to 1');
   });
 });

@@ -199,14 +199,15 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /**
  * Rewrites API names in an error message (`batchSize: expected …`, `options.rate`) to the flag the user typed
  * (`--batch-size`): a flag's camel-case name and the names in its `param` are replaced where they stand as
- * the subject of a message (`name:`) or as `options.name`.
+ * the subject of a message or clause (`name: …`, `…; name: …`) or as `options.name`.
  */
 export function withFlagNames(message: string, options: Record<string, CliOption>): string {
   let out = message;
   for (const [key, spec] of Object.entries(options)) {
     const params = spec.param === undefined ? [] : typeof spec.param === 'string' ? [spec.param] : [...spec.param];
     for (const name of new Set([camel(key), ...params])) {
-      const subject = new RegExp(`(^|[\\s'"(\`])(?:options\\.)?${escapeRe(name)}(?=:)`, 'g');
+      // At the start of the message or of a clause (after ': ', '; ', a quote or a parenthesis), never inside a list.
+      const subject = new RegExp(`(^|[:;] |['"(\`])(?:options\\.)?${escapeRe(name)}(?=:)`, 'g');
       const member = new RegExp(`options\\.${escapeRe(name)}\\b`, 'g');
       out = out.replace(subject, `$1--${key}`).replace(member, `--${key}`);
     }
