@@ -61,3 +61,5 @@ export type {
 } from './generators.js';
 export { parseTUDataset, loadTUDataset, defaultTUDatasetOptions } from './tu-dataset.js';
 export type { TUDatasetOptions, TUDataset } from './tu-dataset.js';
+export { stratifiedSplit } from './split.js';
+export type { StratifiedSplitOptions, StratifiedSplit } from './split.js';
