@@ -85,6 +85,19 @@ for (const p of packages) {
       execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, stdio: 'pipe' });
     });
   }
+  if (name === '@lab/core') {
+    // An uncaught error in user code after initBackend (threaded build) prints as Node prints it, exit 1,
+    // not the emscripten runtime's 55 KB of minified script with exit code 7.
+    check(`${name}: an uncaught error after initBackend exits 1 with the error alone`, () => {
+      const code = `const { initBackend } = await import('@lab/core');
+        await initBackend('wasm', { threads: 2 });
+        throw new Error('user error on purpose');`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, encoding: 'utf8' });
+      const out = `${r.stdout}${r.stderr}`;
+      if (r.status !== 1 || !out.includes('user error on purpose') || out.length > 2000)
+        throw new Error(`exit ${r.status}, ${out.length} characters of output: ${out.slice(0, 300)}`);
+    });
+  }
   for (const binName of Object.keys(p.pkg.bin ?? {})) {
     check(`${name}: ${binName} --help`, () => {
       const r = spawnSync(join(scratch, 'node_modules', '.bin', binName), ['--help'], {

@@ -107,6 +107,23 @@ export async function initBackend(
   name: BackendName = 'auto',
   options: InitBackendOptions = {},
 ): Promise<Exclude<BackendName, 'auto'>> {
+  // tfjs-backend-wasm's emscripten runtime installs process handlers that rethrow every uncaught error and
+  // unhandled rejection from inside its minified script: Node then prints 55 KB of that script instead of
+  // the user's error and exits with code 7. Drop the handlers it adds, so errors read as Node prints them.
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const listeners = (event: string) => process.listeners(event as 'uncaughtException') as unknown[];
+  const before = events.map(listeners);
+  try {
+    return await selectBackend(name, options);
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of listeners(event))
+        if (!before[i]!.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    });
+  }
+}
+
+async function selectBackend(name: BackendName, options: InitBackendOptions): Promise<Exclude<BackendName, 'auto'>> {
   const requested = (process.env.LAB_BACKEND?.trim() || name) as BackendName;
   const valid: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
   if (!valid.includes(requested)) {

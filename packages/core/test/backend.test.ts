@@ -11,6 +11,17 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
+  it('leaves no emscripten process handlers behind (errors print as Node prints them)', async () => {
+    await initBackend('wasm');
+    await initBackend('cpu');
+    await initBackend('wasm');
+    // emscripten's handlers rethrow from inside its minified script: `if(!(ex instanceof ExitStatus)){throw ex}`.
+    const rethrowers = ['uncaughtException', 'unhandledRejection']
+      .flatMap((event) => process.listeners(event as 'uncaughtException'))
+      .filter((listener) => /ExitStatus|throw reason/.test(String(listener)));
+    expect(rethrowers).toEqual([]);
+  });
+
   it('switches to cpu on request and back', async () => {
     expect(await initBackend('cpu')).toBe('cpu');
     expect(await initBackend('wasm')).toBe('wasm');
