@@ -52,3 +52,16 @@ export async function expectLayerLeakFree(
   expect(tf.memory().numTensors).toBeLessThan(before);
   x.dispose();
 }
+
+/** A golden forward pass (`gcn` or `gin`): node embeddings, logits and per-graph CE against `out.<prefix>_…`. */
+export function expectGoldenForward(
+  forward: () => { h: tf.Tensor2D; logits: tf.Tensor2D },
+  prefix: 'gcn' | 'gin',
+): void {
+  tf.tidy(() => {
+    const { h, logits } = forward();
+    expectClose(h, out[`${prefix}_node_h`]);
+    expectClose(logits, out[`${prefix}_logits`]);
+    expectClose(crossEntropyPerRow(logits, inp.y), out[`${prefix}_ce_per_graph`]);
+  });
+}
