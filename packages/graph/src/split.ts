@@ -1,5 +1,4 @@
-import { LabError, Rng } from '@lab/core';
-import { checkOptionKeys } from './internal/options.js';
+import { LabError, Rng, strictOptions } from '@lab/core';
 
 /** Options of {@link stratifiedSplit}. */
 export interface StratifiedSplitOptions {
@@ -36,15 +35,16 @@ export function stratifiedSplit<T extends number | { label?: number }>(
   items: readonly T[],
   options: StratifiedSplitOptions,
 ): StratifiedSplit<T> {
-  checkOptionKeys(options, ['testFraction', 'seed'], 'stratifiedSplit');
-  const { testFraction, seed } = options ?? ({} as StratifiedSplitOptions);
-  if (typeof testFraction !== 'number' || !(testFraction > 0 && testFraction < 1))
-    throw new LabError(
-      'OUT_OF_RANGE',
-      `stratifiedSplit options.testFraction: expected a number in (0, 1), got ${testFraction}`,
-    );
-  if (typeof seed !== 'number' || !Number.isFinite(seed))
-    throw new LabError('INVALID_ARGUMENT', `stratifiedSplit options.seed: expected a finite number, got ${seed}`);
+  const { testFraction, seed } = strictOptions<Partial<StratifiedSplitOptions>>(
+    options,
+    { testFraction: undefined, seed: undefined },
+    'stratifiedSplit options',
+    { testFraction: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, seed: {} },
+  );
+  if (testFraction === undefined)
+    throw new LabError('INVALID_ARGUMENT', 'testFraction: required, a number in (0, 1) (e.g. 0.2)');
+  if (seed === undefined || !Number.isFinite(seed))
+    throw new LabError('INVALID_ARGUMENT', `seed: expected a finite number, got ${seed}`);
   if (!Array.isArray(items) || items.length === 0)
     throw new LabError('EMPTY_INPUT', `items: expected a non-empty array of graphs or labels, got ${String(items)}`);
   const byClass = new Map<number, number[]>();

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError } from '@lab/core';
+import { LabError, strictOptions, type OptionChecks } from '@lab/core';
 import type { Graph } from './graph.js';
-import { strictOptions } from './internal/options.js';
 
 /**
  * Options of {@link parseTUDataset} and {@link loadTUDataset} (defaults follow PyG `TUDataset`). The
@@ -34,6 +33,14 @@ export const defaultTUDatasetOptions: TUDatasetOptions = {
   maxFeatureValues: 2 ** 27,
   maxLines: 50_000_000,
   maxFileBytes: 500_000_000,
+};
+
+const count = { min: 1, integer: true };
+const tuChecks: OptionChecks<TUDatasetOptions> = {
+  maxNodeLabels: count,
+  maxFeatureValues: count,
+  maxLines: count,
+  maxFileBytes: count,
 };
 
 /** A TU dataset: the graphs plus what the labels and features mean. */
@@ -178,7 +185,7 @@ export function parseTUDataset(
   name?: string,
   options: Partial<TUDatasetOptions> = {},
 ): TUDataset {
-  const o = strictOptions(options, defaultTUDatasetOptions, 'parseTUDataset');
+  const o = strictOptions(options, defaultTUDatasetOptions, 'parseTUDataset options', tuChecks);
   if (files === null || typeof files !== 'object')
     throw new LabError('INVALID_ARGUMENT', `files: expected an object of file contents, got ${String(files)}`);
   const ds =
@@ -305,7 +312,7 @@ function readText(path: string, maxBytes: number): string {
  * LabError naming its path.
  */
 export function loadTUDataset(dir: string, name?: string, options: Partial<TUDatasetOptions> = {}): TUDataset {
-  const o = strictOptions(options, defaultTUDatasetOptions, 'loadTUDataset');
+  const o = strictOptions(options, defaultTUDatasetOptions, 'loadTUDataset options', tuChecks);
   if (!existsSync(dir)) throw new LabError('NOT_FOUND', `dir: folder '${dir}' does not exist`);
   let entries: string[];
   try {
