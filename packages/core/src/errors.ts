@@ -12,7 +12,8 @@ export type LabErrorCode =
   | 'NOT_FOUND'
   | 'UNSUPPORTED'
   | 'BACKEND_UNAVAILABLE'
-  | 'DEPENDENCY_MISSING';
+  | 'DEPENDENCY_MISSING'
+  | 'IO_ERROR';
 
 /**
  * The one error class of @lab: every invalid argument, malformed file or unavailable feature throws

@@ -1,19 +1,58 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { LabError } from './errors.js';
+
+const TEMP = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files that an interrupted write of `name` in `dir` left behind (their process is gone). */
+function removeStaleTemps(dir: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = TEMP.exec(entry);
+    if (m && m[1] === name && !alive(Number(m[2]))) rmSync(join(dir, entry), { force: true });
+  }
+}
 
 /**
- * Writes a file atomically: the data goes to a temporary file in the same folder, which is then
- * renamed over the target, so a crash never leaves a half-written checkpoint or report.
+ * Writes a file atomically: the data goes to a temporary file in the same folder, which is then renamed over
+ * the target, so a crash never leaves a half-written checkpoint or report. Temporary files that an earlier,
+ * interrupted write of the same target left behind are removed first. A file-system failure is a `LabError`
+ * (code `IO_ERROR`) naming the path and what to do.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
+    mkdirSync(dir, { recursive: true });
+    removeStaleTemps(dir, basename(path));
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the folder itself is unusable: nothing was written there
+    }
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new LabError(
+      'IO_ERROR',
+      `cannot write '${path}' (${code}: ${(err as Error).message}); check that its folder can be created and written and that the disk has space`,
+      { cause: err },
+    );
   }
 }

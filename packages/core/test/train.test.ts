@@ -20,6 +20,7 @@ import {
   readCheckpointMeta,
   saveCheckpoint,
   tf,
+  writeFileAtomic,
   type ProgressEvent,
 } from '@lab/core';
 
@@ -290,6 +291,57 @@ describe('fit', () => {
     expect(() => loadCheckpoint(ckpt, { model: net })).toThrow(/checkpoint metadata version 1/);
     expect(existsSync(ckpt)).toBe(true);
     net.dispose();
+  });
+
+  it('checks the checkpoint folder before any step and never replaces a checkpoint unasked', async () => {
+    const net = new MLP([4, 3], { rng: new Rng(0) });
+    const opt = new SGD(net, { lr: 0.1 });
+    let steps = 0;
+    const loss = (b: { x: Float32Array; y: Int32Array }) => {
+      steps++;
+      return tf.tidy(
+        () =>
+          tf.losses.softmaxCrossEntropy(
+            tf.oneHot(tf.tensor1d(b.y, 'int32'), 3),
+            net.forward(tf.tensor2d(b.x, [16, 4])),
+          ) as tf.Scalar,
+      );
+    };
+    const base = { model: net, optimizer: opt, data: makeData(0), loss, epochs: 1, progress: 'none' as const };
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'x');
+    await expect(fit({ ...base, checkpoint: { dir: join(blocker, 'ckpt') } })).rejects.toThrow(
+      /checkpoint.dir: cannot create the folder/,
+    );
+    expect(steps).toBe(0);
+    const ckpt = join(dir, 'keep');
+    await fit({ ...base, checkpoint: { dir: ckpt } });
+    const taken = steps;
+    await expect(fit({ ...base, checkpoint: { dir: ckpt, resume: false } })).rejects.toThrow(
+      /already holds a checkpoint; resume from it .* or pass overwrite: true/,
+    );
+    expect(steps).toBe(taken);
+    await fit({ ...base, checkpoint: { dir: ckpt, resume: false, overwrite: true } });
+    expect(steps).toBe(2 * taken);
+    opt.dispose();
+    net.dispose();
+  });
+
+  it('writeFileAtomic removes temporary files of interrupted writes and names the path on failure', () => {
+    const target = join(dir, 'atomic-io', 'state.safetensors');
+    writeFileAtomic(target, 'one');
+    // A write killed half-way (its process gone) left a temporary file behind; the next write removes it.
+    const stale = join(dir, 'atomic-io', '.state.safetensors.999999999.123.tmp');
+    const other = join(dir, 'atomic-io', '.other.bin.999999999.123.tmp');
+    writeFileSync(stale, 'partial');
+    writeFileSync(other, 'partial');
+    writeFileAtomic(target, 'two');
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+    const blocker = join(dir, 'atomic-io', 'a-file');
+    writeFileSync(blocker, 'x');
+    expect(() => writeFileAtomic(join(blocker, 'x.json'), '{}')).toThrow(LabError);
+    expect(() => writeFileAtomic(join(blocker, 'x.json'), '{}')).toThrow(/IO_ERROR|cannot write '.*a-file\/x.json'/);
   });
 
   it('stops on request, honours the step budget and rejects bad input', async () => {

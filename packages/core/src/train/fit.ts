@@ -6,7 +6,8 @@ import { clipByGlobalNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LrSchedule } from '../optim/schedule.js';
 import type { ProgressEvent } from '../report.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkOutputPath } from '../cli/paths.js';
+import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from './checkpoint.js';
 import { type ProgressMode, ProgressReporter } from './progress.js';
 
 /** What a step callback sees. */
@@ -57,6 +58,11 @@ export interface CheckpointOptions {
   everyEpochs?: number;
   /** Continue from the checkpoint in `dir` when there is one (default true). */
   resume?: boolean;
+  /**
+   * With `resume: false`, replace a checkpoint already in `dir` (default false: `fit` refuses to start rather
+   * than overwrite it).
+   */
+  overwrite?: boolean;
 }
 
 export interface FitOptions<B> {
@@ -143,7 +149,17 @@ export async function fit<B>(options: FitOptions<B>): Promise<FitResult> {
   if (clipNorm !== undefined) assertInRange(clipNorm, 'clipNorm', { min: 0, minExclusive: true });
   if (earlyStopping) assertInRange(earlyStopping.patience, 'earlyStopping.patience', { min: 0, integer: true });
   const everyEpochs = checkpoint?.everyEpochs ?? 1;
-  if (checkpoint) assertInRange(everyEpochs, 'checkpoint.everyEpochs', { min: 1, integer: true });
+  if (checkpoint) {
+    assertInRange(everyEpochs, 'checkpoint.everyEpochs', { min: 1, integer: true });
+    // Before any work: the folder must be writable (not after the first epoch), and a fresh run never
+    // replaces an existing checkpoint unless told to.
+    checkOutputPath(checkpoint.dir, 'checkpoint.dir', { kind: 'dir' });
+    if (checkpoint.resume === false && !checkpoint.overwrite && readCheckpointMeta(checkpoint.dir) !== null)
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `checkpoint.dir: '${checkpoint.dir}' already holds a checkpoint; resume from it (resume: true), choose another folder, or pass overwrite: true to replace it`,
+      );
+  }
 
   const history: EpochRecord[] = [];
   let step = 0;
