@@ -1,5 +1,4 @@
-import { tf } from '@lab/core';
-import { LabError, assertInRange } from '@lab/core';
+import { LabError, assertInRange, tf } from '@lab/core';
 
 /** Options of {@link causalAttention}. */
 export interface CausalAttentionOptions {
@@ -113,4 +112,16 @@ export function causalAttention(
     const probs = (probsBlocks.length === 1 ? probsBlocks[0]! : tf.concat(probsBlocks, 2)) as tf.Tensor4D;
     return { output, probs };
   });
+}
+
+/** A projection `[B, T, n·D]` → n heads `[B, n, T, D]`. */
+export function splitHeads(x: tf.Tensor3D, n: number): tf.Tensor4D {
+  const [B, T, width] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, n, width / n]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, D]
+}
+
+/** Heads `[B, n, T, D]` → `[B, T, n·D]` for the output projection. */
+export function mergeHeads(y: tf.Tensor4D): tf.Tensor3D {
+  const [B, n, T, D] = y.shape;
+  return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, n * D]) as tf.Tensor3D; // [B, T, n·D]
 }

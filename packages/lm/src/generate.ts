@@ -1,7 +1,6 @@
-import { tf } from '@lab/core';
-import { LabError, assertInRange } from '@lab/core';
-import { Rng } from '@lab/core';
-import { type CausalLM, KVCache } from './model.js';
+import { LabError, Rng, assertInRange, tf } from '@lab/core';
+import type { CausalLM } from './causal-lm.js';
+import { KVCache } from './kv-cache.js';
 
 /** Options of {@link generate}. */
 export interface GenerateOptions {

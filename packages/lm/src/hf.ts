@@ -1,18 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '@lab/core';
-import { LabError } from '@lab/core';
-import { writeFileAtomic } from '@lab/core';
 import {
+  LabError,
   type SafetensorsEntry,
   type SafetensorsInput,
   encodeSafetensors,
   float32ToBfloat16,
   float32ToFloat16,
   loadSafetensors,
+  tf,
+  writeFileAtomic,
 } from '@lab/core';
-import { type CausalLMConfig, parseHfConfig, toHfConfig } from './config.js';
-import { CausalLM, expectedParameterShapes, isTransposedInCheckpoint } from './model.js';
+import { CausalLM } from './causal-lm.js';
+import { familyOf, parseHfConfig, toHfConfig } from './families.js';
 
 /** Tensors in HF checkpoints that are buffers, not parameters (GPT-2 causal masks, cached RoPE tables). */
 const IGNORED = /(\.attn\.bias|\.attn\.masked_bias|rotary_emb\.inv_freq)$/;
@@ -26,13 +26,6 @@ function readJson(path: string, what: string): Record<string, unknown> {
   } catch (err) {
     throw new LabError('MALFORMED_FILE', `${what}: '${path}' is not a valid JSON object (${(err as Error).message})`);
   }
-}
-
-/** Maps a checkpoint tensor name onto ours (GPT-2 hub files omit the `transformer.` prefix). */
-function canonicalName(config: CausalLMConfig, name: string): string {
-  if (config.architecture === 'gpt2' && !name.startsWith('transformer.') && name !== 'lm_head.weight')
-    return `transformer.${name}`;
-  return name;
 }
 
 /**
@@ -59,23 +52,25 @@ export function loadCausalLM(dir: string): CausalLM {
       `loadCausalLM: '${dir}' holds neither model.safetensors nor model.safetensors.index.json`,
     );
   }
-  const expected = new Map(expectedParameterShapes(config));
+  const family = familyOf(config);
+  const expected = new Map(family.parameterShapes(config));
   const params = new Map<string, tf.Tensor>();
   try {
     for (const file of files) {
       const { tensors } = loadSafetensors(file);
       for (const [rawName, tensor] of Object.entries(tensors)) {
-        const name = canonicalName(config, rawName);
+        const name = family.canonicalName(rawName);
         if (!expected.has(name) || IGNORED.test(name)) {
           tensor.dispose(); // tied lm_head copies, buffers
           continue;
         }
-        const value = isTransposedInCheckpoint(config, name) && tensor.rank === 2 ? tf.transpose(tensor) : tensor;
+        const transposed = family.transposedInCheckpoint(name);
+        const value = transposed && tensor.rank === 2 ? tf.transpose(tensor) : tensor;
         const shape = expected.get(name)!;
         if (value.shape.join() !== shape.join()) {
-          const got = isTransposedInCheckpoint(config, name) ? [...value.shape].reverse() : value.shape;
+          const got = transposed ? [...value.shape].reverse() : value.shape;
           tf.dispose([tensor, value]);
-          const want = isTransposedInCheckpoint(config, name) ? [...shape].reverse() : shape;
+          const want = transposed ? [...shape].reverse() : shape;
           throw new LabError(
             'SHAPE_MISMATCH',
             `loadCausalLM: tensor '${rawName}' in '${file}' has shape [${got.join(', ')}], config.json implies [${want.join(', ')}]`,
@@ -112,13 +107,13 @@ export function saveCausalLM(model: CausalLM, dir: string, options: SaveCausalLM
   if (!(maxShardBytes > 0))
     throw new LabError('OUT_OF_RANGE', `maxShardBytes: expected a positive number, got ${maxShardBytes}`);
   const config = model.config;
+  const family = familyOf(config);
   const entries: [string, SafetensorsInput, number][] = [];
-  for (const [name] of expectedParameterShapes(config)) {
+  for (const [name] of family.parameterShapes(config)) {
     const v = model.params.get(name)!;
-    const values = tf.tidy(
-      () => (isTransposedInCheckpoint(config, name) ? tf.transpose(v) : v).dataSync() as Float32Array,
-    );
-    const shape = isTransposedInCheckpoint(config, name) ? [...v.shape].reverse() : [...v.shape];
+    const transposed = family.transposedInCheckpoint(name);
+    const values = tf.tidy(() => (transposed ? tf.transpose(v) : v).dataSync() as Float32Array);
+    const shape = transposed ? [...v.shape].reverse() : [...v.shape];
     entries.push([name, encodeFloats(values, shape, dtype), values.length * (dtype === 'F32' ? 4 : 2)]);
   }
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(toHfConfig(config), null, 2)}\n`);

@@ -2,20 +2,19 @@
 // on @lab/core. Every public name is listed here explicitly.
 
 // ── LM stack (owner: lm) ────────────────────────────────────────────────────────────────
-export { llamaConfig, gpt2Config, validateConfig, parseHfConfig, toHfConfig } from './config.js';
+export { llamaConfig } from './llama/config.js';
+export { gpt2Config } from './gpt2/config.js';
+export { validateConfig, parseHfConfig, toHfConfig, expectedParameterShapes } from './families.js';
 export type { CausalLMConfig, LMArchitecture, RopeScaling } from './config.js';
 export { ropeFrequencies, ropeCosSin, rotateHalf, applyRope } from './rope.js';
 export type { RopeFrequencies } from './rope.js';
 export { causalAttention } from './attention.js';
 export type { CausalAttentionOptions, CausalAttentionOutput } from './attention.js';
-export { CausalLM, KVCache, rmsNorm, layerNorm, silu, geluNew, expectedParameterShapes } from './model.js';
-export type {
-  LinearParams,
-  LinearAdapter,
-  CausalLMForwardInput,
-  CausalLMForwardOutput,
-  RandomInitOptions,
-} from './model.js';
+export { CausalLM } from './causal-lm.js';
+export type { LinearParams, CausalLMForwardInput, CausalLMForwardOutput, RandomInitOptions } from './causal-lm.js';
+export type { LinearAdapter } from './context.js';
+export { KVCache } from './kv-cache.js';
+export { rmsNorm, layerNorm, silu, geluNew } from './functional.js';
 export { targetNll, tokenNll, nextTokenNll } from './nll.js';
 export type { TokenNllOptions } from './nll.js';
 export { generate, sampleToken } from './generate.js';

@@ -1,6 +1,6 @@
-import { tf } from '@lab/core';
-import { LabError, assertInRange } from '@lab/core';
-import { type CausalLM, toIds2d } from './model.js';
+import { LabError, assertInRange, tf } from '@lab/core';
+import type { CausalLM } from './causal-lm.js';
+import { toIds2d } from './ids.js';
 
 /** Options of {@link tokenNll} and {@link nextTokenNll}. */
 export interface TokenNllOptions {

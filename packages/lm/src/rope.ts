@@ -1,5 +1,4 @@
-import { tf } from '@lab/core';
-import { LabError, assertInRange } from '@lab/core';
+import { LabError, assertInRange, tf } from '@lab/core';
 import type { RopeScaling } from './config.js';
 
 /** Inverse frequencies of a rotary embedding and the factor its cos/sin are multiplied by (YaRN only). */

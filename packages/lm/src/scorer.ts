@@ -1,5 +1,5 @@
 import { LabError } from '@lab/core';
-import type { CausalLM } from './model.js';
+import type { CausalLM } from './causal-lm.js';
 import { nextTokenNll, type TokenNllOptions } from './nll.js';
 
 /**

@@ -1,10 +1,11 @@
 import { tf } from '@lab/core';
-import { CausalLM } from '../src/model.js';
+import { CausalLM } from '../src/causal-lm.js';
+import { gpt2Config } from '../src/gpt2/config.js';
+import { llamaConfig } from '../src/llama/config.js';
+import golden from './fixtures/lm-golden.json';
 
 const variableFrom = (data: Float32Array, shape: number[], _name: string): tf.Tensor =>
   tf.tensor(data, shape, 'float32');
-import { gpt2Config, llamaConfig } from '../src/config.js';
-import golden from './fixtures/lm-golden.json';
 
 /** W(rows, cols, a, b, c, scale)[i, j] = scale·sin(a·i + b·j + 0.13·i·j + c), HF (out, in) layout (longppl_golden.py). */
 export function closedFormMatrix(

@@ -1,15 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '@lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@lab/core';
-import { LabError } from '@lab/core';
-import { maxRelativeError, tensorLeak } from '@lab/core';
-import { CausalLM } from '../src/model.js';
-import { gpt2Config, llamaConfig, parseHfConfig, toHfConfig } from '../src/config.js';
+import { LabError, initBackend, loadSafetensors, maxRelativeError, saveSafetensors, tensorLeak, tf } from '@lab/core';
+import { CausalLM } from '../src/causal-lm.js';
+import { parseHfConfig, toHfConfig } from '../src/families.js';
+import { gpt2Config } from '../src/gpt2/config.js';
+import { llamaConfig } from '../src/llama/config.js';
 import { loadCausalLM, saveCausalLM } from '../src/hf.js';
-import { loadSafetensors, saveSafetensors } from '@lab/core';
 import { goldenTinyLlama } from './helpers.js';
 
 beforeAll(async () => {
