@@ -28,8 +28,17 @@ export type { OptionChecks } from './options.js';
 export { Rng } from './random.js';
 
 // ── statistics over seeds and replication reports ───────────────────────────────────────
-export { meanStd, pairedDiff, formatMeanStd } from './stats.js';
-export type { MeanStd, PairedDiff } from './stats.js';
+export {
+  meanStd,
+  pairedDiff,
+  formatMeanStd,
+  pairedStatistics,
+  signFlipPValue,
+  studentTCdf,
+  studentTQuantile,
+  SIGN_FLIP_EXACT_MAX,
+} from './stats.js';
+export type { MeanStd, PairedDiff, PairedStatistics } from './stats.js';
 export { resolveSeeds, summarizeRows, compareMethods, criterion, verdictFrom, buildReport } from './report.js';
 export type {
   Verdict,
