@@ -1,4 +1,4 @@
-import { LabError, Rng, assertInRange } from '@lab/core';
+import { LabError, Rng, strictOptions } from '@lab/core';
 import {
   barabasiAlbertEdges,
   erdosRenyiEdges,
@@ -9,6 +9,7 @@ import {
   type EdgePairs,
   type Graph,
 } from '@lab/graph';
+import { defaultTriggerOptions, triggerChecks, type FeatureTrigger, type TriggerOptions } from './config.js';
 
 /*
  * Subgraph-trigger backdoor (SBA: Zhang, Jia, Wang, Gong, "Backdoor Attacks to Graph Neural Networks",
@@ -17,50 +18,24 @@ import {
  * trigger's edges, and the graph is relabelled to the target class.
  */
 
-/** A feature component of the trigger: on trigger nodes, feature `dims[i]` is set to `values[i]`. */
-export interface FeatureTrigger {
-  dims: number[];
-  values: number[];
-}
-
-/** Options of {@link injectSubgraphTrigger}. */
-export interface TriggerOptions {
-  /** Trigger family: Erdős–Rényi G(n_t, p), small world (k, p), preferential attachment (m = k), or `fixed` (the complete graph K_{n_t}, or `edges`). */
-  kind: 'ER' | 'SW' | 'BA' | 'fixed';
-  /** Trigger size n_t (SBA default 3; ≥ 2). */
-  size: number;
-  /** ER/SW probability (SBA default 0.5; their train.sh uses 0.8). */
-  p: number;
-  /** SW ring neighbours / BA edges per node. */
-  k: number;
-  /** Explicit trigger edges over 0..size−1 for `fixed`. */
-  edges?: EdgePairs;
-  /** Fraction of the training set to poison (SBA default 0.01; train.sh 0.05). */
-  rate: number;
-  /** Target class (SBA default 0). */
-  target: number;
-  /** Classes the poisoned graphs are drawn from (default: every class ≠ target). */
-  sourceClasses?: number[];
-  featureTrigger?: FeatureTrigger;
-  /** Recomputes node features after the structure changed (e.g. one-hot degree). The official code recomputes degrees on unmapped ids, a bug not copied here. */
-  featurize?: (g: Graph) => Float32Array;
-  seed: number;
-}
-
-export const defaultTriggerOptions: TriggerOptions = {
-  kind: 'ER',
-  size: 3,
-  p: 0.5,
-  k: 2,
-  rate: 0.01,
-  target: 0,
-  seed: 0,
-};
-
 /** Draws the attack's one trigger graph over nodes 0..size−1 (ER/SW/BA redrawn until it has an edge). */
 export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
-  const o = { ...defaultTriggerOptions, ...options };
-  assertInRange(o.size, 'size', { min: 2, integer: true });
+  return drawTrigger(resolveTriggerOptions(options, 'makeTrigger options'));
+}
+
+const triggerDefaults: TriggerOptions = {
+  ...defaultTriggerOptions,
+  edges: undefined,
+  sourceClasses: undefined,
+  featureTrigger: undefined,
+  featurize: undefined,
+};
+
+function resolveTriggerOptions(options: Partial<TriggerOptions>, where: string): TriggerOptions {
+  return strictOptions(options, triggerDefaults, where, triggerChecks);
+}
+
+function drawTrigger(o: TriggerOptions): EdgePairs {
   if (o.kind === 'fixed') {
     if (o.edges) {
       for (const [u, v] of o.edges) {
@@ -81,8 +56,7 @@ export function makeTrigger(options: Partial<TriggerOptions> = {}): EdgePairs {
     let edges: EdgePairs;
     if (o.kind === 'ER') edges = erdosRenyiEdges(o.size, o.p, rng);
     else if (o.kind === 'SW') edges = wattsStrogatzEdges(o.size, o.k, o.p, rng);
-    else if (o.kind === 'BA') edges = barabasiAlbertEdges(o.size, o.k, rng);
-    else throw new LabError('INVALID_ARGUMENT', `kind: expected 'ER', 'SW', 'BA' or 'fixed', got '${String(o.kind)}'`);
+    else edges = barabasiAlbertEdges(o.size, o.k, rng);
     if (edges.length > 0) return edges;
   }
   throw new LabError(
@@ -101,6 +75,26 @@ export function plantTrigger(
   nodes: readonly number[],
   trigger: EdgePairs,
   options: { featureTrigger?: FeatureTrigger; featurize?: (g: Graph) => Float32Array } = {},
+): Graph {
+  const { featureTrigger, featurize } = strictOptions(options, plantDefaults, 'plantTrigger options');
+  return plant(g, nodes, trigger, featureTrigger, featurize);
+}
+
+interface PlantOptions {
+  featureTrigger?: FeatureTrigger;
+  featurize?: (g: Graph) => Float32Array;
+}
+const plantDefaults: PlantOptions = {
+  featureTrigger: undefined,
+  featurize: undefined,
+};
+
+function plant(
+  g: Graph,
+  nodes: readonly number[],
+  trigger: EdgePairs,
+  featureTrigger: FeatureTrigger | undefined,
+  featurize: ((g: Graph) => Float32Array) | undefined,
 ): Graph {
   const chosen = new Set(nodes);
   if (chosen.size !== nodes.length)
@@ -130,9 +124,9 @@ export function plantTrigger(
   const { src, dst } = undirectedEdges(pairs);
   const out: Graph = { ...g, src, dst, x: g.x.slice() };
   delete out.edgeWeight;
-  if (options.featurize) out.x = options.featurize(out);
-  if (options.featureTrigger) {
-    const { dims, values } = options.featureTrigger;
+  if (featurize) out.x = featurize(out);
+  if (featureTrigger) {
+    const { dims, values } = featureTrigger;
     if (dims.length !== values.length)
       throw new LabError(
         'SHAPE_MISMATCH',
@@ -161,10 +155,8 @@ export interface PoisonedSet {
  * subgraph trigger and relabels them to `target` (SBA dirty-label attack, spec §2.2).
  */
 export function injectSubgraphTrigger(graphs: readonly Graph[], options: Partial<TriggerOptions> = {}): PoisonedSet {
-  const o = { ...defaultTriggerOptions, ...options };
+  const o = resolveTriggerOptions(options, 'injectSubgraphTrigger options');
   if (graphs.length === 0) throw new LabError('EMPTY_INPUT', 'graphs: expected a non-empty training set');
-  assertInRange(o.rate, 'rate', { min: 0, max: 1 });
-  assertInRange(o.size, 'size', { min: 2, integer: true });
   const classes = new Set(
     graphs.map((g, i) => {
       if (g.label === undefined)
@@ -178,7 +170,7 @@ export function injectSubgraphTrigger(graphs: readonly Graph[], options: Partial
       `target: expected one of the classes {${[...classes].sort().join(', ')}}, got ${o.target}`,
     );
   const sources = new Set(o.sourceClasses ?? [...classes].filter((c) => c !== o.target));
-  const trigger = makeTrigger(o);
+  const trigger = drawTrigger(o);
   const rng = new Rng(o.seed).fork('poison');
   const candidates = graphs
     .map((g, i) => i)
@@ -198,7 +190,7 @@ export function injectSubgraphTrigger(graphs: readonly Graph[], options: Partial
   for (const i of chosen) {
     const g = graphs[i]!;
     const nodes = Array.from(rng.sampleWithoutReplacement(g.numNodes, o.size));
-    const planted = plantTrigger(g, nodes, trigger, { featureTrigger: o.featureTrigger, featurize: o.featurize });
+    const planted = plant(g, nodes, trigger, o.featureTrigger, o.featurize);
     planted.label = o.target;
     out[i] = planted;
   }
@@ -213,12 +205,23 @@ export function triggerTestSet(
   seed: number,
   options: { featureTrigger?: FeatureTrigger; featurize?: (g: Graph) => Float32Array; size?: number } = {},
 ): Graph[] {
-  const size = options.size ?? 1 + Math.max(...trigger.flat());
+  const o = strictOptions<PlantOptions & { size?: number }>(
+    options,
+    { ...plantDefaults, size: undefined },
+    'triggerTestSet options',
+    {
+      size: { min: 2, integer: true },
+    },
+  );
+  if (!Number.isInteger(target) || target < 0)
+    throw new LabError('OUT_OF_RANGE', `target: expected a class index (an integer >= 0), got ${target}`);
+  const size = o.size ?? 1 + Math.max(...trigger.flat());
   const rng = new Rng(seed).fork('trigger-test');
   return graphs
     .filter((g) => g.label !== target && g.numNodes >= size)
     .map((g) => {
       validateGraph(g, 'test graph');
-      return plantTrigger(g, Array.from(rng.sampleWithoutReplacement(g.numNodes, size)), trigger, options);
+      const nodes = Array.from(rng.sampleWithoutReplacement(g.numNodes, size));
+      return plant(g, nodes, trigger, o.featureTrigger, o.featurize);
     });
 }

@@ -1,168 +1,182 @@
 #!/usr/bin/env node
-import { LabError, initBackend, numberOption, runCli, writeFileAtomic, type CliSpec } from '@lab/core';
-import { loadTUDataset, type Graph } from '@lab/graph';
-import { injectSubgraphTrigger, triggerTestSet, type TriggerOptions } from './attack.js';
-import { madeDefend, trainClassifier, evaluateBackdoor } from './defend.js';
+// The `lab-made` command line: the option table and the commands in one place, on core's shared driver.
+import {
+  LabError,
+  defineCommand,
+  replicateCommand,
+  runCliIfMain,
+  type CliContext,
+  type CliOption,
+  type CliSpec,
+  type OptionValues,
+} from '@lab/core';
+import { loadTUDataset, stratifiedSplit, type Graph } from '@lab/graph';
+import pkg from '../package.json';
+import { injectSubgraphTrigger, triggerTestSet } from './attack.js';
+import { ARMS, PRESETS, SETTINGS, type MadeArm, type MadeSetting, type TriggerOptions } from './config.js';
+import { evaluateBackdoor, madeDefend, trainClassifier } from './defend.js';
 import { isolationQuality } from './made.js';
 import { GraphClassifier, type Architecture } from './models.js';
-import { replicate, type MadeReplicateOptions } from './replicate.js';
+import { replicate } from './replicate.js';
 
-function progressLine(stage: string, done: number, total: number): void {
-  process.stderr.write(`\r${stage} ${done}/${total}   `);
-}
-
-function splitTrainTest(graphs: Graph[], testFraction: number): { train: Graph[]; test: Graph[] } {
-  const cut = Math.floor(graphs.length * (1 - testFraction));
-  return { train: graphs.slice(0, cut), test: graphs.slice(cut) };
-}
-
-function attackOptions(values: Record<string, unknown>): Partial<TriggerOptions> {
-  const kind = String(values.trigger ?? 'ER');
-  if (!['ER', 'SW', 'BA', 'fixed'].includes(kind))
-    throw new LabError('INVALID_ARGUMENT', `--trigger: expected ER, SW, BA or fixed, got '${kind}'`);
-  return {
-    kind: kind as TriggerOptions['kind'],
-    size: numberOption(values.size, 'size', 3),
-    p: numberOption(values.p, 'p', 0.5),
-    rate: numberOption(values.rate, 'rate', 0.05),
-    target: numberOption(values.target, 'target', 0),
-    seed: numberOption(values.seed, 'seed', 0),
-  };
-}
-
+/** Options of `attack` and `defend`: a TU dataset folder, the SBA trigger, the victim and the split. */
 const tuOptions = {
-  tu: { type: 'string', description: 'TU dataset folder (e.g. ./MUTAG holding MUTAG_A.txt, …)' },
-  target: { type: 'string', default: '0', description: 'target class of the backdoor' },
-  trigger: { type: 'string', default: 'ER', description: 'trigger family: ER, SW, BA or fixed (complete graph)' },
-  size: { type: 'string', default: '3', description: 'trigger size n_t' },
-  p: { type: 'string', default: '0.5', description: 'ER/SW edge probability' },
-  rate: { type: 'string', default: '0.05', description: 'poison rate' },
-  arch: { type: 'string', default: 'gin', description: 'gin, gcn or sage' },
-  epochs: { type: 'string', default: '40', description: 'training epochs' },
-  seed: { type: 'string', default: '0', description: 'seed' },
-  json: { type: 'string', description: 'write the result as JSON to this file' },
-} as const;
+  tu: {
+    type: 'input',
+    kind: 'dir',
+    required: true,
+    description: 'TU dataset folder (e.g. ./MUTAG holding MUTAG_A.txt, …)',
+  },
+  target: { type: 'number', integer: true, min: 0, default: 0, description: 'target class of the backdoor' },
+  trigger: {
+    type: 'choice',
+    choices: ['ER', 'SW', 'BA', 'fixed'],
+    default: 'ER',
+    param: 'kind',
+    description: 'trigger family (fixed: the complete graph)',
+  },
+  size: { type: 'number', integer: true, min: 2, default: 3, description: 'trigger size n_t' },
+  p: { type: 'number', min: 0, max: 1, default: 0.5, description: 'ER/SW edge probability' },
+  rate: { type: 'number', min: 0, max: 1, default: 0.05, description: 'poison rate (share of the training graphs)' },
+  arch: { type: 'choice', choices: ['gin', 'gcn', 'sage'], default: 'gin', description: 'victim GNN' },
+  epochs: { type: 'number', integer: true, min: 1, default: 40, description: 'training epochs' },
+  'test-fraction': {
+    type: 'number',
+    min: 0,
+    max: 1,
+    minExclusive: true,
+    maxExclusive: true,
+    default: 0.2,
+    param: 'testFraction',
+    description: 'share of every class held out for testing (seeded, class-stratified split)',
+  },
+  seed: {
+    type: 'number',
+    integer: true,
+    min: 0,
+    default: 0,
+    description: 'seed of the split, the attack and the model',
+  },
+  json: { type: 'json', description: 'the result as JSON: on stdout alone, or to a file' },
+} as const satisfies Record<string, CliOption>;
 
-async function attackAndMaybeDefend(values: Record<string, unknown>, defend: boolean): Promise<void> {
-  if (typeof values.tu !== 'string') throw new LabError('INVALID_ARGUMENT', '--tu: required (a TU dataset folder)');
-  await initBackend();
+type TuValues = CliContext<OptionValues<typeof tuOptions>>['values'];
+
+const fmt = (v: number) => v.toFixed(3);
+
+/**
+ * `attack` / `defend`: loads a TU folder, splits it with a seeded class-stratified shuffle (TU files are
+ * often stored sorted by class), poisons the training part, trains the victim (or MADE) and reports clean
+ * accuracy and ASR on the test part.
+ */
+async function attackAndMaybeDefend(ctx: CliContext<TuValues>, defend: boolean): Promise<void> {
+  const { values, progress } = ctx;
   const ds = loadTUDataset(values.tu);
-  const { train, test } = splitTrainTest(ds.graphs, 0.2);
-  const attack = attackOptions(values);
-  const poisoned = injectSubgraphTrigger(train, attack);
-  const triggered = triggerTestSet(test, poisoned.trigger, attack.target!, attack.seed!);
-  const seed = attack.seed!;
-  const arch = String(values.arch ?? 'gin') as Architecture;
+  const seed = values.seed;
+  if (values.target >= ds.numClasses)
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `target: expected a class of ${ds.name} (0..${ds.numClasses - 1}), got ${values.target}`,
+    );
+  const split = stratifiedSplit(ds.graphs, { testFraction: values['test-fraction'], seed });
+  const attack: Partial<TriggerOptions> = {
+    kind: values.trigger,
+    size: values.size,
+    p: values.p,
+    rate: values.rate,
+    target: values.target,
+    seed,
+  };
+  const poisoned = injectSubgraphTrigger(split.train, attack);
+  const triggered = triggerTestSet(split.test, poisoned.trigger, values.target, seed);
   const model = new GraphClassifier({
-    arch,
+    arch: values.arch as Architecture,
     inDim: ds.graphs[0]!.featDim,
     hidden: 64,
     layers: 3,
     classes: ds.numClasses,
     seed,
   });
-  const epochs = numberOption(values.epochs, 'epochs', 40);
+  const testClasses = (graphs: readonly Graph[]) =>
+    Array.from({ length: ds.numClasses }, (_, c) => graphs.filter((g) => g.label === c).length);
   const result: Record<string, unknown> = {
     dataset: ds.name,
     graphs: ds.graphs.length,
+    split: { train: split.train.length, test: split.test.length, testPerClass: testClasses(split.test), seed },
     poisoned: poisoned.poisoned.length,
     attack,
   };
-  if (!defend) {
-    await trainClassifier(model, poisoned.graphs, {
-      epochs,
-      seed,
-      onEpoch: (e) => progressLine('train', e.epoch + 1, e.epochs),
-    });
-    result.noDefense = evaluateBackdoor(model, test, triggered, attack.target!);
-  } else {
-    const r = await madeDefend(model, poisoned.graphs, {
-      seed,
-      unlearnEpochs: Math.max(1, epochs - 10),
-      onEpoch: (e) => progressLine(e.stage, e.epoch + 1, e.epochs),
-    });
-    result.made = {
-      ...evaluateBackdoor(model, test, triggered, attack.target!),
-      isolation: isolationQuality(r.isolated, poisoned.poisoned),
-    };
-    r.generator?.dispose();
+  const lines = [
+    `${ds.name}: ${ds.graphs.length} graphs, ${split.train.length} train / ${split.test.length} test (per class ${testClasses(split.test).join('/')}), ${poisoned.poisoned.length} poisoned (${values.trigger} trigger of ${values.size} nodes → class ${values.target})`,
+  ];
+  try {
+    if (!defend) {
+      await trainClassifier(model, poisoned.graphs, { epochs: values.epochs, seed, onProgress: progress.onProgress });
+      const r = evaluateBackdoor(model, split.test, triggered, values.target);
+      result.noDefense = r;
+      lines.push(`no defense: clean accuracy ${fmt(r.acc)}, attack success rate ${fmt(r.asr)}`);
+    } else {
+      const r = await madeDefend(model, poisoned.graphs, {
+        seed,
+        unlearnEpochs: Math.max(1, values.epochs - 10),
+        onProgress: progress.onProgress,
+      });
+      r.generator?.dispose();
+      const e = evaluateBackdoor(model, split.test, triggered, values.target);
+      const isolation = isolationQuality(r.isolated, poisoned.poisoned, { numGraphs: poisoned.graphs.length });
+      result.made = { ...e, isolation };
+      lines.push(
+        `MADE: clean accuracy ${fmt(e.acc)}, attack success rate ${fmt(e.asr)}; isolation precision ${fmt(isolation.precision)}, recall ${fmt(isolation.recall)}`,
+      );
+    }
+  } finally {
+    model.dispose();
   }
-  model.dispose();
-  process.stderr.write('\n');
-  const text = JSON.stringify(result, null, 2);
-  if (typeof values.json === 'string') writeFileAtomic(values.json, text);
-  console.log(text);
+  progress.stop();
+  ctx.output(result, lines.join('\n'));
 }
 
-const spec: CliSpec = {
+/** The `lab-made` CLI (exported for tests; runs when this file is the program). */
+export const cliSpec: CliSpec = {
   name: 'lab-made',
+  version: pkg.version,
   description:
     'MADE graph backdoor defense (masked unlearning): subgraph-trigger attacks, ASR, isolation, masked unlearning, ABL baseline.',
   commands: {
-    attack: {
+    attack: defineCommand({
       description: 'Poison a TU dataset with a subgraph trigger, train a GNN, report clean accuracy and ASR',
       options: tuOptions,
-      run: ({ values }) => attackAndMaybeDefend(values, false),
-    },
-    defend: {
+      run: (ctx) => attackAndMaybeDefend(ctx, false),
+    }),
+    defend: defineCommand({
       description: 'Poison a TU dataset, train with the MADE defense, report clean accuracy, ASR and isolation quality',
       options: tuOptions,
-      run: ({ values }) => attackAndMaybeDefend(values, true),
-    },
-    replicate: {
+      run: (ctx) => attackAndMaybeDefend(ctx, true),
+    }),
+    replicate: replicateCommand({
+      presets: PRESETS,
+      defaultPreset: 'quick',
       description: 'Run the miniature replication (spec §5) and print its report',
+      replicate: ({ quick, ...options }) => {
+        if (quick === true && options.preset !== 'quick')
+          throw new LabError(
+            'INVALID_ARGUMENT',
+            `--quick: means --preset quick, but --preset ${options.preset} was given`,
+          );
+        return replicate(options as Parameters<typeof replicate>[0]);
+      },
       options: {
-        preset: { type: 'string', default: 'quick', description: 'quick or full' },
-        quick: { type: 'boolean', default: false, description: 'same as --preset quick' },
-        seeds: { type: 'string', description: 'number of seeds' },
-        settings: { type: 'string', description: 'comma list of trigger settings: feature,structure' },
-        arms: { type: 'string', description: 'comma list of arms: none,abl,made,random-drop,oracle,made-oracle-iso' },
-        json: { type: 'string', description: 'write the report as JSON to this file' },
+        quick: { type: 'boolean', description: 'same as --preset quick (kept for old scripts)' },
+        settings: { type: 'choices', choices: SETTINGS, description: "trigger settings (default: the preset's)" },
+        arms: { type: 'choices', choices: ARMS, description: "arms to run (default: the preset's)" },
       },
-      async run({ values }) {
-        await initBackend();
-        const preset = values.quick ? 'quick' : values.preset === 'full' ? 'full' : 'quick';
-        const seeds = values.seeds === undefined ? undefined : numberOption(values.seeds, 'seeds');
-        const list = (v: unknown, allowed: string[], flag: string) => {
-          if (typeof v !== 'string') return undefined;
-          const items = v
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean);
-          for (const x of items)
-            if (!allowed.includes(x))
-              throw new LabError('INVALID_ARGUMENT', `--${flag}: expected items of ${allowed.join(', ')}, got '${x}'`);
-          return items;
-        };
-        const settings = list(
-          values.settings,
-          ['feature', 'structure'],
-          'settings',
-        ) as MadeReplicateOptions['settings'];
-        const arms = list(
-          values.arms,
-          ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'],
-          'arms',
-        ) as MadeReplicateOptions['arms'];
-        const report = await replicate({
-          preset,
-          seeds,
-          settings,
-          arms,
-          onProgress: (p) => progressLine(p.stage, p.done, p.total),
-        });
-        process.stderr.write('\n');
-        if (typeof values.json === 'string') writeFileAtomic(values.json, JSON.stringify(report, null, 2));
-        console.log(`${report.package}: ${report.verdict} (${report.seconds.toFixed(0)} s, backend ${report.backend})`);
-        for (const c of report.criteria)
-          console.log(`  ${c.passed ? 'pass' : 'FAIL'}  ${c.name}: ${c.value.toFixed(3)} (${c.threshold})`);
-        for (const n of report.notes) console.log(`  - ${n}`);
-      },
-    },
+      extra: (values) => ({
+        quick: values.quick,
+        ...(values.settings === undefined ? {} : { settings: values.settings as MadeSetting[] }),
+        ...(values.arms === undefined ? {} : { arms: values.arms as MadeArm[] }),
+      }),
+    }),
   },
 };
 
-// No top-level await: the package also builds a CommonJS copy of this file.
-void runCli(spec).then((code) => {
-  process.exitCode = code;
-});
+runCliIfMain(cliSpec, import.meta.url);

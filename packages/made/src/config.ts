@@ -1,10 +1,144 @@
+import type { OptionChecks, Preset, ProgressEvent, ReplicateOptions } from '@lab/core';
+import type { EdgePairs, Graph } from '@lab/graph';
+
+/*
+ * Options of every public entry point of @lab/made with their documented defaults, the replication
+ * presets and what each preset runs. Paper: Xiao Lin, Mingjie Li, Yisen Wang, "MADE: Graph Backdoor
+ * Defense with Masked Unlearning", arXiv:2411.18648 (2024). The paper's hyper-parameters could not be
+ * read: [R] marks the spec's reconstruction; ABL values come from Li et al., "Anti-Backdoor Learning",
+ * NeurIPS 2021 (`bboylyg/ABL` config.py); SBA values from Zhang et al., "Backdoor Attacks to Graph Neural
+ * Networks", SACMAT 2021 (`zaixizhang/graphbackdoor`). Public functions check their options with core's
+ * `strictOptions` against these defaults and the checks below: unknown keys, wrong types and values
+ * outside the documented ranges throw a `LabError` naming the key.
+ */
+
+// ── the maths (made.ts) ──────────────────────────────────────────────────────────────────
+
+/** Options of `ablLoss`: the ABL isolation losses (Li et al., NeurIPS 2021, "Anti-Backdoor Learning", Eq. 3; `bboylyg/ABL` config). */
+export interface AblLossOptions {
+  /** `'lga'`: local gradient ascent `sign(ℓ − γ)·ℓ`; `'flooding'`: `|ℓ − b| + b` (the ABL config default). */
+  kind: 'lga' | 'flooding';
+  /** γ (LGA) or flood level b; ABL uses 0.5. */
+  gamma: number;
+}
+
+export const defaultAblLossOptions: AblLossOptions = { kind: 'lga', gamma: 0.5 };
+
+/** Options of `maskObjective`. */
+export interface MaskObjectiveOptions {
+  /** β_size: weight of `mean(m)` (0.05, reconstructed). */
+  betaSize: number;
+  /** β_ent: weight of the mean binary entropy of m (0.1, reconstructed; pushes masks towards 0/1). */
+  betaEnt: number;
+}
+
+export const defaultMaskObjectiveOptions: MaskObjectiveOptions = { betaSize: 0.05, betaEnt: 0.1 };
+
+/** Options of `maskedUnlearningLoss`. */
+export interface MaskedUnlearningOptions {
+  /** λ_u: weight of the unlearning (ascent) term (1.0, reconstructed). */
+  lambdaU: number;
+  /** b_u: per-sample clip of the ascended CE, since gradient ascent is unbounded (2.0, reconstructed). */
+  clip: number;
+  /** λ_c: weight of the clean-subgraph keep term (0 = off). */
+  lambdaC: number;
+}
+
+export const defaultMaskedUnlearningOptions: MaskedUnlearningOptions = { lambdaU: 1, clip: 2, lambdaC: 0 };
+
+// ── the attack (attack.ts) ───────────────────────────────────────────────────────────────
+
+/** A feature component of the trigger: on trigger nodes, feature `dims[i]` is set to `values[i]`. */
+export interface FeatureTrigger {
+  dims: number[];
+  values: number[];
+}
+
+/** Options of `injectSubgraphTrigger` (and `makeTrigger`). Defaults are SBA's (`main_backdoor.py`). */
+export interface TriggerOptions {
+  /** Trigger family: Erdős–Rényi G(n_t, p), small world (k, p), preferential attachment (m = k), or `fixed` (the complete graph K_{n_t}, or `edges`). */
+  kind: 'ER' | 'SW' | 'BA' | 'fixed';
+  /** Trigger size n_t (SBA default 3; ≥ 2). */
+  size: number;
+  /** ER/SW probability (SBA default 0.5; their train.sh uses 0.8). */
+  p: number;
+  /** SW ring neighbours / BA edges per node. */
+  k: number;
+  /** Explicit trigger edges over 0..size−1 for `fixed`. */
+  edges?: EdgePairs;
+  /** Fraction of the training set to poison (SBA default 0.01; train.sh 0.05). */
+  rate: number;
+  /** Target class (SBA default 0). */
+  target: number;
+  /** Classes the poisoned graphs are drawn from (default: every class ≠ target). */
+  sourceClasses?: number[];
+  featureTrigger?: FeatureTrigger;
+  /** Recomputes node features after the structure changed (e.g. one-hot degree). The official code recomputes degrees on unmapped ids, a bug not copied here. */
+  featurize?: (g: Graph) => Float32Array;
+  seed: number;
+}
+
+export const defaultTriggerOptions: TriggerOptions = {
+  kind: 'ER',
+  size: 3,
+  p: 0.5,
+  k: 2,
+  rate: 0.01,
+  target: 0,
+  seed: 0,
+};
+
+/** Checks of {@link TriggerOptions} (`strictOptions`). */
+export const triggerChecks: OptionChecks<TriggerOptions> = {
+  kind: ['ER', 'SW', 'BA', 'fixed'],
+  size: { min: 2, integer: true },
+  p: { min: 0, max: 1 },
+  k: { min: 1, integer: true },
+  rate: { min: 0, max: 1 },
+  target: { min: 0, integer: true },
+};
+
+// ── the miniature's data (data.ts) ───────────────────────────────────────────────────────
+
+/** Options of `backdoorTask`. Defaults are spec §5. */
+export interface BackdoorTaskOptions {
+  numTrain: number;
+  numTest: number;
+  minNodes: number;
+  maxNodes: number;
+  /** Fraction of the training set poisoned (0.10), all drawn from class 1. */
+  rate: number;
+  /** Target class (0): 0 or 1, the task has two classes. */
+  target: number;
+  /** `'structure'`: K4 trigger only; `'feature'`: plus the trigger nodes' smooth dims set to (−2, −2). */
+  setting: 'structure' | 'feature';
+  /** Trigger graph: `'fixed'` K4 (default) or `'ER'` (ER(4, 0.8)). */
+  triggerKind: 'fixed' | 'ER';
+  triggerSize: number;
+  seed: number;
+}
+
+export const defaultBackdoorTaskOptions: BackdoorTaskOptions = {
+  numTrain: 600,
+  numTest: 200,
+  minNodes: 12,
+  maxNodes: 20,
+  rate: 0.1,
+  target: 0,
+  setting: 'feature',
+  triggerKind: 'fixed',
+  triggerSize: 4,
+  seed: 0,
+};
+
+// ── training and the defenses (defend.ts) ────────────────────────────────────────────────
+
 /**
- * Options of the MADE defense (Lin, Li, Wang, "MADE: Graph Backdoor Defense with Masked Unlearning",
- * arXiv:2411.18648, 2024). The paper's hyper-parameters could not be read: every default below is the
- * spec's reconstruction ([R]) or ABL's value (Li et al., NeurIPS 2021, `bboylyg/ABL` config.py).
+ * Options of the MADE defense. Every default is the spec's reconstruction ([R]) or ABL's value (Li et al.,
+ * NeurIPS 2021, `bboylyg/ABL` config.py).
  */
 export interface MadeOptions {
-  /** Isolation warm-up epochs (ABL: 10). */
+  /** Isolation warm-up epochs (ABL: 10; 0 isolates with the model as given). */
   isoEpochs: number;
   /** Warm-up loss: ABL's flooding `|ℓ − b| + b` (config default) or LGA `sign(ℓ − γ)·ℓ`. */
   isoLoss: 'flooding' | 'lga';
@@ -66,6 +200,32 @@ export const defaultMadeOptions: MadeOptions = {
   seed: 0,
 };
 
+const epochsCheck = { min: 0, integer: true };
+const batchCheck = { min: 1, integer: true };
+const lrCheck = { min: 0, minExclusive: true };
+
+/** Checks of {@link MadeOptions} (`strictOptions`): the documented ranges. */
+export const madeChecks: OptionChecks<MadeOptions> = {
+  isoEpochs: epochsCheck,
+  isoLoss: ['flooding', 'lga'],
+  gamma: { min: 0 },
+  ratio: { min: 0, max: 1 },
+  criterion: ['loss', 'homophily', 'both'],
+  maskObjective: ['smallestTrigger', 'adversarialBudget', 'nodeHomophily'],
+  betaSize: { min: 0 },
+  betaEnt: { min: 0 },
+  lambdaU: { min: 0 },
+  clip: { min: 0, minExclusive: true },
+  lambdaC: { min: 0 },
+  unlearnEpochs: epochsCheck,
+  finetuneEpochs: epochsCheck,
+  isoBatchSize: batchCheck,
+  homophilyThreshold: { min: -1, max: 1 },
+  lr: lrCheck,
+  batchSize: batchCheck,
+  generatorHidden: batchCheck,
+};
+
 /** Options of the ABL baseline (Li et al., NeurIPS 2021; spec §2.3, joint schedule of §5 by default). */
 export interface AblOptions {
   isoEpochs: number;
@@ -108,8 +268,27 @@ export const defaultAblOptions: AblOptions = {
   seed: 0,
 };
 
+/** Checks of {@link AblOptions} (`strictOptions`). */
+export const ablChecks: OptionChecks<AblOptions> = {
+  isoEpochs: epochsCheck,
+  isoLoss: ['flooding', 'lga'],
+  gamma: { min: 0 },
+  ratio: { min: 0, max: 1 },
+  criterion: ['loss', 'homophily', 'both'],
+  schedule: ['joint', 'sequential'],
+  epochs: epochsCheck,
+  ascentEpochs: epochsCheck,
+  ascentLr: lrCheck,
+  lambdaU: { min: 0 },
+  clip: { min: 0, minExclusive: true },
+  isoBatchSize: batchCheck,
+  lr: lrCheck,
+  batchSize: batchCheck,
+};
+
 /** Plain training (the victim: SBA's GIN recipe scaled to the miniature, spec §5). */
 export interface TrainOptions {
+  /** Epochs (40; at least 1). */
   epochs: number;
   lr: number;
   batchSize: number;
@@ -117,3 +296,87 @@ export interface TrainOptions {
 }
 
 export const defaultTrainOptions: TrainOptions = { epochs: 40, lr: 0.01, batchSize: 32, seed: 0 };
+
+/** Checks of {@link TrainOptions} (`strictOptions`). */
+export const trainChecks: OptionChecks<TrainOptions> = {
+  epochs: { min: 1, integer: true },
+  lr: lrCheck,
+  batchSize: batchCheck,
+};
+
+/** Per-epoch progress of a training loop. */
+export type EpochCallback = (info: { stage: string; epoch: number; epochs: number; loss: number }) => void;
+
+/** Progress callbacks every training entry point takes: per epoch, and core's `ProgressEvent` (e.g. a CLI's bar). */
+export interface TrainingProgress {
+  onEpoch?: EpochCallback;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+// ── the replication (replicate.ts) ───────────────────────────────────────────────────────
+
+/** The replication presets of this package (`--preset` refuses any other name). */
+export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+export type MadePreset = (typeof PRESETS)[number];
+
+/** Arms of the miniature (spec §5): no defense, ABL-joint, MADE-R, random edge drop, clean oracle, MADE-R with oracle isolation. */
+export type MadeArm = 'none' | 'abl' | 'made' | 'random-drop' | 'oracle' | 'made-oracle-iso';
+export const ARMS: readonly MadeArm[] = ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'];
+export type MadeSetting = 'structure' | 'feature';
+export const SETTINGS: readonly MadeSetting[] = ['feature', 'structure'];
+
+/** What one preset runs: seeds, trigger settings and arms, fixed before any comparison. */
+export interface MadeReplicationConfig {
+  seeds: number;
+  settings: MadeSetting[];
+  arms: MadeArm[];
+}
+
+/** Presets (spec §5): quick = 1 seed, feature trigger, no defense, MADE-R and its oracle-isolation diagnostic; full = 5 seeds, both settings, every arm. */
+export const PRESET_CONFIGS: Record<MadePreset, MadeReplicationConfig> = {
+  quick: { seeds: 1, settings: ['feature'], arms: ['none', 'made', 'made-oracle-iso'] },
+  full: { seeds: 5, settings: ['feature', 'structure'], arms: [...ARMS] },
+};
+
+/** The scale every preset shares (spec §5); `replicate()` options override it (the smoke test shrinks everything). */
+export interface MadeReplicationScale {
+  numTrain: number;
+  numTest: number;
+  /** Victim / oracle epochs (40). */
+  epochs: number;
+  /** Isolation warm-up epochs (10). */
+  isoEpochs: number;
+  /** Joint unlearning epochs of ABL and MADE after the warm-up (30, so every arm trains 40 epochs). */
+  unlearnEpochs: number;
+  hidden: number;
+  layers: number;
+}
+
+export const defaultReplicationScale: MadeReplicationScale = {
+  numTrain: 600,
+  numTest: 200,
+  epochs: 40,
+  isoEpochs: 10,
+  unlearnEpochs: 30,
+  hidden: 32,
+  layers: 3,
+};
+
+export const replicationScaleChecks: OptionChecks<MadeReplicationScale> = {
+  numTrain: { min: 2, integer: true },
+  numTest: { min: 2, integer: true },
+  epochs: { min: 1, integer: true },
+  isoEpochs: epochsCheck,
+  unlearnEpochs: epochsCheck,
+  hidden: batchCheck,
+  layers: batchCheck,
+};
+
+/** Options of `replicate`: the preset plus scale overrides. */
+export interface MadeReplicateOptions extends ReplicateOptions, Partial<MadeReplicationScale> {
+  settings?: MadeSetting[];
+  arms?: MadeArm[];
+}
+
+/** @deprecated The same object as {@link PRESET_CONFIGS} (its former name). */
+export const defaultMadeReplicateOptions = PRESET_CONFIGS;

@@ -1,6 +1,7 @@
-import { Rng, assertInRange } from '@lab/core';
+import { LabError, Rng, strictOptions } from '@lab/core';
 import { graphClassificationDataset, inDegree, type Graph } from '@lab/graph';
-import { injectSubgraphTrigger, triggerTestSet, type FeatureTrigger, type PoisonedSet } from './attack.js';
+import { injectSubgraphTrigger, triggerTestSet, type PoisonedSet } from './attack.js';
+import { defaultBackdoorTaskOptions, type BackdoorTaskOptions, type FeatureTrigger } from './config.js';
 
 /*
  * The miniature task of spec §5, "BA-2motif + planted trigger": BA graphs (n ∈ [12, 20], m = 1) with a
@@ -23,37 +24,6 @@ export function taskFeaturize(g: Graph): Float32Array {
   return x;
 }
 
-/** Options of {@link backdoorTask}. Defaults are spec §5. */
-export interface BackdoorTaskOptions {
-  numTrain: number;
-  numTest: number;
-  minNodes: number;
-  maxNodes: number;
-  /** Fraction of the training set poisoned (0.10), all drawn from class 1. */
-  rate: number;
-  /** Target class (0). */
-  target: number;
-  /** `'structure'`: K4 trigger only; `'feature'`: plus the trigger nodes' smooth dims set to (−2, −2). */
-  setting: 'structure' | 'feature';
-  /** Trigger graph: `'fixed'` K4 (default) or `'ER'` (ER(4, 0.8)). */
-  triggerKind: 'fixed' | 'ER';
-  triggerSize: number;
-  seed: number;
-}
-
-export const defaultBackdoorTaskOptions: BackdoorTaskOptions = {
-  numTrain: 600,
-  numTest: 200,
-  minNodes: 12,
-  maxNodes: 20,
-  rate: 0.1,
-  target: 0,
-  setting: 'feature',
-  triggerKind: 'fixed',
-  triggerSize: 4,
-  seed: 0,
-};
-
 /** The generated task: poisoned training set, clean test set, triggered test set (labels ≠ target). */
 export interface BackdoorTask extends PoisonedSet {
   cleanTest: Graph[];
@@ -65,9 +35,20 @@ export interface BackdoorTask extends PoisonedSet {
 
 /** Generates the miniature's data for one seed (data and trigger placement both follow `seed`). */
 export function backdoorTask(options: Partial<BackdoorTaskOptions> = {}): BackdoorTask {
-  const o = { ...defaultBackdoorTaskOptions, ...options };
-  assertInRange(o.numTrain, 'numTrain', { min: 2, integer: true });
-  assertInRange(o.numTest, 'numTest', { min: 2, integer: true });
+  const o = strictOptions(options, defaultBackdoorTaskOptions, 'backdoorTask options', {
+    numTrain: { min: 2, integer: true },
+    numTest: { min: 2, integer: true },
+    minNodes: { min: 1, integer: true },
+    maxNodes: { min: 1, integer: true },
+    rate: { min: 0, max: 1 },
+    setting: ['structure', 'feature'],
+    triggerKind: ['fixed', 'ER'],
+    triggerSize: { min: 2, integer: true },
+  });
+  if (o.target !== 0 && o.target !== 1)
+    throw new LabError('OUT_OF_RANGE', `target: expected a class of the 2-class task (0 or 1), got ${o.target}`);
+  if (o.maxNodes < o.minNodes)
+    throw new LabError('OUT_OF_RANGE', `maxNodes: expected >= minNodes (${o.minNodes}), got ${o.maxNodes}`);
   const rng = new Rng(o.seed);
   const base = graphClassificationDataset({
     numGraphs: o.numTrain + o.numTest,

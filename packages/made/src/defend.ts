@@ -1,12 +1,17 @@
-import { Adam, LabError, Rng, SGD, assertInRange, assertOneOf, batchIndices, tf } from '@lab/core';
+import { Adam, LabError, Rng, SGD, batchIndices, fit, strictOptions, tf, type Optimizer } from '@lab/core';
 import { batchGraphs, type Graph, type GraphBatch } from '@lab/graph';
 import {
+  ablChecks,
   defaultAblOptions,
   defaultMadeOptions,
   defaultTrainOptions,
+  madeChecks,
+  trainChecks,
   type AblOptions,
+  type EpochCallback,
   type MadeOptions,
   type TrainOptions,
+  type TrainingProgress,
 } from './config.js';
 import {
   ablLoss,
@@ -24,11 +29,12 @@ import { EdgeMaskGenerator, type GraphClassifier } from './models.js';
 
 /*
  * Training loops: the victim, the isolation warm-up, MADE's masked unlearning and the baselines.
- * Every loop keeps tf.memory().numTensors flat (optimisers are disposed; every step runs in tidy).
+ * The plain epoch loops (victim, warm-up, ABL joint, ABL ascent) run on core's `fit`; MADE's unlearning
+ * alternates two optimisers per step and keeps its own loop. Every loop keeps tf.memory().numTensors
+ * flat (optimisers are disposed; every step runs in tidy).
  */
 
-/** Per-epoch progress of a training loop. */
-export type EpochCallback = (info: { stage: string; epoch: number; epochs: number; loss: number }) => void;
+export type { EpochCallback } from './config.js';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -53,6 +59,55 @@ function checkData(graphs: readonly Graph[], name = 'graphs'): void {
   if (graphs.length === 0) throw new LabError('EMPTY_INPUT', `${name}: expected a non-empty dataset`);
 }
 
+const progressDefaults: TrainingProgress = { onEpoch: undefined, onProgress: undefined };
+
+/**
+ * One plain epoch loop on core's `fit`: `epochs` passes over `batches(epoch)` (host data, drawn in order, so
+ * a stateful Rng is consumed exactly as a hand-written loop would), `loss` per batch, one optimiser step per
+ * batch. Progress goes to `onEpoch` / `onProgress` only (no printing). Returns the mean loss per epoch.
+ */
+async function epochLoop<B>(options: {
+  model: GraphClassifier;
+  optimizer: Optimizer;
+  stage: string;
+  epochs: number;
+  stepsPerEpoch: number;
+  batches: () => Iterable<B>;
+  loss: (batch: B) => tf.Scalar;
+  progress: TrainingProgress;
+}): Promise<number[]> {
+  const { epochs, stage, progress } = options;
+  if (epochs === 0) return [];
+  try {
+    const result = await fit({
+      model: options.model,
+      optimizer: options.optimizer,
+      epochs,
+      stepsPerEpoch: options.stepsPerEpoch,
+      data: () => options.batches(),
+      loss: (batch) => options.loss(batch),
+      progress: 'none',
+      label: stage,
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      callbacks: {
+        onEpochEnd: async (record) => {
+          progress.onEpoch?.({ stage, epoch: record.epoch, epochs, loss: record.loss });
+          await yieldToEventLoop();
+        },
+      },
+    });
+    return result.history.map((h) => h.loss);
+  } finally {
+    options.optimizer.dispose();
+  }
+}
+
+interface PredictOptions {
+  chunk: number;
+  maskWith?: EdgeMaskGenerator;
+}
+const predictDefaults: PredictOptions = { chunk: 256, maskWith: undefined };
+
 /**
  * Predictions (and per-graph CE when every graph is labelled) of a classifier, in chunks of `chunk` graphs.
  * `maskWith` applies a mask generator's edge mask at inference (the spec's open `maskAtInference` point).
@@ -62,7 +117,9 @@ export function predict(
   graphs: readonly Graph[],
   options: { chunk?: number; maskWith?: EdgeMaskGenerator } = {},
 ): { predictions: Int32Array; ce?: Float32Array } {
-  const { chunk = 256 } = options;
+  const { chunk, maskWith } = strictOptions<PredictOptions>(options, predictDefaults, 'predict options', {
+    chunk: { min: 1, integer: true },
+  });
   const predictions = new Int32Array(graphs.length);
   const labelled = graphs.every((g) => g.label !== undefined);
   const ce = labelled ? new Float32Array(graphs.length) : undefined;
@@ -70,7 +127,7 @@ export function predict(
     const idx = Array.from({ length: Math.min(chunk, graphs.length - start) }, (_, k) => start + k);
     const b = pick(graphs, idx);
     tf.tidy(() => {
-      const w = options.maskWith ? options.maskWith.apply(model.apply(b).firstH, b) : undefined;
+      const w = maskWith ? maskWith.apply(model.apply(b).firstH, b) : undefined;
       const logits = model.apply(b, w).logits;
       predictions.set(tf.argMax(logits, 1).dataSync() as Int32Array, start);
       if (ce) ce.set(crossEntropyPerSample(logits, labelsOf(graphs, idx)).dataSync() as Float32Array, start);
@@ -90,6 +147,9 @@ export function evaluateBackdoor(
   target: number,
   options: { maskWith?: EdgeMaskGenerator } = {},
 ): { acc: number; asr: number } {
+  strictOptions<{ maskWith?: EdgeMaskGenerator }>(options, { maskWith: undefined }, 'evaluateBackdoor options');
+  if (!Number.isInteger(target) || target < 0)
+    throw new LabError('OUT_OF_RANGE', `target: expected a class index (an integer >= 0), got ${target}`);
   checkData(cleanTest, 'cleanTest');
   checkData(triggeredTest, 'triggeredTest');
   const acc = cleanAccuracy(
@@ -103,35 +163,31 @@ export function evaluateBackdoor(
   return { acc, asr };
 }
 
-/** Plain cross-entropy training with Adam (the no-defense victim and the clean oracle). */
+type TrainClassifierOptions = TrainOptions & { indices?: readonly number[] } & TrainingProgress;
+const trainDefaults: TrainClassifierOptions = { ...defaultTrainOptions, indices: undefined, ...progressDefaults };
+
+/** Plain cross-entropy training with Adam (the no-defense victim and the clean oracle), on core's `fit`. Returns the mean loss per epoch. */
 export async function trainClassifier(
   model: GraphClassifier,
   graphs: readonly Graph[],
-  options: Partial<TrainOptions> & { indices?: readonly number[]; onEpoch?: EpochCallback } = {},
+  options: Partial<TrainOptions> & { indices?: readonly number[] } & TrainingProgress = {},
 ): Promise<number[]> {
-  const o = { ...defaultTrainOptions, ...options };
+  const o = strictOptions<TrainClassifierOptions>(options, trainDefaults, 'trainClassifier options', trainChecks);
   checkData(graphs);
-  const indices = options.indices ?? graphs.map((_, i) => i);
+  const indices = o.indices ?? graphs.map((_, i) => i);
+  if (indices.length === 0) throw new LabError('EMPTY_INPUT', 'indices: expected at least one training graph');
   const rng = new Rng(o.seed).fork('train');
-  const opt = new Adam(model, { lr: o.lr });
-  const losses: number[] = [];
-  try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      let total = 0;
-      const batches = shuffledBatches(indices, o.batchSize, rng);
-      for (const idx of batches) {
-        const b = pick(graphs, idx);
-        const y = labelsOf(graphs, idx);
-        total += opt.minimize(() => tf.mean(crossEntropyPerSample(model.apply(b).logits, y)) as tf.Scalar);
-      }
-      losses.push(total / batches.length);
-      options.onEpoch?.({ stage: 'train', epoch, epochs: o.epochs, loss: losses[epoch]! });
-      await yieldToEventLoop();
-    }
-  } finally {
-    opt.dispose();
-  }
-  return losses;
+  return epochLoop({
+    model,
+    optimizer: new Adam(model, { lr: o.lr }),
+    stage: 'train',
+    epochs: o.epochs,
+    stepsPerEpoch: Math.ceil(indices.length / o.batchSize),
+    batches: () => shuffledBatches(indices, o.batchSize, rng),
+    loss: (idx) =>
+      tf.mean(crossEntropyPerSample(model.apply(pick(graphs, idx)).logits, labelsOf(graphs, idx))) as tf.Scalar,
+    progress: o,
+  });
 }
 
 /** Result of {@link isolate}. */
@@ -163,6 +219,19 @@ function lowest(scores: ArrayLike<number>, count: number): Int32Array {
   );
 }
 
+const ISOLATE_KEYS = ['isoEpochs', 'isoLoss', 'gamma', 'ratio', 'criterion', 'lr', 'batchSize', 'seed'] as const;
+/** What {@link isolate} takes from {@link MadeOptions}. */
+type IsolateOptions = Pick<MadeOptions, (typeof ISOLATE_KEYS)[number]>;
+const isolateDefaults: IsolateOptions & TrainingProgress = {
+  ...(Object.fromEntries(ISOLATE_KEYS.map((k) => [k, defaultMadeOptions[k]])) as IsolateOptions),
+  ...progressDefaults,
+};
+const isolateOptionsOf = (o: IsolateOptions & TrainingProgress): IsolateOptions & TrainingProgress => ({
+  ...(Object.fromEntries(ISOLATE_KEYS.map((k) => [k, o[k]])) as IsolateOptions),
+  onEpoch: o.onEpoch,
+  onProgress: o.onProgress,
+});
+
 /**
  * Stage 1 — isolation [P: loss- and homophily-based; R: the rule]: warm up `isoEpochs` with the ABL
  * loss (flooding or LGA), then score `s(G) = rank↑(CE_G) + rank↑(homo(G))` (or one of the two) and isolate
@@ -171,38 +240,25 @@ function lowest(scores: ArrayLike<number>, count: number): Int32Array {
 export async function isolate(
   model: GraphClassifier,
   data: readonly Graph[],
-  options: Partial<
-    Pick<MadeOptions, 'isoEpochs' | 'isoLoss' | 'gamma' | 'ratio' | 'criterion' | 'lr' | 'batchSize' | 'seed'>
-  > & { onEpoch?: EpochCallback } = {},
+  options: Partial<IsolateOptions> & TrainingProgress = {},
 ): Promise<IsolationResult> {
-  const o = { ...defaultMadeOptions, ...options };
+  const o = strictOptions<IsolateOptions & TrainingProgress>(options, isolateDefaults, 'isolate options', madeChecks);
   checkData(data);
-  assertInRange(o.ratio, 'ratio', { min: 0, max: 1 });
-  assertOneOf(o.criterion, ['loss', 'homophily', 'both'], 'criterion');
-  assertOneOf(o.isoLoss, ['flooding', 'lga'], 'isoLoss');
   const rng = new Rng(o.seed).fork('isolation');
   const all = data.map((_, i) => i);
-  const opt = new Adam(model, { lr: o.lr });
-  try {
-    for (let epoch = 0; epoch < o.isoEpochs; epoch++) {
-      let total = 0;
-      const batches = shuffledBatches(all, o.batchSize, rng);
-      for (const idx of batches) {
-        const b = pick(data, idx);
-        const y = labelsOf(data, idx);
-        total += opt.minimize(
-          () =>
-            tf.mean(
-              ablLoss(crossEntropyPerSample(model.apply(b).logits, y), { kind: o.isoLoss, gamma: o.gamma }),
-            ) as tf.Scalar,
-        );
-      }
-      options.onEpoch?.({ stage: 'isolation warm-up', epoch, epochs: o.isoEpochs, loss: total / batches.length });
-      await yieldToEventLoop();
-    }
-  } finally {
-    opt.dispose();
-  }
+  await epochLoop({
+    model,
+    optimizer: new Adam(model, { lr: o.lr }),
+    stage: 'isolation warm-up',
+    epochs: o.isoEpochs,
+    stepsPerEpoch: Math.ceil(all.length / o.batchSize),
+    batches: () => shuffledBatches(all, o.batchSize, rng),
+    loss: (idx) => {
+      const ce = crossEntropyPerSample(model.apply(pick(data, idx)).logits, labelsOf(data, idx));
+      return tf.mean(ablLoss(ce, { kind: o.isoLoss, gamma: o.gamma })) as tf.Scalar;
+    },
+    progress: o,
+  });
   const ce = predict(model, data).ce!;
   const homophily = Float32Array.from(data, (g) => graphHomophily(g)[0]!);
   const rc = ranks(ce);
@@ -247,6 +303,22 @@ export interface DefendExtras {
   onEpoch?: EpochCallback;
   /** Replace the learned mask by random 0/1 edge drops at this rate (the random-drop baseline). */
   randomDropRate?: number;
+  /** Core progress events (per epoch of each stage), e.g. a CLI's `ctx.progress.onProgress`. */
+  onProgress?: TrainingProgress['onProgress'];
+}
+
+const extrasDefaults: DefendExtras = { isolation: undefined, randomDropRate: undefined, ...progressDefaults };
+
+/** Checks a precomputed isolation against the dataset it claims to isolate. */
+function checkIsolation(isolation: IsolationResult, numGraphs: number): void {
+  if (!(isolation?.isolated instanceof Int32Array))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      'isolation.isolated: expected an Int32Array of graph indices (from isolate())',
+    );
+  for (const i of isolation.isolated)
+    if (i < 0 || i >= numGraphs)
+      throw new LabError('OUT_OF_RANGE', `isolation.isolated: graph index ${i} outside [0, ${numGraphs})`);
 }
 
 function suspiciousMask(g: Graph, threshold: number): Float32Array {
@@ -270,17 +342,19 @@ export async function madeDefend(
   poisoned: readonly Graph[],
   options: Partial<MadeOptions> & DefendExtras = {},
 ): Promise<MadeResult> {
-  const o = { ...defaultMadeOptions, ...options };
+  const o = strictOptions<MadeOptions & DefendExtras>(
+    options,
+    { ...defaultMadeOptions, ...extrasDefaults },
+    'madeDefend options',
+    { ...madeChecks, randomDropRate: { min: 0, max: 1 } },
+  );
   checkData(poisoned, 'poisoned');
-  assertInRange(o.lambdaU, 'lambdaU', { min: 0 });
-  assertInRange(o.clip, 'clip', { min: 0, minExclusive: true });
-  assertOneOf(o.maskObjective, ['smallestTrigger', 'adversarialBudget', 'nodeHomophily'], 'maskObjective');
-  if (options.randomDropRate !== undefined) assertInRange(options.randomDropRate, 'randomDropRate', { min: 0, max: 1 });
-  const isolation = options.isolation ?? (await isolate(model, poisoned, o));
+  if (o.isolation) checkIsolation(o.isolation, poisoned.length);
+  const isolation = o.isolation ?? (await isolate(model, poisoned, isolateOptionsOf(o)));
   const isolated = isolation.isolated;
   const keep = splitKeep(poisoned.length, isolated);
   const rng = new Rng(o.seed).fork('unlearning');
-  const useGenerator = o.maskObjective !== 'nodeHomophily' && options.randomDropRate === undefined;
+  const useGenerator = o.maskObjective !== 'nodeHomophily' && o.randomDropRate === undefined;
   const generator = useGenerator
     ? new EdgeMaskGenerator({
         embDim: model.config.hidden,
@@ -292,10 +366,10 @@ export async function madeDefend(
   const optPhi = generator ? new Adam(generator, { lr: o.lr }) : null;
   const log: UnlearnLogEntry[] = [];
   const fixedMask = (g: Graph): Float32Array => {
-    if (options.randomDropRate !== undefined) {
+    if (o.randomDropRate !== undefined) {
       // drop each undirected edge (both directions together) with probability randomDropRate
       const m = new Float32Array(g.src.length);
-      for (let k = 0; k < m.length; k += 2) m[k] = m[k + 1] = rng.next() < options.randomDropRate ? 0 : 1;
+      for (let k = 0; k < m.length; k += 2) m[k] = m[k + 1] = rng.next() < o.randomDropRate ? 0 : 1;
       return m;
     }
     return suspiciousMask(g, o.homophilyThreshold);
@@ -366,7 +440,8 @@ export async function madeDefend(
           maskMean: sumMean / batches.length,
         };
         log.push(entry);
-        options.onEpoch?.({ stage: 'masked unlearning', epoch, epochs: o.unlearnEpochs, loss: entry.lossModel });
+        o.onEpoch?.({ stage: 'masked unlearning', epoch, epochs: o.unlearnEpochs, loss: entry.lossModel });
+        o.onProgress?.({ stage: 'masked unlearning', done: epoch + 1, total: o.unlearnEpochs });
         await yieldToEventLoop();
       }
     }
@@ -381,7 +456,8 @@ export async function madeDefend(
       batchSize: o.batchSize,
       seed: o.seed,
       indices: keep,
-      onEpoch: options.onEpoch,
+      onEpoch: o.onEpoch,
+      onProgress: o.onProgress,
     });
   }
   const masks = new Map<number, Float32Array>();
@@ -404,44 +480,47 @@ export async function madeDefend(
 export async function ablDefend(
   model: GraphClassifier,
   poisoned: readonly Graph[],
-  options: Partial<AblOptions> & Pick<DefendExtras, 'isolation' | 'onEpoch'> = {},
+  options: Partial<AblOptions> & Pick<DefendExtras, 'isolation' | 'onEpoch' | 'onProgress'> = {},
 ): Promise<{ isolation: IsolationResult }> {
-  const o = { ...defaultAblOptions, ...options };
+  const o = strictOptions<AblOptions & Pick<DefendExtras, 'isolation'> & TrainingProgress>(
+    options,
+    { ...defaultAblOptions, isolation: undefined, ...progressDefaults },
+    'ablDefend options',
+    ablChecks,
+  );
   checkData(poisoned, 'poisoned');
-  assertOneOf(o.schedule, ['joint', 'sequential'], 'schedule');
-  const isolation = options.isolation ?? (await isolate(model, poisoned, { ...o, isoLoss: o.isoLoss }));
+  if (o.isolation) checkIsolation(o.isolation, poisoned.length);
+  const isolation = o.isolation ?? (await isolate(model, poisoned, isolateOptionsOf(o)));
   const isolated = Array.from(isolation.isolated);
   const keep = splitKeep(poisoned.length, isolation.isolated);
   const rng = new Rng(o.seed).fork('abl');
   if (isolated.length === 0 || keep.length === 0) return { isolation };
+  const sampleIsolated = () =>
+    Array.from(
+      rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)),
+      (j) => isolated[j]!,
+    );
   if (o.schedule === 'joint') {
-    const opt = new Adam(model, { lr: o.lr });
-    try {
-      for (let epoch = 0; epoch < o.epochs; epoch++) {
-        let total = 0;
-        const batches = shuffledBatches(keep, o.batchSize, rng);
-        for (const idx of batches) {
-          const isoIdx = Array.from(
-            rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)),
-            (j) => isolated[j]!,
-          );
-          const isoB = pick(poisoned, isoIdx);
-          const keepB = pick(poisoned, idx);
-          const yIso = labelsOf(poisoned, isoIdx);
-          const yKeep = labelsOf(poisoned, idx);
-          total += opt.minimize(() =>
-            maskedUnlearningLoss(model.apply(keepB).logits, yKeep, model.apply(isoB).logits, yIso, {
-              lambdaU: o.lambdaU,
-              clip: o.clip,
-            }),
-          );
-        }
-        options.onEpoch?.({ stage: 'ABL joint unlearning', epoch, epochs: o.epochs, loss: total / batches.length });
-        await yieldToEventLoop();
-      }
-    } finally {
-      opt.dispose();
-    }
+    await epochLoop({
+      model,
+      optimizer: new Adam(model, { lr: o.lr }),
+      stage: 'ABL joint unlearning',
+      epochs: o.epochs,
+      stepsPerEpoch: Math.ceil(keep.length / o.batchSize),
+      // a generator, so the isolated sample of each step is drawn after the epoch's shuffle, step by step
+      *batches() {
+        for (const idx of shuffledBatches(keep, o.batchSize, rng)) yield { idx, isoIdx: sampleIsolated() };
+      },
+      loss: ({ idx, isoIdx }) =>
+        maskedUnlearningLoss(
+          model.apply(pick(poisoned, idx)).logits,
+          labelsOf(poisoned, idx),
+          model.apply(pick(poisoned, isoIdx)).logits,
+          labelsOf(poisoned, isoIdx),
+          { lambdaU: o.lambdaU, clip: o.clip },
+        ),
+      progress: o,
+    });
   } else {
     await trainClassifier(model, poisoned, {
       epochs: o.epochs,
@@ -449,21 +528,22 @@ export async function ablDefend(
       batchSize: o.batchSize,
       seed: o.seed,
       indices: keep,
-      onEpoch: options.onEpoch,
+      onEpoch: o.onEpoch,
+      onProgress: o.onProgress,
     });
-    const opt = new SGD(model, { lr: o.ascentLr });
-    try {
-      for (let epoch = 0; epoch < o.ascentEpochs; epoch++) {
-        for (const idx of shuffledBatches(isolated, o.batchSize, rng)) {
-          const b = pick(poisoned, idx);
-          const y = labelsOf(poisoned, idx);
-          opt.minimize(() => tf.neg(tf.mean(crossEntropyPerSample(model.apply(b).logits, y))) as tf.Scalar);
-        }
-        await yieldToEventLoop();
-      }
-    } finally {
-      opt.dispose();
-    }
+    await epochLoop({
+      model,
+      optimizer: new SGD(model, { lr: o.ascentLr }),
+      stage: 'ABL gradient ascent',
+      epochs: o.ascentEpochs,
+      stepsPerEpoch: Math.ceil(isolated.length / o.batchSize),
+      batches: () => shuffledBatches(isolated, o.batchSize, rng),
+      loss: (idx) =>
+        tf.neg(
+          tf.mean(crossEntropyPerSample(model.apply(pick(poisoned, idx)).logits, labelsOf(poisoned, idx))),
+        ) as tf.Scalar,
+      progress: { onProgress: o.onProgress },
+    });
   }
   return { isolation };
 }

@@ -1,5 +1,13 @@
-import { LabError, assertInRange, tf } from '@lab/core';
+import { LabError, assertInRange, strictOptions, tf } from '@lab/core';
 import { type Graph, type GraphStructure } from '@lab/graph';
+import {
+  defaultAblLossOptions,
+  defaultMaskObjectiveOptions,
+  defaultMaskedUnlearningOptions,
+  type AblLossOptions,
+  type MaskObjectiveOptions,
+  type MaskedUnlearningOptions,
+} from './config.js';
 
 /*
  * The MADE building blocks as pure functions, top to bottom (spec §2.3–§2.6).
@@ -67,28 +75,19 @@ export function nodeHomophily(g: FeaturedGraph): Float32Array {
   return Float32Array.from(sum, (s, i) => (count[i]! > 0 ? s / count[i]! : 1));
 }
 
-/** Options of {@link ablLoss}: the ABL isolation losses (Li et al., NeurIPS 2021, "Anti-Backdoor Learning", Eq. 3; `bboylyg/ABL` config). */
-export interface AblLossOptions {
-  /** `'lga'`: local gradient ascent `sign(ℓ − γ)·ℓ`; `'flooding'`: `|ℓ − b| + b` (the ABL config default). */
-  kind: 'lga' | 'flooding';
-  /** γ (LGA) or flood level b; ABL uses 0.5. */
-  gamma: number;
-}
-
-export const defaultAblLossOptions: AblLossOptions = { kind: 'lga', gamma: 0.5 };
-
 /**
  * ABL isolation loss per sample — [B] from per-sample CE [B]. LGA ascends on samples whose loss fell below γ
  * and flooding pushes them back up, so only samples that are learned fastest stay far below γ — ABL's bet
  * is that these are the poisoned ones, isolated afterwards by ranking the CE. The sign is a constant.
  */
 export function ablLoss(perSampleCE: tf.Tensor1D, options: Partial<AblLossOptions> = {}): tf.Tensor1D {
-  const { kind, gamma } = { ...defaultAblLossOptions, ...options };
-  assertInRange(gamma, 'gamma', { min: 0 });
+  const { kind, gamma } = strictOptions(options, defaultAblLossOptions, 'ablLoss options', {
+    kind: ['lga', 'flooding'],
+    gamma: { min: 0 },
+  });
   return tf.tidy(() => {
     if (kind === 'lga') return tf.mul(stopGradient(tf.sign(tf.sub(perSampleCE, gamma))), perSampleCE) as tf.Tensor1D;
-    if (kind === 'flooding') return tf.add(tf.abs(tf.sub(perSampleCE, gamma)), gamma) as tf.Tensor1D;
-    throw new LabError('INVALID_ARGUMENT', `kind: expected 'lga' or 'flooding', got '${String(kind)}'`);
+    return tf.add(tf.abs(tf.sub(perSampleCE, gamma)), gamma) as tf.Tensor1D; // flooding
   });
 }
 
@@ -160,16 +159,6 @@ export function crossEntropyPerSample(logits: tf.Tensor2D, labels: Int32Array): 
   );
 }
 
-/** Options of {@link maskObjective}. */
-export interface MaskObjectiveOptions {
-  /** β_size: weight of `mean(m)` (0.05, reconstructed). */
-  betaSize: number;
-  /** β_ent: weight of the mean binary entropy of m (0.1, reconstructed; pushes masks towards 0/1). */
-  betaEnt: number;
-}
-
-export const defaultMaskObjectiveOptions: MaskObjectiveOptions = { betaSize: 0.05, betaEnt: 0.1 };
-
 /**
  * Mask-generator objective [R] on isolated graphs: `L_φ = CE(f(G, w = m), ŷ) + β_size·mean(m) + β_ent·mean(H(m))`.
  * ŷ are the (poisoned) target labels: the smallest edge set that still triggers the target is the trigger.
@@ -181,9 +170,10 @@ export function maskObjective(
   mask: tf.Tensor1D,
   options: Partial<MaskObjectiveOptions> = {},
 ): tf.Scalar {
-  const { betaSize, betaEnt } = { ...defaultMaskObjectiveOptions, ...options };
-  assertInRange(betaSize, 'betaSize', { min: 0 });
-  assertInRange(betaEnt, 'betaEnt', { min: 0 });
+  const { betaSize, betaEnt } = strictOptions(options, defaultMaskObjectiveOptions, 'maskObjective options', {
+    betaSize: { min: 0 },
+    betaEnt: { min: 0 },
+  });
   return tf.tidy(() => {
     const ce = tf.mean(crossEntropyPerSample(logitsMasked, yTarget));
     let loss = tf.add(ce, tf.mul(betaSize, tf.mean(mask)));
@@ -195,18 +185,6 @@ export function maskObjective(
     return loss as tf.Scalar;
   });
 }
-
-/** Options of {@link maskedUnlearningLoss}. */
-export interface MaskedUnlearningOptions {
-  /** λ_u: weight of the unlearning (ascent) term (1.0, reconstructed). */
-  lambdaU: number;
-  /** b_u: per-sample clip of the ascended CE, since gradient ascent is unbounded (2.0, reconstructed). */
-  clip: number;
-  /** λ_c: weight of the clean-subgraph keep term (0 = off). */
-  lambdaC: number;
-}
-
-export const defaultMaskedUnlearningOptions: MaskedUnlearningOptions = { lambdaU: 1, clip: 2, lambdaC: 0 };
 
 /**
  * Masked unlearning objective for the classifier [P: adversarial + natural losses with masks in the
@@ -222,10 +200,12 @@ export function maskedUnlearningLoss(
   options: Partial<MaskedUnlearningOptions> = {},
   clean?: { logits: tf.Tensor2D; labels: Int32Array },
 ): tf.Scalar {
-  const { lambdaU, clip, lambdaC } = { ...defaultMaskedUnlearningOptions, ...options };
-  assertInRange(lambdaU, 'lambdaU', { min: 0 });
-  assertInRange(clip, 'clip', { min: 0, minExclusive: true });
-  assertInRange(lambdaC, 'lambdaC', { min: 0 });
+  const { lambdaU, clip, lambdaC } = strictOptions(
+    options,
+    defaultMaskedUnlearningOptions,
+    'maskedUnlearningLoss options',
+    { lambdaU: { min: 0 }, clip: { min: 0, minExclusive: true }, lambdaC: { min: 0 } },
+  );
   if (lambdaC > 0 && !clean)
     throw new LabError(
       'INVALID_ARGUMENT',
@@ -266,13 +246,44 @@ export function attackSuccessRate(predictionsOnTriggered: ArrayLike<number>, tar
   return hit / predictionsOnTriggered.length;
 }
 
-/** Precision and recall of an isolated set against the truly poisoned indices. */
+/** Checks a list of graph indices: non-negative integers, each at most once, below `numGraphs` when given. */
+function checkIndexSet(indices: ArrayLike<number>, name: string, numGraphs?: number): Set<number> {
+  const seen = new Set<number>();
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i]!;
+    if (!Number.isInteger(v) || v < 0 || (numGraphs !== undefined && v >= numGraphs))
+      throw new LabError('OUT_OF_RANGE', `${name}[${i}]: expected a graph index in [0, ${numGraphs ?? '∞'}), got ${v}`);
+    if (seen.has(v))
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}[${i}]: index ${v} appears twice; expected distinct graph indices (not a 0/1 flag per graph)`,
+      );
+    seen.add(v);
+  }
+  return seen;
+}
+
+/**
+ * Precision and recall of an isolated set against the truly poisoned indices. Both are lists of distinct
+ * graph indices (of different lengths in general); pass `numGraphs` (the dataset size) to also check that
+ * every index names a graph. Duplicates, negative or fractional indices throw.
+ */
 export function isolationQuality(
   isolated: ArrayLike<number>,
   poisoned: ArrayLike<number>,
+  options: { numGraphs?: number } = {},
 ): { precision: number; recall: number } {
-  const truth = new Set(Array.from(poisoned));
+  const { numGraphs } = strictOptions(
+    options,
+    { numGraphs: undefined as number | undefined },
+    'isolationQuality options',
+    {
+      numGraphs: { min: 0, integer: true },
+    },
+  );
+  const found = checkIndexSet(isolated, 'isolated', numGraphs);
+  const truth = checkIndexSet(poisoned, 'poisoned', numGraphs);
   let hit = 0;
-  for (let i = 0; i < isolated.length; i++) if (truth.has(isolated[i]!)) hit++;
-  return { precision: isolated.length > 0 ? hit / isolated.length : 0, recall: truth.size > 0 ? hit / truth.size : 1 };
+  for (const i of found) if (truth.has(i)) hit++;
+  return { precision: found.size > 0 ? hit / found.size : 0, recall: truth.size > 0 ? hit / truth.size : 1 };
 }

@@ -1,4 +1,4 @@
-import { LabError, Linear, Module, Rng, assertInRange, tf } from '@lab/core';
+import { LabError, Linear, Module, Rng, strictOptions, tf } from '@lab/core';
 import { GCNConv, GINConv, SAGEConv, globalPool, nodeFeatures, type GraphBatch, type PoolingKind } from '@lab/graph';
 import { stopGradient, symmetricEdgeMask } from './made.js';
 
@@ -29,6 +29,27 @@ export interface ClassifierOutput {
   firstH: tf.Tensor2D;
 }
 
+/** Refuses a config object that lacks one of the `required` keys (strictOptions fills absent keys from defaults). */
+function requireKeys(config: object, required: readonly string[], where: string): void {
+  if (config === null || typeof config !== 'object')
+    throw new LabError('INVALID_ARGUMENT', `${where}: expected an object, got ${String(config)}`);
+  for (const key of required)
+    if ((config as Record<string, unknown>)[key] === undefined)
+      throw new LabError('INVALID_ARGUMENT', `${key}: required in the ${where}`);
+}
+
+// Types and key list of a config; every required value is checked for presence before it is merged.
+const classifierTemplate: GraphClassifierConfig = {
+  arch: 'gin',
+  inDim: 1,
+  hidden: 1,
+  layers: 1,
+  classes: 2,
+  seed: 0,
+  pooling: undefined,
+  finalActivation: undefined,
+};
+
 /**
  * An edge-weighted graph classifier: `layers` convolutions (ReLU between them), a global pooling and a
  * Linear head. The edge weights `w` [E] multiply every message, so a learned mask's gradient flows
@@ -40,15 +61,20 @@ export class GraphClassifier extends Module {
   readonly pooling: PoolingKind;
   readonly finalActivation: boolean;
 
-  constructor(readonly config: GraphClassifierConfig) {
+  readonly config: GraphClassifierConfig;
+
+  constructor(config: GraphClassifierConfig) {
     super();
-    const { arch, inDim, hidden, layers, classes, seed } = config;
-    assertInRange(inDim, 'inDim', { min: 1, integer: true });
-    assertInRange(hidden, 'hidden', { min: 1, integer: true });
-    assertInRange(layers, 'layers', { min: 1, integer: true });
-    assertInRange(classes, 'classes', { min: 2, integer: true });
-    if (!['gin', 'gcn', 'sage'].includes(arch))
-      throw new LabError('INVALID_ARGUMENT', `arch: expected 'gin', 'gcn' or 'sage', got '${String(arch)}'`);
+    requireKeys(config, ['arch', 'inDim', 'hidden', 'layers', 'classes', 'seed'], 'GraphClassifier config');
+    this.config = strictOptions<GraphClassifierConfig>(config, classifierTemplate, 'GraphClassifier config', {
+      arch: ['gin', 'gcn', 'sage'],
+      inDim: { min: 1, integer: true },
+      hidden: { min: 1, integer: true },
+      layers: { min: 1, integer: true },
+      classes: { min: 2, integer: true },
+      pooling: ['sum', 'mean', 'max'],
+    });
+    const { arch, inDim, hidden, layers, classes, seed } = this.config;
     const rng = new Rng(seed);
     for (let l = 0; l < layers; l++) {
       const cfg = { inDim: l === 0 ? inDim : hidden, outDim: hidden, seed: rng.fork(`conv${l}`).tfSeed() };
@@ -127,11 +153,22 @@ export class EdgeMaskGenerator extends Module {
   readonly lin2: Linear;
   readonly temperature: number;
 
-  constructor(readonly config: EdgeMaskGeneratorConfig) {
+  readonly config: EdgeMaskGeneratorConfig;
+
+  constructor(config: EdgeMaskGeneratorConfig) {
     super();
-    const { embDim, hidden = 64, temperature = 1, seed } = config;
-    assertInRange(embDim, 'embDim', { min: 1, integer: true });
-    assertInRange(temperature, 'temperature', { min: 0, minExclusive: true });
+    requireKeys(config, ['embDim', 'seed'], 'EdgeMaskGenerator config');
+    this.config = config;
+    const { embDim, hidden, temperature, seed } = strictOptions<Required<EdgeMaskGeneratorConfig>>(
+      config,
+      { embDim: 1, hidden: 64, temperature: 1, seed: 0 },
+      'EdgeMaskGenerator config',
+      {
+        embDim: { min: 1, integer: true },
+        hidden: { min: 1, integer: true },
+        temperature: { min: 0, minExclusive: true },
+      },
+    );
     const rng = new Rng(seed);
     this.temperature = temperature;
     this.lin1 = this.addModule('lin1', new Linear(2 * embDim, hidden, { rng: rng.fork('lin1') }));

@@ -1,52 +1,35 @@
 import {
+  LabError,
   buildReport,
   compareMethods,
   criterion,
   resolveSeeds,
+  strictOptions,
   tf,
   type Criterion,
-  type ReplicateOptions,
   type ReplicationReport,
   type ReplicationRow,
   type PairedComparison,
 } from '@lab/core';
+import {
+  ARMS,
+  PRESETS,
+  PRESET_CONFIGS,
+  SETTINGS,
+  defaultReplicationScale,
+  replicationScaleChecks,
+  type MadeArm,
+  type MadePreset,
+  type MadeReplicateOptions,
+  type MadeReplicationScale,
+  type MadeSetting,
+} from './config.js';
 import { backdoorTask, type BackdoorTask } from './data.js';
 import { ablDefend, evaluateBackdoor, isolate, madeDefend, trainClassifier, type IsolationResult } from './defend.js';
 import { isolationQuality } from './made.js';
 import { GIN } from './models.js';
 
-/** Arms of the miniature (spec §5): no defense, ABL-joint, MADE-R, random edge drop, clean oracle, MADE-R with oracle isolation. */
-export type MadeArm = 'none' | 'abl' | 'made' | 'random-drop' | 'oracle' | 'made-oracle-iso';
-
-/** Options of {@link replicate}: the preset plus scale overrides (the smoke test shrinks everything). */
-export interface MadeReplicateOptions extends ReplicateOptions {
-  settings?: ('structure' | 'feature')[];
-  arms?: MadeArm[];
-  numTrain?: number;
-  numTest?: number;
-  /** Victim / oracle epochs (40). */
-  epochs?: number;
-  /** Isolation warm-up epochs (10). */
-  isoEpochs?: number;
-  /** Joint unlearning epochs of ABL and MADE after the warm-up (30, so every arm trains 40 epochs). */
-  unlearnEpochs?: number;
-  hidden?: number;
-  layers?: number;
-}
-
-/** Presets (spec §5): quick = 1 seed, feature trigger, no defense, MADE-R and its oracle-isolation diagnostic; full = 5 seeds, both settings, every arm. */
-export const defaultMadeReplicateOptions = {
-  quick: {
-    seeds: 1,
-    settings: ['feature'] as ('structure' | 'feature')[],
-    arms: ['none', 'made', 'made-oracle-iso'] as MadeArm[],
-  },
-  full: {
-    seeds: 5,
-    settings: ['feature', 'structure'] as ('structure' | 'feature')[],
-    arms: ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'] as MadeArm[],
-  },
-};
+export type { MadeArm, MadeReplicateOptions } from './config.js';
 
 const PAPER = 'MADE: Graph Backdoor Defense with Masked Unlearning (Lin, Li, Wang, arXiv:2411.18648, 2024)';
 const CLAIM =
@@ -62,6 +45,62 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
+type ResolvedOptions = MadeReplicateOptions & MadeReplicationScale;
+const replicateDefaults: ResolvedOptions = {
+  preset: 'quick',
+  seeds: undefined,
+  onProgress: undefined,
+  settings: undefined,
+  arms: undefined,
+  ...defaultReplicationScale,
+};
+
+/** Checks a list option of replicate(): a non-empty array of distinct known names. */
+function listOf<T extends string>(
+  value: readonly T[] | undefined,
+  allowed: readonly T[],
+  name: string,
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `${name}: expected a non-empty list of ${allowed.join(', ')}, got ${String(value)}`,
+    );
+  for (const v of value)
+    if (!allowed.includes(v))
+      throw new LabError('INVALID_ARGUMENT', `${name}: expected items of ${allowed.join(', ')}, got '${String(v)}'`);
+  if (new Set(value).size !== value.length)
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected distinct items, got ${value.join(', ')}`);
+  return [...value];
+}
+
+/** The rerun command of a report: the preset plus every option that differs from it. */
+function rerunCommand(
+  preset: MadePreset,
+  options: MadeReplicateOptions,
+  settings: MadeSetting[],
+  arms: MadeArm[],
+): string {
+  const seeds = options.seeds;
+  const seedText =
+    seeds === undefined
+      ? ''
+      : typeof seeds === 'number'
+        ? `--seeds ${seeds}`
+        : seeds.every((s, i) => s === i)
+          ? `--seeds ${seeds.length}`
+          : `--seeds ${seeds.join(',')}`;
+  return [
+    `pnpm --filter @lab/made exec lab-made replicate --preset ${preset}`,
+    seedText,
+    options.settings ? `--settings ${settings.join(',')}` : '',
+    options.arms ? `--arms ${arms.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 /**
  * Miniature replication (spec §5): BA-2motif graphs with a planted K4 trigger (10 % of the training set, class 1 → 0),
  * a 3-layer GIN (hidden 32, sum pooling, Adam 0.01, batch 32, 40 epochs), and the arms on paired seeds. The hard gates
@@ -69,19 +108,23 @@ function mean(values: number[]): number {
  */
 export async function replicate(options: MadeReplicateOptions = {}): Promise<ReplicationReport> {
   const started = Date.now();
-  const preset = options.preset ?? 'quick';
-  const p = defaultMadeReplicateOptions[preset];
-  const seeds = resolveSeeds(options.seeds, p.seeds);
-  const settings = options.settings ?? p.settings;
-  const arms = options.arms ?? p.arms;
+  const o = strictOptions<ResolvedOptions>(options, replicateDefaults, 'replicate options', {
+    ...replicationScaleChecks,
+    preset: PRESETS,
+  });
+  const preset = o.preset as MadePreset;
+  const p = PRESET_CONFIGS[preset];
+  const seeds = resolveSeeds(o.seeds, p.seeds);
+  const settings = listOf(o.settings, SETTINGS, 'settings') ?? p.settings;
+  const arms = listOf(o.arms, ARMS, 'arms') ?? p.arms;
   const cfg = {
-    numTrain: options.numTrain ?? 600,
-    numTest: options.numTest ?? 200,
-    epochs: options.epochs ?? 40,
-    isoEpochs: options.isoEpochs ?? 10,
-    unlearnEpochs: options.unlearnEpochs ?? 30,
-    hidden: options.hidden ?? 32,
-    layers: options.layers ?? 3,
+    numTrain: o.numTrain,
+    numTest: o.numTest,
+    epochs: o.epochs,
+    isoEpochs: o.isoEpochs,
+    unlearnEpochs: o.unlearnEpochs,
+    hidden: o.hidden,
+    layers: o.layers,
     rate: 0.1,
     ratio: 0.1,
     target: 0,
@@ -101,7 +144,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
   const needsWarm = arms.some((a) => a === 'abl' || a === 'made' || a === 'random-drop');
   const total = seeds.length * settings.length * (arms.length + (needsWarm ? 1 : 0));
   let done = 0;
-  const progress = (stage: string) => options.onProgress?.({ stage, done: ++done, total });
+  const progress = (stage: string) => o.onProgress?.({ stage, done: ++done, total });
 
   for (const setting of settings) {
     for (const seed of seeds) {
@@ -144,7 +187,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
           criterion: 'both',
           seed,
         });
-        const q = (idx: Int32Array) => isolationQuality(idx, task.poisoned);
+        const q = (idx: Int32Array) => isolationQuality(idx, task.poisoned, { numGraphs: task.graphs.length });
         // homophily alone at exactly the poison count (the spec's gate)
         const atCount = Int32Array.from(
           Array.from(isolation.homophily, (h, i) => [h, i] as const)
@@ -168,7 +211,9 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
         });
         progress(`${setting} · seed ${seed} · isolation warm-up`);
       }
-      const iq = isolation ? isolationQuality(isolation.isolated, task.poisoned) : { precision: NaN, recall: NaN };
+      const iq = isolation
+        ? isolationQuality(isolation.isolated, task.poisoned, { numGraphs: task.graphs.length })
+        : { precision: NaN, recall: NaN };
       const unlearn = { unlearnEpochs: cfg.unlearnEpochs, lr: 0.01, batchSize: 32, seed, ...cfg.made };
       let madeMaskMean = 0.5;
       if (arms.includes('abl') && warm && isolation) {
@@ -365,16 +410,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     criteria,
     verdict,
     notes,
-    command: [
-      `pnpm --filter @lab/made exec lab-made replicate --preset ${preset}`,
-      options.seeds !== undefined
-        ? `--seeds ${Array.isArray(options.seeds) ? options.seeds.length : options.seeds}`
-        : '',
-      options.settings ? `--settings ${settings.join(',')}` : '',
-      options.arms ? `--arms ${arms.join(',')}` : '',
-    ]
-      .filter(Boolean)
-      .join(' '),
+    command: rerunCommand(preset, options, settings, arms),
     seconds: (Date.now() - started) / 1000,
     backend: tf.getBackend(),
   });
