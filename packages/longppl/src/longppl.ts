@@ -1,6 +1,18 @@
-import { LabError, type ProgressEvent, assertInRange, tf } from '@lab/core';
+import { LabError, type ProgressEvent, assertInRange, strictOptions, tf } from '@lab/core';
 import { type CausalLM, type OffsetTokenizer, type Scorer, tfjsScorer, type TokenNllOptions } from '@lab/lm';
-import { type LongPPLOptions, assertFiniteNumber, resolveLongPPLOptions } from './config.js';
+import {
+  type LongCEOptions,
+  type LongPPLOptions,
+  assertFiniteNumber,
+  defaultLongCEOptions,
+  longCEChecks,
+  strictLongPPLOptions,
+} from './config.js';
+
+type OnProgress = ((event: ProgressEvent) => void) | undefined;
+/** The keys the end-to-end functions take besides {@link LongPPLOptions} (optional, no default). */
+const progressOption = { onProgress: undefined as OnProgress };
+const faithfulOption = { faithful: false };
 
 /** A character span `[start, end)` (UTF-16 code units). */
 export type Span = [number, number];
@@ -126,6 +138,7 @@ export function alignKeySpans(
   spans: readonly Span[],
   opts: { faithful?: boolean } = {},
 ): Int32Array {
+  const { faithful } = strictOptions(opts, faithfulOption, 'alignKeySpans options');
   checkSpans(spans, 'spans', true);
   for (let i = 0; i < offsets.length; i++) {
     const o = offsets[i]!;
@@ -148,7 +161,7 @@ export function alignKeySpans(
     const [a0, a1] = offsets[i]!;
     const [b0, b1] = spans[j]!;
     if (a0 >= b0 && a1 <= b1) {
-      if (i > 0 || opts.faithful) out.push(i - 1);
+      if (i > 0 || faithful) out.push(i - 1);
       i++;
     } else if (a0 < b0) i++;
     else j++;
@@ -230,6 +243,7 @@ export function documentLongPPL(
   nToken: number,
   opts: { faithful?: boolean } = {},
 ): DocumentLongPPL {
+  const { faithful } = strictOptions(opts, faithfulOption, 'documentLongPPL options');
   if (loss.length < 1)
     throw new LabError('EMPTY_INPUT', 'loss: expected at least one next-token loss (a text of ≥ 2 tokens), got 0');
   if (nToken !== loss.length + 1)
@@ -240,7 +254,7 @@ export function documentLongPPL(
   let keySum = 0;
   for (let j = 0; j < keyLossIdx.length; j++) {
     let k = keyLossIdx[j]!;
-    if (k < 0 && opts.faithful) k += loss.length; // NumPy negative indexing, as the official code
+    if (k < 0 && faithful) k += loss.length; // NumPy negative indexing, as the official code
     if (!Number.isInteger(k) || k < 0 || k > loss.length - 1) {
       throw new LabError(
         'OUT_OF_RANGE',
@@ -330,13 +344,21 @@ export function longCELoss(nll: tf.Tensor1D, weights: Float32Array, mask?: Uint8
  * the tokenizer can produce exists in the model's vocabulary.
  */
 export function scoredModel(model: CausalLM, tokenizer: OffsetTokenizer, options: TokenNllOptions = {}): ScoredModel {
+  const o = strictOptions(
+    options,
+    { queryChunk: undefined, attentionWindow: undefined, maxLogits: undefined } as TokenNllOptions,
+    'scoredModel options',
+    { queryChunk: { min: 1, integer: true }, maxLogits: { min: 1, integer: true } },
+  );
+  if (o.attentionWindow !== undefined && o.attentionWindow !== null)
+    assertInRange(o.attentionWindow, 'attentionWindow', { min: 1, integer: true });
   if (tokenizer.vocabSize > model.config.vocabSize) {
     throw new LabError(
       'SHAPE_MISMATCH',
       `tokenizer: its vocabulary (${tokenizer.vocabSize} ids) does not fit the model's (${model.config.vocabSize} ids)`,
     );
   }
-  return { scorer: tfjsScorer(model, options), tokenizer };
+  return { scorer: tfjsScorer(model, o), tokenizer };
 }
 
 /** Long and short losses of an evaluator on one token sequence, aligned per target position. */
@@ -355,7 +377,11 @@ export async function longShortLosses(
   scorer: Scorer,
   options: Partial<LongPPLOptions> & { bosTokenId?: number | null; onProgress?: (event: ProgressEvent) => void } = {},
 ): Promise<LongShortLosses> {
-  const o = resolveLongPPLOptions(options);
+  const o = strictLongPPLOptions(
+    options,
+    { ...progressOption, bosTokenId: undefined as number | null | undefined },
+    'longShortLosses options',
+  );
   const n = ids.length;
   if (n < 2) throw new LabError('EMPTY_INPUT', `text: expected at least 2 tokens, got ${n}`);
   const lossFull = await scorer.nextTokenNll(ids);
@@ -364,11 +390,11 @@ export async function longShortLosses(
   const windows = windowSchedule(n, o.truncLen, o.slidingWindow);
   const targets: number[] = [];
   const lossShort: number[] = [];
-  const bos = o.prependBosToShort ? (options.bosTokenId ?? null) : null;
+  const bos = o.prependBosToShort ? (o.bosTokenId ?? null) : null;
   if (o.prependBosToShort && bos === null)
     throw new LabError('INVALID_ARGUMENT', 'prependBosToShort: the tokenizer has no BOS token');
   for (const [wi, w] of windows.entries()) {
-    options.onProgress?.({ stage: 'short windows', done: wi, total: windows.length });
+    o.onProgress?.({ stage: 'short windows', done: wi, total: windows.length });
     const [s, e] = w.shortInput;
     const sub = bos === null ? ids.slice(s, e) : Int32Array.from([bos, ...ids.slice(s, e)]);
     const shift = bos === null ? 0 : 1;
@@ -378,7 +404,7 @@ export async function longShortLosses(
       lossShort.push(ls[p - s - 1 + shift]!); // loss of predicting token p from the window
     }
   }
-  options.onProgress?.({ stage: 'short windows', done: windows.length, total: windows.length });
+  o.onProgress?.({ stage: 'short windows', done: windows.length, total: windows.length });
   return { lossFull, targets: Int32Array.from(targets), lossShort: Float32Array.from(lossShort) };
 }
 
@@ -391,14 +417,12 @@ export async function findKeySpans(
   evaluator: ScoredModel,
   options: Partial<LongPPLOptions> & { onProgress?: (event: ProgressEvent) => void } = {},
 ): Promise<{ spans: Span[]; keyPositions: Int32Array; lsd: Float32Array; lcl: Float32Array; targets: Int32Array }> {
-  const o = resolveLongPPLOptions(options);
+  const o = strictLongPPLOptions(options, progressOption, 'findKeySpans options');
   if (text.length === 0) throw new LabError('EMPTY_INPUT', 'text: expected a non-empty string');
   const { ids, offsets } = evaluator.tokenizer.encodeWithOffsets(text);
-  const extra = options.onProgress ? { onProgress: options.onProgress } : {};
   const { lossFull, targets, lossShort } = await longShortLosses(ids, evaluator.scorer, {
     ...o,
     bosTokenId: evaluator.tokenizer.bosTokenId,
-    ...extra,
   });
   const full = Float32Array.from(targets, (p) => lossFull[p - 1]!);
   const mask = keyMask(full, lossShort, o.alpha, o.beta);
@@ -419,18 +443,20 @@ export async function computeLongPPL(
   keySpansOrEvaluator: readonly Span[] | ScoredModel,
   options: Partial<LongPPLOptions> & { onProgress?: (event: ProgressEvent) => void } = {},
 ): Promise<DocumentLongPPL> {
-  const o = resolveLongPPLOptions(options);
+  const o = strictLongPPLOptions(options, progressOption, 'computeLongPPL options');
   if (text.length === 0) throw new LabError('EMPTY_INPUT', 'text: expected a non-empty string');
-  const extra = options.onProgress ? { onProgress: options.onProgress } : {};
   const spans = Array.isArray(keySpansOrEvaluator)
     ? (keySpansOrEvaluator as Span[])
-    : (await findKeySpans(text, keySpansOrEvaluator as ScoredModel, { ...o, ...extra })).spans;
+    : (await findKeySpans(text, keySpansOrEvaluator as ScoredModel, o)).spans;
   const { ids, offsets } = model.tokenizer.encodeWithOffsets(text, { addSpecialTokens: false });
   if (ids.length < 2) throw new LabError('EMPTY_INPUT', `text: expected at least 2 tokens, got ${ids.length}`);
   const loss = await model.scorer.nextTokenNll(ids);
   const keyIdx = alignKeySpans(offsets, spans, { faithful: o.faithful });
   return documentLongPPL(loss, keyIdx, ids.length, { faithful: o.faithful });
 }
+
+type SelfLongCEOptions = Pick<LongCEOptions, 'truncLen' | 'slidingWindow' | 'cap'>;
+const { faithful: _unused, ...selfLongCEDefaults } = defaultLongCEOptions;
 
 /**
  * LongCE weights of one training sequence, estimated by the model being trained on itself (the E-step
@@ -439,9 +465,14 @@ export async function computeLongPPL(
 export async function selfLongCEWeights(
   ids: Int32Array,
   scorer: Scorer,
-  options: { truncLen?: number; slidingWindow?: number; cap?: number } = {},
+  options: Partial<SelfLongCEOptions> = {},
 ): Promise<Float32Array> {
-  const { truncLen = 4096, slidingWindow = 1024, cap = 5 } = options;
+  const { truncLen, slidingWindow, cap } = strictOptions<SelfLongCEOptions>(
+    options,
+    selfLongCEDefaults,
+    'selfLongCEWeights options',
+    longCEChecks,
+  );
   const { lossFull, targets, lossShort } = await longShortLosses(ids, scorer, { truncLen, slidingWindow });
   const byTarget = new Map<number, number>();
   targets.forEach((p, i) => byTarget.set(p, lossShort[i]!));

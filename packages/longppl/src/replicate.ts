@@ -1,30 +1,37 @@
 import {
+  LabError,
   buildReport,
   criterion,
   type Criterion,
   resolveSeeds,
+  strictOptions,
   tf,
-  type ReplicateOptions,
   type ReplicationReport,
   type ReplicationRow,
   type Verdict,
 } from '@lab/core';
-import { defaultTier1Options, runTier1Seed, type Tier1Options } from './tier1.js';
-import { defaultTier2Options, runTier2Seed, type Tier2Options } from './tier2.js';
+import {
+  type LongPPLPreset,
+  type LongPPLReplicateOptions,
+  PRESETS,
+  PRESET_CONFIGS,
+  type Tier1Options,
+  type Tier2Options,
+  defaultTier1Options,
+  defaultTier2Options,
+  tier1Checks,
+  tier2Checks,
+} from './config.js';
+import { runTier1Seed } from './tier1.js';
+import { runTier2Seed } from './tier2.js';
 
-/** Options of {@link replicate}: which tiers run and their sizes (defaults per preset follow spec §5). */
-export interface LongPPLReplicateOptions extends ReplicateOptions {
-  /** Tiers to run; default [1] for `quick`, [1, 2] for `full`. */
-  tiers?: (1 | 2)[];
-  tier1?: Partial<Tier1Options>;
-  tier2?: Partial<Tier2Options>;
-}
-
-/** Preset defaults: 3 seeds; tier 2 (trained tiny GPT-2 zoo) only in `full`. */
-export const defaultLongPPLReplicateOptions = {
-  seeds: 3,
-  quickTiers: [1] as (1 | 2)[],
-  fullTiers: [1, 2] as (1 | 2)[],
+const replicateDefaults: LongPPLReplicateOptions = {
+  preset: 'quick',
+  seeds: undefined,
+  onProgress: undefined,
+  tiers: undefined,
+  tier1: undefined,
+  tier2: undefined,
 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
@@ -37,13 +44,15 @@ const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
  */
 export async function replicate(options: LongPPLReplicateOptions = {}): Promise<ReplicationReport> {
   const started = Date.now();
-  const preset = options.preset ?? 'quick';
-  const seeds = resolveSeeds(options.seeds, defaultLongPPLReplicateOptions.seeds);
-  const tiers =
-    options.tiers ??
-    (preset === 'full' ? defaultLongPPLReplicateOptions.fullTiers : defaultLongPPLReplicateOptions.quickTiers);
-  const t1: Tier1Options = { ...defaultTier1Options, ...options.tier1 };
-  const t2: Tier2Options = { ...defaultTier2Options, ...options.tier2 };
+  const o = strictOptions(options, replicateDefaults, 'replicate options', { preset: PRESETS });
+  const preset = o.preset as LongPPLPreset;
+  const config = PRESET_CONFIGS[preset];
+  const seeds = resolveSeeds(o.seeds, config.seeds);
+  const tiers = o.tiers ?? config.tiers;
+  if (!Array.isArray(tiers) || tiers.some((t) => t !== 1 && t !== 2))
+    throw new LabError('INVALID_ARGUMENT', `tiers: expected a list of 1 and 2, got ${JSON.stringify(tiers)}`);
+  const t1: Tier1Options = strictOptions(o.tier1, defaultTier1Options, 'tier1 options', tier1Checks);
+  const t2: Tier2Options = strictOptions(o.tier2, defaultTier2Options, 'tier2 options', tier2Checks);
   const rows: ReplicationRow[] = [];
   const criteria: Criterion[] = [];
   const notes: string[] = [];
@@ -54,14 +63,14 @@ export async function replicate(options: LongPPLReplicateOptions = {}): Promise<
   if (tiers.includes(1)) {
     const results = [];
     for (const seed of seeds) {
-      options.onProgress?.({ stage: `tier 1 · seed ${seed}`, done, total });
+      o.onProgress?.({ stage: `tier 1 · seed ${seed}`, done, total });
       const r = await runTier1Seed(seed, t1);
       results.push(r);
       rows.push(...r.rows);
       const { rLongPPLByAlpha, ...summary } = r.summary;
       const byAlpha = Object.fromEntries(Object.entries(rLongPPLByAlpha).map(([a, v]) => [`rLongPPL@alpha=${a}`, v]));
       rows.push({ method: 'zoo', setting: 'tier1', seed, metrics: { ...summary, ...byAlpha } });
-      options.onProgress?.({ stage: `tier 1 · seed ${seed}`, done: ++done, total });
+      o.onProgress?.({ stage: `tier 1 · seed ${seed}`, done: ++done, total });
     }
     const s = results.map((r) => r.summary);
     const worst = (f: (x: (typeof s)[number]) => number, pick: 'max' | 'min') =>
@@ -124,14 +133,14 @@ export async function replicate(options: LongPPLReplicateOptions = {}): Promise<
   if (tiers.includes(2)) {
     const results = [];
     for (const seed of seeds) {
-      options.onProgress?.({ stage: `tier 2 · seed ${seed} (training)`, done, total });
+      o.onProgress?.({ stage: `tier 2 · seed ${seed} (training)`, done, total });
       const r = await runTier2Seed(seed, t2, (stage) =>
-        options.onProgress?.({ stage: `tier 2 · seed ${seed} · ${stage}`, done, total }),
+        o.onProgress?.({ stage: `tier 2 · seed ${seed} · ${stage}`, done, total }),
       );
       results.push(r);
       rows.push(...r.rows);
       rows.push({ method: 'zoo', setting: 'tier2', seed, metrics: r.summary });
-      options.onProgress?.({ stage: `tier 2 · seed ${seed}`, done: ++done, total });
+      o.onProgress?.({ stage: `tier 2 · seed ${seed}`, done: ++done, total });
     }
     const conclusive = results.filter((r) => r.summary.evaluatorAccuracy >= t2.minEvaluatorAccuracy);
     const passing = conclusive.filter(

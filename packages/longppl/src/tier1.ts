@@ -1,36 +1,11 @@
 import { Rng, pearson, type ReplicationRow } from '@lab/core';
 import { ByteTokenizer } from '@lab/lm';
 import { computeLongPPL, corpusAggregate, findKeySpans, type ScoredModel, type Span } from './longppl.js';
-import { analyticZooModel, type CorpusOptions, keyValueCorpus } from './zoo.js';
+import type { Tier1Options } from './config.js';
+import { analyticZooModel, keyValueCorpus } from './zoo.js';
 
 /** Symbol s is written as the character code SYMBOL_BASE + s (printable ASCII), one byte per symbol. */
 export const SYMBOL_BASE = 48;
-
-/** Settings of tier 1 (spec §5). */
-export interface Tier1Options {
-  docsPerSeed: number;
-  windows: number[];
-  lambdas: number[];
-  truncLen: number;
-  slidingWindow: number;
-  alpha: number;
-  beta: number;
-  /** α values of the robustness sweep (reported, never used to choose α). */
-  alphaSweep: number[];
-  corpus: Partial<CorpusOptions>;
-}
-
-export const defaultTier1Options: Tier1Options = {
-  docsPerSeed: 12,
-  windows: [16, 64, 128, 256, 512],
-  lambdas: [0.01, 0.1, 0.3],
-  truncLen: 64,
-  slidingWindow: 32,
-  alpha: 2,
-  beta: -2,
-  alphaSweep: [1, 2, 3],
-  corpus: {},
-};
 
 /** What one seed of tier 1 measured. */
 export interface Tier1SeedResult {

@@ -2,49 +2,8 @@ import { Rng, type ReplicationRow, tf } from '@lab/core';
 import { CausalLM, type Scorer, gpt2Config, tokenNll } from '@lab/lm';
 import { computeLongPPL, corpusAggregate, findKeySpans, type ScoredModel } from './longppl.js';
 import { safePearson, symbolsToText } from './tier1.js';
-import { type CorpusOptions, keyValueCorpus, symbolTokenizer } from './zoo.js';
-
-/** Settings of tier 2 (spec §5): a tiny GPT-2 trained on the key–value corpus, zoo by attention window. */
-export interface Tier2Options {
-  /** Corpus of tier 2: n = 192; 6 definitions and 4 queries fit (the spec's 8 queries do not fit after 0.8n). */
-  corpus: Partial<CorpusOptions>;
-  hidden: number;
-  layers: number;
-  heads: number;
-  learningRate: number;
-  batchSize: number;
-  /** Training budget per seed in seconds (the loop also stops at maxSteps). */
-  trainSeconds: number;
-  maxSteps: number;
-  evalDocs: number;
-  windows: number[];
-  lambdas: number[];
-  truncLen: number;
-  slidingWindow: number;
-  alpha: number;
-  beta: number;
-  /** Below this query-value accuracy of the unrestricted model the seed is inconclusive. */
-  minEvaluatorAccuracy: number;
-}
-
-export const defaultTier2Options: Tier2Options = {
-  corpus: { length: 192, nDefinitions: 6, nQueries: 4 },
-  hidden: 64,
-  layers: 2,
-  heads: 4,
-  learningRate: 3e-3,
-  batchSize: 8,
-  trainSeconds: 100,
-  maxSteps: 5000,
-  evalDocs: 12,
-  windows: [8, 16, 32, 64, 192],
-  lambdas: [0, 0.2],
-  truncLen: 32,
-  slidingWindow: 16,
-  alpha: 2,
-  beta: -2,
-  minEvaluatorAccuracy: 0.8,
-};
+import type { Tier2Options } from './config.js';
+import { keyValueCorpus, symbolTokenizer } from './zoo.js';
 
 export interface Tier2SeedResult {
   seed: number;

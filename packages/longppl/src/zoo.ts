@@ -1,4 +1,4 @@
-import { LabError, Rng, assertInRange } from '@lab/core';
+import { LabError, Rng, assertInRange, strictOptions, type OptionChecks } from '@lab/core';
 import { type OffsetTokenizer, type Scorer } from '@lab/lm';
 
 /**
@@ -42,6 +42,20 @@ export const defaultCorpusOptions: CorpusOptions = Object.freeze({
   definitionEnd: 0.7,
   queryStart: 0.8,
 });
+
+const count = { min: 1, integer: true } as const;
+const corpusChecks: OptionChecks<CorpusOptions> = {
+  length: count,
+  nKeys: count,
+  nValues: count,
+  nFiller: count,
+  successors: count,
+  nDefinitions: count,
+  nQueries: count,
+  queryFiller: { min: 0, integer: true },
+  definitionEnd: { min: 0, max: 1 },
+  queryStart: { min: 0, max: 1 },
+};
 
 /** One generated document, in symbol ids. */
 export interface KeyValueDocument {
@@ -90,14 +104,14 @@ export function keyValueCorpus(
   options: Partial<CorpusOptions> = {},
   chain?: FillerChain,
 ): KeyValueCorpus {
-  const o = { ...defaultCorpusOptions, ...options };
+  const o = strictOptions(options, defaultCorpusOptions, 'keyValueCorpus options', corpusChecks);
   assertInRange(nDocs, 'nDocs', { min: 1, integer: true });
-  for (const k of ['length', 'nKeys', 'nValues', 'nFiller', 'successors', 'nDefinitions', 'nQueries'] as const)
-    assertInRange(o[k], `options.${k}`, { min: 1, integer: true });
+  if (o.successors > o.nFiller)
+    throw new LabError('OUT_OF_RANGE', `successors: expected at most nFiller = ${o.nFiller}, got ${o.successors}`);
   if (o.nQueries > o.nDefinitions)
     throw new LabError(
       'OUT_OF_RANGE',
-      `options.nQueries: expected at most nDefinitions = ${o.nDefinitions}, got ${o.nQueries}`,
+      `nQueries: expected at most nDefinitions = ${o.nDefinitions}, got ${o.nQueries}`,
     );
   const n = o.length;
   const defEnd = Math.floor(o.definitionEnd * n);
@@ -183,6 +197,17 @@ export interface ZooModelOptions {
   chainWeight: number;
 }
 
+const unit = { min: 0, max: 1 } as const;
+/** Spec §5: an unlimited window, λ = 0.01, ρ = 0.9, ε = 0.01, chain weight 0.98; ids are symbols (offset 0). */
+const defaultZooModelOptions: ZooModelOptions & { idOffset: number } = {
+  window: Infinity,
+  lambda: 0.01,
+  rho: 0.9,
+  epsilon: 0.01,
+  chainWeight: 0.98,
+  idOffset: 0,
+};
+
 /**
  * p(next) = (1 − λ)·[(1 − ρ)·p_markov + ρ·p_copy,W] + λ/V (the ρ term is dropped when no copy
  * target exists within W). Position-free: a truncated window changes it only by removing context.
@@ -193,8 +218,14 @@ export function analyticZooModel(
   corpus: Pick<KeyValueCorpus, 'chain' | 'vocabSize' | 'options'>,
   options: Partial<ZooModelOptions> & { idOffset?: number } = {},
 ): Scorer & { distribution(ids: Int32Array, t: number): Float64Array } {
-  const o: ZooModelOptions = { window: Infinity, lambda: 0.01, rho: 0.9, epsilon: 0.01, chainWeight: 0.98, ...options };
-  const offset = options.idOffset ?? 0;
+  const { idOffset: offset, ...o } = strictOptions(options, defaultZooModelOptions, 'analyticZooModel options', {
+    window: { min: 1 },
+    lambda: unit,
+    rho: unit,
+    epsilon: unit,
+    chainWeight: unit,
+    idOffset: { min: 0, integer: true },
+  });
   const V = corpus.vocabSize;
   const fillerBase = corpus.options.nKeys + corpus.options.nValues;
   const { chain } = corpus;

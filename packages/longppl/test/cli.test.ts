@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend, runCli } from '@lab/core';
 import { CausalLM, llamaConfig, saveCausalLM } from '@lab/lm';
-import { cliSpec } from '../src/cli-spec.js';
+import pkg from '../package.json';
+import { cliSpec } from '../src/cli.js';
 
 /** A byte-level tokenizer.json (ids = bytes, no merges) that @huggingface/tokenizers can load. */
 function byteTokenizerJson(): Record<string, unknown> {
@@ -54,8 +55,9 @@ async function run(args: string[]): Promise<number> {
   out = [];
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  return runCli(cliSpec, args);
+  return runCli(cliSpec, [...args, '--quiet']);
 }
 
 describe('lab-longppl CLI', () => {
@@ -101,10 +103,33 @@ describe('lab-longppl CLI', () => {
         '--sliding-window',
         '8',
         '--alpha=-100',
-        '--beta=-100',
+        '--beta',
+        '-100',
       ]),
     ).toBe(0);
     expect(out[0]).toMatch(/^\[16, \d+\]/); // every target from K on is key with these thresholds
+    const printed = out[0]!;
+    // --out writes the span file and says so; --json FILE writes the JSON beside it.
+    const outFile = join(dir, 'found', 'key.txt');
+    const jsonFile = join(dir, 'found', 'key.json');
+    const args = [
+      '--text',
+      textFile,
+      '--trunc-len',
+      '16',
+      '--sliding-window',
+      '8',
+      '--alpha',
+      '-100',
+      '--beta',
+      '-100',
+    ];
+    expect(await run(['find-key-tokens', '--evaluator', dir, ...args, '--out', outFile, '--json', jsonFile])).toBe(0);
+    expect(readFileSync(outFile, 'utf8')).toBe(`${printed}\n`);
+    expect(out[0]).toMatch(/key spans \(\d+ key tokens\) written to .*key\.txt/);
+    const found = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    expect(found.keyPositions[0]).toBe(16);
+    expect(found.lsd.length).toBe(found.lcl.length);
     const spanFile = join(dir, 'spans.txt');
     writeFileSync(spanFile, '[16, 20]');
     expect(await run(['score', '--model', dir, '--spans', spanFile, '--text', textFile, '--json'])).toBe(0);
@@ -122,12 +147,21 @@ describe('lab-longppl CLI', () => {
     expect(out.join('\n')).toMatch(/--input: not valid JSON/);
   });
 
-  it('bad input exits 1 with the LabError message; --help lists the commands', async () => {
-    expect(await run(['score', '--model', '/nonexistent', '--text', '/nonexistent.txt'])).toBe(1);
-    expect(out.join('\n')).toMatch(/--text: cannot read/);
-    expect(await run(['replicate', '--tier', '3'])).toBe(1);
-    expect(out.join('\n')).toMatch(/--tier: expected 1 or 2/);
-    expect(await run(['--help'])).toBe(0);
+  it('bad input is a usage error (exit 2) naming the flag; --help lists the commands; --version', async () => {
+    expect(await run(['score', '--model', '/nonexistent', '--text', '/nonexistent.txt'])).toBe(2);
+    expect(out.join('\n')).toMatch(/--model: cannot read '\/nonexistent' \(ENOENT\)/);
+    expect(await run(['replicate', '--tier', '3'])).toBe(2);
+    expect(out.join('\n')).toMatch(/--tier: expected one of '1', '2', got '3'/);
+    expect(await run(['replicate', '--preset', 'bogus'])).toBe(2);
+    expect(out.join('\n')).toMatch(/--preset: expected one of 'quick', 'full', got 'bogus'/);
+    expect(await runCli(cliSpec, ['--help'])).toBe(0);
     expect(out.join('\n')).toMatch(/find-key-tokens/);
+    expect(await runCli(cliSpec, ['--version'])).toBe(0);
+    expect(out.join('\n')).toContain(pkg.version);
   });
+
+  it('replicate --tier 1 --seeds 1 prints the report with core formatReport', async () => {
+    expect(await run(['replicate', '--tier', '1', '--seeds', '1'])).toBe(0);
+    expect(out.join('\n')).toMatch(/\*\*Verdict: \w[\w-]*\*\* · preset `quick` · seeds 0/);
+  }, 60_000);
 });
