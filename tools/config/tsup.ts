@@ -12,7 +12,7 @@ export function labTsup(overrides: Options = {}) {
     target: 'node20',
     // Never bundle tfjs or sibling packages: tfjs-backend-wasm finds its .wasm files next to its own module,
     // and a user's tree must hold one copy of @lab/core (one tfjs engine).
-    external: [/^@tensorflow\//, /^@lab\//, /^@huggingface\//, 'mnist', 'cli-progress'],
+    external: [/^@tensorflow\//, /^@lab\//, /^@huggingface\//, 'mnist', 'cli-progress', 'vega', 'vega-lite'],
   };
   const library: Options = {
     ...common,

@@ -1,6 +1,6 @@
 // Renders ReplicationReports (the shape defined in @lab/core's src/report.ts) into Markdown, JSON and SVG.
 // Dependency-light on purpose: only vega + vega-lite, loaded lazily for the charts.
-import { formatReport } from '@lab/core';
+import { defaultChart, formatReport, renderChartSvg } from '@lab/core';
 
 const fmt = (v, digits = 4) =>
   typeof v !== 'number' ? String(v) : Number.isInteger(v) ? String(v) : v.toFixed(digits);
@@ -37,45 +37,8 @@ export function renderMarkdown(entries, { command, startedAt, seconds }) {
   return [...head, ...entries.map(renderPackage)].join('\n');
 }
 
-/** One SVG per package: per-seed values of the primary metric by method (dots) with the mean (bar), one panel per setting. */
+/** One SVG per package: the chart the package defined for its claim (`report.chart`), else core's default. */
 export async function renderChart(report) {
-  const [vl, vega] = await Promise.all([import('vega-lite'), import('vega')]);
-  const values = report.rows
-    .filter((r) => typeof r.metrics[report.metric] === 'number')
-    .map((r) => ({ method: r.method, setting: r.setting || 'all', seed: r.seed, value: r.metrics[report.metric] }));
-  if (values.length === 0) return null;
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: `${report.package}: ${report.metric}`,
-      subtitle: `verdict: ${report.verdict} · preset ${report.preset}`,
-    },
-    data: { values },
-    facet: { column: { field: 'setting', type: 'nominal', title: null } },
-    spec: {
-      width: 220,
-      height: 200,
-      layer: [
-        {
-          mark: { type: 'bar', opacity: 0.5 },
-          encoding: {
-            x: { field: 'method', type: 'nominal', title: null },
-            y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: report.metric },
-          },
-        },
-        {
-          mark: { type: 'point', filled: true },
-          encoding: {
-            x: { field: 'method', type: 'nominal' },
-            y: { field: 'value', type: 'quantitative' },
-            color: { field: 'seed', type: 'nominal' },
-          },
-        },
-      ],
-    },
-  };
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  const spec = report.chart ?? defaultChart(report);
+  return spec ? renderChartSvg(spec) : null;
 }

@@ -80,6 +80,8 @@ export { checkInputPath, checkOutputPath } from './cli/paths.js';
 export { replicateCommand } from './cli/replicate-command.js';
 export type { ReplicateCommandOptions } from './cli/replicate-command.js';
 export { formatReport } from './report-format.js';
+export { defaultChart, renderChartSvg } from './chart.js';
+export type { ChartSpec } from './chart.js';
 export type { FormatReportOptions } from './report-format.js';
 export { writeFileAtomic } from './io.js';
 

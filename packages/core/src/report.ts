@@ -1,3 +1,4 @@
+import type { ChartSpec } from './chart.js';
 import { LabError } from './errors.js';
 import { meanStd, pairedDiff } from './stats.js';
 
@@ -79,6 +80,11 @@ export interface ReplicationReport {
   /** Wall-clock seconds. */
   seconds: number;
   backend: string;
+  /**
+   * The claim as the paper shows it: a vega-lite spec with its data inlined, defined by the package (see
+   * `defaultChart` for the chart a report without one gets). Rendered to SVG by `renderChartSvg`.
+   */
+  chart?: ChartSpec;
 }
 
 /** Options every `replicate()` accepts. */

@@ -97,6 +97,7 @@ describe('replicateCommand', () => {
     expect(JSON.parse(readFileSync(join(dir, 'o', 'report.json'), 'utf8')).verdict).toBe('reproduced');
     expect(readFileSync(join(dir, 'o', 'report.md'), 'utf8')).toMatch(/\*\*Claim\.\*\* B beats A/);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).package).toBe('@lab/demo');
+    expect(readFileSync(join(dir, 'o', 'chart.svg'), 'utf8')).toMatch(/^<svg[\s\S]*@lab\/demo: acc/);
     expect(JSON.parse((await run(['replicate', '--quiet', '--json'])).stdout).package).toBe('@lab/demo');
     rmSync(dir, { recursive: true });
   });

@@ -1,6 +1,7 @@
 // The `replicate` command every method package's CLI shares: the same flags, the same report printer and
 // the same files, whatever the package measures.
 import { join } from 'node:path';
+import { defaultChart, renderChartSvg } from '../chart.js';
 import { writeFileAtomic } from '../io.js';
 import type { ProgressEvent, ReplicationReport } from '../report.js';
 import { formatReport } from '../report-format.js';
@@ -39,7 +40,7 @@ const replicateFlags = (presets: readonly string[], defaultPreset: string) =>
     out: {
       type: 'output',
       kind: 'dir',
-      description: 'also write report.json and report.md to this folder',
+      description: 'also write report.json, report.md and chart.svg to this folder',
     },
     json: { type: 'json', description: 'the report as JSON: on stdout alone, or to a file' },
   }) as const satisfies Record<string, CliOption>;
@@ -70,6 +71,14 @@ export function replicateCommand<T extends Record<string, CliOption> = Record<ne
       if (values.out !== undefined) {
         writeFileAtomic(join(values.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
         writeFileAtomic(join(values.out, 'report.md'), text);
+        const chart = report.chart ?? defaultChart(report);
+        if (chart) {
+          try {
+            writeFileAtomic(join(values.out, 'chart.svg'), await renderChartSvg(chart));
+          } catch (err) {
+            process.stderr.write(`chart not written: ${(err as Error).message}\n`);
+          }
+        }
       }
       output(report, text);
     },
