@@ -137,10 +137,10 @@ export const defaultLongPPLReplicateOptions = {
   fullTiers: PRESET_CONFIGS.full.tiers,
 };
 
-/** Settings of tier 1 (spec §5): the analytic zoo on the synthetic key–value corpus. */
-export interface Tier1Options {
-  docsPerSeed: number;
-  /** Copy windows W of the zoo members. */
+/** What both tiers share: the corpus, the zoo grid (window × λ) and the key-token search (K, d, α, β). */
+interface TierZooOptions {
+  corpus: Partial<CorpusOptions>;
+  /** Windows W of the zoo members (copy window in tier 1, attention window in tier 2). */
   windows: number[];
   /** Uniform mixing weights λ of the zoo members. */
   lambdas: number[];
@@ -148,9 +148,13 @@ export interface Tier1Options {
   slidingWindow: number;
   alpha: number;
   beta: number;
+}
+
+/** Settings of tier 1 (spec §5): the analytic zoo on the synthetic key–value corpus. */
+export interface Tier1Options extends TierZooOptions {
+  docsPerSeed: number;
   /** α values of the robustness sweep (reported, never used to choose α). */
   alphaSweep: number[];
-  corpus: Partial<CorpusOptions>;
 }
 
 /** Spec §5 tier 1: 12 documents, W ∈ {16, 64, 128, 256, 512} × λ ∈ {0.01, 0.1, 0.3}, K = 64, d = 32, α = 2, β = −2. */
@@ -167,7 +171,7 @@ export const defaultTier1Options: Tier1Options = {
 };
 
 /** Settings of tier 2 (spec §5): a tiny GPT-2 trained on the key–value corpus, zoo by attention window. */
-export interface Tier2Options {
+export interface Tier2Options extends TierZooOptions {
   /** Corpus of tier 2: n = 192; 6 definitions and 4 queries fit (the spec's 8 queries do not fit after 0.8n). */
   corpus: Partial<CorpusOptions>;
   hidden: number;
@@ -179,12 +183,6 @@ export interface Tier2Options {
   trainSeconds: number;
   maxSteps: number;
   evalDocs: number;
-  windows: number[];
-  lambdas: number[];
-  truncLen: number;
-  slidingWindow: number;
-  alpha: number;
-  beta: number;
   /** Below this query-value accuracy of the unrestricted model the seed is inconclusive. */
   minEvaluatorAccuracy: number;
 }

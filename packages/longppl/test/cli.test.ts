@@ -72,58 +72,18 @@ describe('lab-longppl CLI', () => {
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
     const textFile = join(dir, 'doc.txt');
     writeFileSync(textFile, 'the cat sat on the mat. the dog sat on the log. the cat sat on the mat.');
-    expect(
-      await run([
-        'score',
-        '--model',
-        dir,
-        '--evaluator',
-        dir,
-        '--text',
-        textFile,
-        '--trunc-len',
-        '16',
-        '--sliding-window',
-        '8',
-        '--json',
-      ]),
-    ).toBe(0);
+    const search = ['--text', textFile, '--trunc-len', '16', '--sliding-window', '8'];
+    expect(await run(['score', '--model', dir, '--evaluator', dir, ...search, '--json'])).toBe(0);
     const r = JSON.parse(out[0]!);
     expect(r.nToken).toBe(71);
     expect(r.ppl).toBeGreaterThan(1);
-    expect(
-      await run([
-        'find-key-tokens',
-        '--evaluator',
-        dir,
-        '--text',
-        textFile,
-        '--trunc-len',
-        '16',
-        '--sliding-window',
-        '8',
-        '--alpha=-100',
-        '--beta',
-        '-100',
-      ]),
-    ).toBe(0);
+    expect(await run(['find-key-tokens', '--evaluator', dir, ...search, '--alpha=-100', '--beta', '-100'])).toBe(0);
     expect(out[0]).toMatch(/^\[16, \d+\]/); // every target from K on is key with these thresholds
     const printed = out[0]!;
     // --out writes the span file and says so; --json FILE writes the JSON beside it.
     const outFile = join(dir, 'found', 'key.txt');
     const jsonFile = join(dir, 'found', 'key.json');
-    const args = [
-      '--text',
-      textFile,
-      '--trunc-len',
-      '16',
-      '--sliding-window',
-      '8',
-      '--alpha',
-      '-100',
-      '--beta',
-      '-100',
-    ];
+    const args = [...search, '--alpha', '-100', '--beta', '-100'];
     expect(await run(['find-key-tokens', '--evaluator', dir, ...args, '--out', outFile, '--json', jsonFile])).toBe(0);
     expect(readFileSync(outFile, 'utf8')).toBe(`${printed}\n`);
     expect(out[0]).toMatch(/key spans \(\d+ key tokens\) written to .*key\.txt/);
