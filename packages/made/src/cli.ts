@@ -10,7 +10,7 @@ import {
   type CliSpec,
   type OptionValues,
 } from '@lab/core';
-import { loadTUDataset, stratifiedSplit, type Graph } from '@lab/graph';
+import { loadTUDataset, stratifiedSplit, undirectedEdges, undirectedPairs, type Graph } from '@lab/graph';
 import pkg from '../package.json';
 import { injectSubgraphTrigger, triggerTestSet } from './attack.js';
 import { ARMS, PRESETS, SETTINGS, type MadeArm, type MadeSetting, type TriggerOptions } from './config.js';
@@ -72,13 +72,15 @@ const fmt = (v: number) => v.toFixed(3);
 async function attackAndMaybeDefend(ctx: CliContext<TuValues>, defend: boolean): Promise<void> {
   const { values, progress } = ctx;
   const ds = loadTUDataset(values.tu);
+  // TU files list edges in any order; MADE's edge masks need the reverse-pair layout (edge k^1 reverses k).
+  const graphs = ds.graphs.map((g) => ({ ...g, ...undirectedEdges(undirectedPairs(g)) }));
   const seed = values.seed;
   if (values.target >= ds.numClasses)
     throw new LabError(
       'OUT_OF_RANGE',
       `target: expected a class of ${ds.name} (0..${ds.numClasses - 1}), got ${values.target}`,
     );
-  const split = stratifiedSplit(ds.graphs, { testFraction: values['test-fraction'], seed });
+  const split = stratifiedSplit(graphs, { testFraction: values['test-fraction'], seed });
   const attack: Partial<TriggerOptions> = {
     kind: values.trigger,
     size: values.size,
@@ -91,7 +93,7 @@ async function attackAndMaybeDefend(ctx: CliContext<TuValues>, defend: boolean):
   const triggered = triggerTestSet(split.test, poisoned.trigger, values.target, seed);
   const model = new GraphClassifier({
     arch: values.arch as Architecture,
-    inDim: ds.graphs[0]!.featDim,
+    inDim: graphs[0]!.featDim,
     hidden: 64,
     layers: 3,
     classes: ds.numClasses,

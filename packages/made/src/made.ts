@@ -25,8 +25,26 @@ export const stopGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc)
 /** A graph structure with node features (host arrays), e.g. a core `Graph` or `GraphBatch`. */
 export type FeaturedGraph = GraphStructure & Pick<Graph, 'x' | 'featDim'>;
 
+/** Checks what {@link edgeCosine} reads: features of `numNodes × featDim` values and edges between existing nodes. */
+function checkFeaturedGraph(g: FeaturedGraph): void {
+  if (g.x.length !== g.numNodes * g.featDim)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `x: expected numNodes × featDim = ${g.numNodes} × ${g.featDim} = ${g.numNodes * g.featDim} values, got ${g.x.length}`,
+    );
+  if (g.src.length !== g.dst.length)
+    throw new LabError('SHAPE_MISMATCH', `dst: expected ${g.src.length} entries (as src), got ${g.dst.length}`);
+  for (let k = 0; k < g.src.length; k++) {
+    const u = g.src[k]!;
+    const v = g.dst[k]!;
+    if (!(u >= 0 && u < g.numNodes && v >= 0 && v < g.numNodes))
+      throw new LabError('OUT_OF_RANGE', `edge ${k}: ${u} → ${v} names a node outside [0, ${g.numNodes})`);
+  }
+}
+
 /** Cosine similarity of the endpoint features of every directed edge, `x·y / max(‖x‖‖y‖, 1e-8)` (float64 on the host) — [E]. */
 export function edgeCosine(g: FeaturedGraph): Float64Array {
+  checkFeaturedGraph(g);
   const { x, featDim: f } = g;
   const out = new Float64Array(g.src.length);
   for (let k = 0; k < g.src.length; k++) {
