@@ -197,6 +197,25 @@ describe('LongCE (golden, 1e-6 relative)', () => {
     });
   }
 
+  it('stays finite at the edges: weights in [0, cap] for any LSD (exp overflow clipped), a finite float32 loss', () => {
+    // LSD = +1e4 nats overflows exp() to Infinity and is clipped to the cap; LSD = −1e4 underflows to 0.
+    const w = longCEWeights(
+      [0, 1e4, 0],
+      new Map([
+        [1, 1e4],
+        [2, 0],
+      ]),
+      4,
+      5,
+    );
+    expect(Array.from(w)).toEqual([5, 0, 1]);
+    const nll = tf.tensor1d([1e4, 88, 0]); // large float32 NLLs (exp(88) is near float32's maximum)
+    const loss = longCELoss(nll, w);
+    expect(Number.isFinite(loss.dataSync()[0])).toBe(true);
+    expect(loss.dataSync()[0]).toBeCloseTo((5 * 1e4 + 0) / 3, 0);
+    tf.dispose([nll, loss]);
+  });
+
   it('has the gradient w·1/(n−1) (weights constant), honours the mask and leaks nothing', async () => {
     const w = Float32Array.of(0.5, 5, 1, 2);
     const nll = tf.tensor1d([0.3, 1.2, 0.7, 2.0]);
