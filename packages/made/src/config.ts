@@ -204,25 +204,30 @@ const epochsCheck = { min: 0, integer: true };
 const batchCheck = { min: 1, integer: true };
 const lrCheck = { min: 0, minExclusive: true };
 
-/** Checks of {@link MadeOptions} (`strictOptions`): the documented ranges. */
-export const madeChecks: OptionChecks<MadeOptions> = {
+/** Checks of what MADE and ABL share: the isolation stage (`isolate`) and the unlearning step sizes. */
+const isolationChecks: OptionChecks<MadeOptions & AblOptions> = {
   isoEpochs: epochsCheck,
   isoLoss: ['flooding', 'lga'],
   gamma: { min: 0 },
   ratio: { min: 0, max: 1 },
   criterion: ['loss', 'homophily', 'both'],
+  lambdaU: { min: 0 },
+  clip: { min: 0, minExclusive: true },
+  isoBatchSize: batchCheck,
+  lr: lrCheck,
+  batchSize: batchCheck,
+};
+
+/** Checks of {@link MadeOptions} (`strictOptions`): the documented ranges. */
+export const madeChecks: OptionChecks<MadeOptions> = {
+  ...isolationChecks,
   maskObjective: ['smallestTrigger', 'adversarialBudget', 'nodeHomophily'],
   betaSize: { min: 0 },
   betaEnt: { min: 0 },
-  lambdaU: { min: 0 },
-  clip: { min: 0, minExclusive: true },
   lambdaC: { min: 0 },
   unlearnEpochs: epochsCheck,
   finetuneEpochs: epochsCheck,
-  isoBatchSize: batchCheck,
   homophilyThreshold: { min: -1, max: 1 },
-  lr: lrCheck,
-  batchSize: batchCheck,
   generatorHidden: batchCheck,
 };
 
@@ -270,20 +275,11 @@ export const defaultAblOptions: AblOptions = {
 
 /** Checks of {@link AblOptions} (`strictOptions`). */
 export const ablChecks: OptionChecks<AblOptions> = {
-  isoEpochs: epochsCheck,
-  isoLoss: ['flooding', 'lga'],
-  gamma: { min: 0 },
-  ratio: { min: 0, max: 1 },
-  criterion: ['loss', 'homophily', 'both'],
+  ...isolationChecks,
   schedule: ['joint', 'sequential'],
   epochs: epochsCheck,
   ascentEpochs: epochsCheck,
   ascentLr: lrCheck,
-  lambdaU: { min: 0 },
-  clip: { min: 0, minExclusive: true },
-  isoBatchSize: batchCheck,
-  lr: lrCheck,
-  batchSize: batchCheck,
 };
 
 /** Plain training (the victim: SBA's GIN recipe scaled to the miniature, spec §5). */

@@ -61,31 +61,37 @@ function checkData(graphs: readonly Graph[], name = 'graphs'): void {
 
 const progressDefaults: TrainingProgress = { onEpoch: undefined, onProgress: undefined };
 
-/**
- * One plain epoch loop on core's `fit`: `epochs` passes over `batches(epoch)` (host data, drawn in order, so
- * a stateful Rng is consumed exactly as a hand-written loop would), `loss` per batch, one optimiser step per
- * batch. Progress goes to `onEpoch` / `onProgress` only (no printing). Returns the mean loss per epoch.
- */
-async function epochLoop<B>(options: {
+/** What one plain epoch loop runs: which graphs, in which batches, with which optimiser, reported how. */
+interface EpochLoop {
   model: GraphClassifier;
+  /** Disposed when the loop ends. */
   optimizer: Optimizer;
   stage: string;
   epochs: number;
-  stepsPerEpoch: number;
-  batches: () => Iterable<B>;
-  loss: (batch: B) => tf.Scalar;
+  /** The graphs of an epoch, reshuffled into `batchSize` batches each epoch with `rng`. */
+  indices: readonly number[];
+  batchSize: number;
+  rng: Rng;
   progress: TrainingProgress;
-}): Promise<number[]> {
-  const { epochs, stage, progress } = options;
-  if (epochs === 0) return [];
+}
+
+/**
+ * One plain epoch loop on core's `fit`: `epochs` passes over `indices` in shuffled batches (drawn at the start of
+ * each epoch, so a stateful Rng is consumed exactly as a hand-written loop would), `loss` per batch, one
+ * optimiser step per batch. Progress goes to `onEpoch` / `onProgress` only (no printing). Returns the mean
+ * loss per epoch.
+ */
+async function epochLoop(loop: EpochLoop, loss: (idx: number[]) => tf.Scalar): Promise<number[]> {
+  const { epochs, stage, progress } = loop;
   try {
+    if (epochs === 0) return [];
     const result = await fit({
-      model: options.model,
-      optimizer: options.optimizer,
+      model: loop.model,
+      optimizer: loop.optimizer,
       epochs,
-      stepsPerEpoch: options.stepsPerEpoch,
-      data: () => options.batches(),
-      loss: (batch) => options.loss(batch),
+      stepsPerEpoch: Math.ceil(loop.indices.length / loop.batchSize),
+      data: () => shuffledBatches(loop.indices, loop.batchSize, loop.rng),
+      loss: (idx) => loss(idx),
       progress: 'none',
       label: stage,
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
@@ -98,9 +104,13 @@ async function epochLoop<B>(options: {
     });
     return result.history.map((h) => h.loss);
   } finally {
-    options.optimizer.dispose();
+    loop.optimizer.dispose();
   }
 }
+
+/** Mean cross-entropy of the classifier on graphs `idx` — a scalar. */
+const meanCE = (model: GraphClassifier, graphs: readonly Graph[], idx: readonly number[]): tf.Scalar =>
+  tf.mean(crossEntropyPerSample(model.apply(pick(graphs, idx)).logits, labelsOf(graphs, idx))) as tf.Scalar;
 
 interface PredictOptions {
   chunk: number;
@@ -177,17 +187,8 @@ export async function trainClassifier(
   const indices = o.indices ?? graphs.map((_, i) => i);
   if (indices.length === 0) throw new LabError('EMPTY_INPUT', 'indices: expected at least one training graph');
   const rng = new Rng(o.seed).fork('train');
-  return epochLoop({
-    model,
-    optimizer: new Adam(model, { lr: o.lr }),
-    stage: 'train',
-    epochs: o.epochs,
-    stepsPerEpoch: Math.ceil(indices.length / o.batchSize),
-    batches: () => shuffledBatches(indices, o.batchSize, rng),
-    loss: (idx) =>
-      tf.mean(crossEntropyPerSample(model.apply(pick(graphs, idx)).logits, labelsOf(graphs, idx))) as tf.Scalar,
-    progress: o,
-  });
+  const loop = { model, optimizer: new Adam(model, { lr: o.lr }), stage: 'train', rng, progress: o };
+  return epochLoop({ ...loop, epochs: o.epochs, indices, batchSize: o.batchSize }, (idx) => meanCE(model, graphs, idx));
 }
 
 /** Result of {@link isolate}. */
@@ -246,18 +247,10 @@ export async function isolate(
   checkData(data);
   const rng = new Rng(o.seed).fork('isolation');
   const all = data.map((_, i) => i);
-  await epochLoop({
-    model,
-    optimizer: new Adam(model, { lr: o.lr }),
-    stage: 'isolation warm-up',
-    epochs: o.isoEpochs,
-    stepsPerEpoch: Math.ceil(all.length / o.batchSize),
-    batches: () => shuffledBatches(all, o.batchSize, rng),
-    loss: (idx) => {
-      const ce = crossEntropyPerSample(model.apply(pick(data, idx)).logits, labelsOf(data, idx));
-      return tf.mean(ablLoss(ce, { kind: o.isoLoss, gamma: o.gamma })) as tf.Scalar;
-    },
-    progress: o,
+  const loop = { model, optimizer: new Adam(model, { lr: o.lr }), stage: 'isolation warm-up', rng, progress: o };
+  await epochLoop({ ...loop, epochs: o.isoEpochs, indices: all, batchSize: o.batchSize }, (idx) => {
+    const ce = crossEntropyPerSample(model.apply(pick(data, idx)).logits, labelsOf(data, idx));
+    return tf.mean(ablLoss(ce, { kind: o.isoLoss, gamma: o.gamma })) as tf.Scalar;
   });
   const ce = predict(model, data).ce!;
   const homophily = Float32Array.from(data, (g) => graphHomophily(g)[0]!);
@@ -500,26 +493,16 @@ export async function ablDefend(
       rng.sampleWithoutReplacement(isolated.length, Math.min(o.isoBatchSize, isolated.length)),
       (j) => isolated[j]!,
     );
+  const loop = { model, rng, batchSize: o.batchSize, progress: o };
   if (o.schedule === 'joint') {
-    await epochLoop({
-      model,
-      optimizer: new Adam(model, { lr: o.lr }),
-      stage: 'ABL joint unlearning',
-      epochs: o.epochs,
-      stepsPerEpoch: Math.ceil(keep.length / o.batchSize),
-      // a generator, so the isolated sample of each step is drawn after the epoch's shuffle, step by step
-      *batches() {
-        for (const idx of shuffledBatches(keep, o.batchSize, rng)) yield { idx, isoIdx: sampleIsolated() };
-      },
-      loss: ({ idx, isoIdx }) =>
-        maskedUnlearningLoss(
-          model.apply(pick(poisoned, idx)).logits,
-          labelsOf(poisoned, idx),
-          model.apply(pick(poisoned, isoIdx)).logits,
-          labelsOf(poisoned, isoIdx),
-          { lambdaU: o.lambdaU, clip: o.clip },
-        ),
-      progress: o,
+    // the epoch's shuffle is drawn first, then one isolated sample per step, as the hand-written loop did
+    const optimizer = new Adam(model, { lr: o.lr });
+    await epochLoop({ ...loop, optimizer, stage: 'ABL joint unlearning', epochs: o.epochs, indices: keep }, (idx) => {
+      const isoIdx = sampleIsolated();
+      const keepLogits = model.apply(pick(poisoned, idx)).logits;
+      const isoLogits = model.apply(pick(poisoned, isoIdx)).logits;
+      const y = (i: readonly number[]) => labelsOf(poisoned, i);
+      return maskedUnlearningLoss(keepLogits, y(idx), isoLogits, y(isoIdx), { lambdaU: o.lambdaU, clip: o.clip });
     });
   } else {
     await trainClassifier(model, poisoned, {
@@ -531,19 +514,11 @@ export async function ablDefend(
       onEpoch: o.onEpoch,
       onProgress: o.onProgress,
     });
-    await epochLoop({
-      model,
-      optimizer: new SGD(model, { lr: o.ascentLr }),
-      stage: 'ABL gradient ascent',
-      epochs: o.ascentEpochs,
-      stepsPerEpoch: Math.ceil(isolated.length / o.batchSize),
-      batches: () => shuffledBatches(isolated, o.batchSize, rng),
-      loss: (idx) =>
-        tf.neg(
-          tf.mean(crossEntropyPerSample(model.apply(pick(poisoned, idx)).logits, labelsOf(poisoned, idx))),
-        ) as tf.Scalar,
-      progress: { onProgress: o.onProgress },
-    });
+    const optimizer = new SGD(model, { lr: o.ascentLr });
+    const ascent = { ...loop, optimizer, stage: 'ABL gradient ascent', epochs: o.ascentEpochs, indices: isolated };
+    await epochLoop({ ...ascent, progress: { onProgress: o.onProgress } }, (idx) =>
+      tf.neg(meanCE(model, poisoned, idx)),
+    );
   }
   return { isolation };
 }
