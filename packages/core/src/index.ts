@@ -53,8 +53,8 @@ export type {
 } from './report.js';
 
 // ── testing helpers ─────────────────────────────────────────────────────────────────────
-export { gradCheck, maxRelativeError, flatten, tensorLeak } from './testing.js';
-export type { GradCheckOptions, GradCheckResult } from './testing.js';
+export { gradCheck, maxRelativeError, flatten, tensorLeak, runCliCaptured } from './testing.js';
+export type { GradCheckOptions, GradCheckResult, CapturedCliRun } from './testing.js';
 
 // ── CLI and files ───────────────────────────────────────────────────────────────────────
 export { runCli, runCliIfMain, defineCommand, withFlagNames, COMMON_OPTIONS } from './cli/driver.js';

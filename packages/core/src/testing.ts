@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { type CliSpec, runCli } from './cli/driver.js';
 import { LabError } from './errors.js';
 
 export interface GradCheckOptions {
@@ -114,4 +115,46 @@ export async function tensorLeak(fn: () => unknown | Promise<unknown>): Promise<
   const before = tf.memory().numTensors;
   await fn();
   return tf.memory().numTensors - before;
+}
+
+/** What {@link runCliCaptured} returns: the exit code and everything printed. */
+export interface CapturedCliRun {
+  code: number;
+  /** console.log lines and process.stdout writes, joined by newlines. */
+  stdout: string;
+  /** console.error lines and process.stderr writes (progress included), joined by newlines. */
+  stderr: string;
+}
+
+/**
+ * Runs a CLI in-process, as `runCli(spec, argv)` does, and returns its exit code with what it printed, for
+ * tests of `lab-*` commands (nothing reaches the terminal).
+ *
+ * @example
+ * const { code, stderr } = await runCliCaptured(cliSpec, ['replicate', '--preset', 'bogus']);
+ * // code 2, stderr "… --preset: expected one of 'quick', …"
+ */
+export async function runCliCaptured(spec: CliSpec, argv: readonly string[]): Promise<CapturedCliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = {
+    log: console.log,
+    error: console.error,
+    stdout: process.stdout.write,
+    stderr: process.stderr.write,
+  };
+  const text = (args: unknown[]) => args.map(String).join(' ');
+  console.log = (...args: unknown[]) => void out.push(text(args));
+  console.error = (...args: unknown[]) => void err.push(text(args));
+  process.stdout.write = ((chunk: unknown) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: unknown) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await runCli(spec, argv);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    console.log = saved.log;
+    console.error = saved.error;
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
+  }
 }

@@ -2,28 +2,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LabError, defineCommand, initBackend, runCli, withFlagNames, type CliSpec } from '@lab/core';
+import { LabError, defineCommand, initBackend, runCliCaptured, withFlagNames, type CliSpec } from '@lab/core';
 
 beforeAll(async () => {
   await initBackend('cpu');
 });
 
-/** Runs the CLI in-process and returns its exit code with what it printed. */
-async function run(spec: CliSpec, argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  try {
-    const code = await runCli(spec, argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = (spec: CliSpec, argv: string[]) => runCliCaptured(spec, argv);
 
 let ran: Record<string, unknown> | null = null;
 const work = vi.fn();

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildReport, criterion, initBackend, replicateCommand, runCli, type CliSpec } from '@lab/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, criterion, initBackend, replicateCommand, runCliCaptured, type CliSpec } from '@lab/core';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -47,20 +47,7 @@ const spec: CliSpec = {
   },
 };
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true));
-  try {
-    return { code: await runCli(spec, argv), stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = (argv: string[]) => runCliCaptured(spec, argv);
 
 describe('replicateCommand', () => {
   it('runs the default preset and prints the report', async () => {
