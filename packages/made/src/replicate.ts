@@ -75,7 +75,7 @@ function listOf<T extends string>(
   return [...value];
 }
 
-/** The rerun command of a report: the preset plus every option that differs from it. */
+/** The rerun command of a report: the preset plus the seeds, settings and arms that were given. */
 function rerunCommand(
   preset: MadePreset,
   options: MadeReplicateOptions,

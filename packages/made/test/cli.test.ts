@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend, runCli } from '@lab/core';
 import { graphClassificationDataset, undirectedPairs } from '@lab/graph';
 import pkg from '../package.json';
+import { cliSpec } from '../src/cli.js';
+import { replicate } from '../src/replicate.js';
 
 // The replication's scale shrunk so the command runs in a second; everything else is the real replicate().
 vi.mock('../src/replicate.js', async (importOriginal) => {
@@ -12,8 +14,6 @@ vi.mock('../src/replicate.js', async (importOriginal) => {
   const tiny = { numTrain: 40, numTest: 20, epochs: 1, isoEpochs: 1, unlearnEpochs: 1, hidden: 8, layers: 1 };
   return { ...real, replicate: vi.fn((o: object) => real.replicate({ ...o, ...tiny })) };
 });
-const { cliSpec } = await import('../src/cli.js');
-const { replicate } = await import('../src/replicate.js');
 
 /** Runs the CLI in-process: exit code, stdout and stderr. */
 async function run(argv: string[]) {
