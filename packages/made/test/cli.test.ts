@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend, runCli } from '@lab/core';
+import { initBackend, runCliCaptured } from '@lab/core';
 import { graphClassificationDataset, undirectedPairs } from '@lab/graph';
 import pkg from '../package.json';
 import { cliSpec } from '../src/cli.js';
@@ -15,22 +15,8 @@ vi.mock('../src/replicate.js', async (importOriginal) => {
   return { ...real, replicate: vi.fn((o: object) => real.replicate({ ...o, ...tiny })) };
 });
 
-/** Runs the CLI in-process: exit code, stdout and stderr. */
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  try {
-    const code = await runCli(cliSpec, argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+/** Runs the CLI in-process (core's runCli, output captured): exit code, stdout and stderr. */
+const run = (argv: string[]) => runCliCaptured(cliSpec, argv);
 
 const dir = mkdtempSync(join(tmpdir(), 'lab-made-cli-'));
 const tu = join(dir, 'MINI');
