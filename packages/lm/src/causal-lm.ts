@@ -87,7 +87,7 @@ export class CausalLM extends Module {
   /**
    * Builds a model from parameters keyed by HF tensor name (linear weights `[in, out]`). Takes
    * ownership of the tensors (they are wrapped into the module's variables and disposed); on a
-   * missing or mis-shaped parameter it throws before taking anything.
+   * missing, mis-shaped or unexpected parameter it throws before taking anything.
    */
   constructor(config: CausalLMConfig, params: Map<string, tf.Tensor>) {
     super();
@@ -101,8 +101,6 @@ export class CausalLM extends Module {
     this.lmHead = this.config.tieWordEmbeddings
       ? null
       : this.addModule('lm_head', linearFrom(weights.at('lm_head'), C, V, false));
-    const used = new Set(expected.map(([name]) => name));
-    for (const [name, t] of params) if (!used.has(name)) t.dispose(); // unused extras
     this.params = new Map(Object.entries(this.namedParameters()));
     for (let l = 0; l < this.base.blocks.length; l++) {
       for (const [path, m] of this.base.blocks.at(l).namedModules()) {
@@ -244,8 +242,19 @@ export class CausalLM extends Module {
   }
 }
 
-/** Throws unless `params` holds every expected name with its shape (before anything is taken). */
+/** Throws unless `params` holds exactly the expected names with their shapes (before anything is taken). */
 function checkParameters(expected: [string, number[]][], params: Map<string, tf.Tensor>): void {
+  const names = new Set(expected.map(([name]) => name));
+  const extra = [...params.keys()].filter((name) => !names.has(name));
+  if (extra.length > 0) {
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `CausalLM: params: expected only the parameters of the configuration, got unused ${extra
+        .slice(0, 5)
+        .map((n) => `'${n}'`)
+        .join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}`,
+    );
+  }
   const missing = expected.filter(([name]) => !params.has(name));
   if (missing.length > 0) {
     throw new LabError(

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   LabError,
+  strictOptions,
   type SafetensorsEntry,
   type SafetensorsInput,
   encodeSafetensors,
@@ -14,8 +15,27 @@ import {
 import { CausalLM } from './causal-lm.js';
 import { familyOf, parseHfConfig, toHfConfig } from './families.js';
 
-/** Tensors in HF checkpoints that are buffers, not parameters (GPT-2 causal masks, cached RoPE tables). */
-const IGNORED = /(\.attn\.bias|\.attn\.masked_bias|rotary_emb\.inv_freq)$/;
+/**
+ * Tensors in HF checkpoints that are buffers, not parameters, and are dropped on load without a word:
+ * GPT-2's causal masks `h.{i}.attn.bias` / `h.{i}.attn.masked_bias` and cached rotary tables
+ * `…rotary_emb.inv_freq`. Every other tensor the model does not use is refused unless
+ * {@link LoadCausalLMOptions.allowExtraTensors} allows it.
+ */
+export const KNOWN_CHECKPOINT_BUFFERS: readonly RegExp[] = [
+  /\.attn\.bias$/,
+  /\.attn\.masked_bias$/,
+  /rotary_emb\.inv_freq$/,
+];
+
+/** Options of {@link loadCausalLM}. */
+export interface LoadCausalLMOptions {
+  /**
+   * Tensors of the checkpoint the model does not use (beyond {@link KNOWN_CHECKPOINT_BUFFERS} and, for a
+   * tied head, a stored `lm_head.weight` copy) are refused, naming them; `true` drops any, a list drops
+   * exactly those names (as stored in the file). Default: refuse.
+   */
+  allowExtraTensors?: boolean | readonly string[];
+}
 
 function readJson(path: string, what: string): Record<string, unknown> {
   if (!existsSync(path)) throw new LabError('NOT_FOUND', `${what}: file '${path}' does not exist`);
@@ -34,7 +54,13 @@ function readJson(path: string, what: string): Record<string, unknown> {
  * Supported `model_type`s: llama, mistral, qwen2, gpt2. Missing files or tensors, wrong shapes and
  * unsupported architectures throw {@link LabError}. Nothing is downloaded.
  */
-export function loadCausalLM(dir: string): CausalLM {
+export function loadCausalLM(dir: string, options: LoadCausalLMOptions = {}): CausalLM {
+  const { allowExtraTensors } = strictOptions<LoadCausalLMOptions>(
+    options,
+    { allowExtraTensors: undefined },
+    'loadCausalLM options',
+  );
+  const allowed = extraTensorPolicy(allowExtraTensors);
   const config = parseHfConfig(readJson(join(dir, 'config.json'), 'loadCausalLM'));
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
@@ -45,7 +71,7 @@ export function loadCausalLM(dir: string): CausalLM {
     if (weightMap === null || typeof weightMap !== 'object') {
       throw new LabError('MALFORMED_FILE', `loadCausalLM: '${index}' has no weight_map object`);
     }
-    files = [...new Set(Object.values(weightMap as Record<string, string>))].map((f) => join(dir, String(f)));
+    files = [...new Set(Object.values(weightMap as Record<string, unknown>))].map((f) => shardPath(dir, f, index));
   } else {
     throw new LabError(
       'NOT_FOUND',
@@ -55,13 +81,18 @@ export function loadCausalLM(dir: string): CausalLM {
   const family = familyOf(config);
   const expected = new Map(family.parameterShapes(config));
   const params = new Map<string, tf.Tensor>();
+  const extras: string[] = [];
   try {
     for (const file of files) {
       const { tensors } = loadSafetensors(file);
       for (const [rawName, tensor] of Object.entries(tensors)) {
         const name = family.canonicalName(rawName);
-        if (!expected.has(name) || IGNORED.test(name)) {
-          tensor.dispose(); // tied lm_head copies, buffers
+        if (!expected.has(name)) {
+          tensor.dispose();
+          const known =
+            KNOWN_CHECKPOINT_BUFFERS.some((re) => re.test(name)) ||
+            (config.tieWordEmbeddings && name === 'lm_head.weight'); // HF ties it to the embedding anyway
+          if (!known && !allowed(rawName)) extras.push(rawName);
           continue;
         }
         const transposed = family.transposedInCheckpoint(name);
@@ -80,11 +111,55 @@ export function loadCausalLM(dir: string): CausalLM {
         if (value !== tensor) tensor.dispose();
       }
     }
+    if (extras.length > 0) {
+      throw new LabError(
+        'UNSUPPORTED',
+        `loadCausalLM: checkpoint tensors: expected only tensors the ${config.architecture} model of config.json uses, got ${extras.length} more: ${extras
+          .slice(0, 8)
+          .map((n) => `'${n}'`)
+          .join(
+            ', ',
+          )}${extras.length > 8 ? ` and ${extras.length - 8} more` : ''} (a config field the loader does not read? pass allowExtraTensors to drop them)`,
+      );
+    }
     return new CausalLM(config, params);
   } catch (err) {
     for (const t of params.values()) if (!t.isDisposed) t.dispose();
     throw err;
   }
+}
+
+function extraTensorPolicy(allow: LoadCausalLMOptions['allowExtraTensors']): (name: string) => boolean {
+  if (allow === undefined || allow === false) return () => false;
+  if (allow === true) return () => true;
+  if (!Array.isArray(allow) || allow.some((n) => typeof n !== 'string'))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `allowExtraTensors: expected a boolean or a list of tensor names, got ${JSON.stringify(allow)}`,
+    );
+  const names = new Set(allow);
+  return (name) => names.has(name);
+}
+
+/** A shard file named by an index: a relative path that stays inside the model folder. */
+function shardPath(dir: string, file: unknown, index: string): string {
+  const root = resolve(dir);
+  const path = typeof file === 'string' && file !== '' ? resolve(root, file) : '';
+  const rel = path === '' ? '' : relative(root, path);
+  if (
+    path === '' ||
+    isAbsolute(String(file)) ||
+    rel === '' ||
+    rel === '..' ||
+    rel.startsWith(`..${sep}`) ||
+    isAbsolute(rel)
+  ) {
+    throw new LabError(
+      'MALFORMED_FILE',
+      `loadCausalLM: weight_map of '${index}': expected shard file names inside the model folder, got ${JSON.stringify(file)}`,
+    );
+  }
+  return path;
 }
 
 /** Options of {@link saveCausalLM}. */

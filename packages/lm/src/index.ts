@@ -19,8 +19,8 @@ export { targetNll, tokenNll, nextTokenNll } from './nll.js';
 export type { TokenNllOptions } from './nll.js';
 export { generate, sampleToken } from './generate.js';
 export type { GenerateOptions } from './generate.js';
-export { loadCausalLM, saveCausalLM } from './hf.js';
-export type { SaveCausalLMOptions } from './hf.js';
+export { loadCausalLM, saveCausalLM, KNOWN_CHECKPOINT_BUFFERS } from './hf.js';
+export type { SaveCausalLMOptions, LoadCausalLMOptions } from './hf.js';
 export { ByteTokenizer, HfTokenizer, decodeDiffOffsets, withDecodeDiffOffsets } from './tokenizer.js';
 export type {
   Tokenizer,

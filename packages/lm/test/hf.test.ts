@@ -149,4 +149,61 @@ describe('Hugging Face folders', () => {
       /missing required field 'vocab_size'/,
     );
   });
+
+  it('refuses checkpoint tensors the model does not use, naming them, unless allowExtraTensors allows them', async () => {
+    const model = CausalLM.random(
+      llamaConfig({ vocabSize: 11, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 8 }),
+      { seed: 2 },
+    );
+    const dir = tmp();
+    saveCausalLM(model, dir);
+    const { tensors } = loadSafetensors(join(dir, 'model.safetensors'));
+    tensors['model.layers.0.self_attn.o_proj.bias'] = tf.zeros([8]); // an attention_bias checkpoint under a no-bias config
+    tensors['model.layers.0.self_attn.rotary_emb.inv_freq'] = tf.ones([2]); // known buffer: always dropped
+    saveSafetensors(join(dir, 'model.safetensors'), tensors);
+    tf.dispose(Object.values(tensors));
+    const err = (() => {
+      try {
+        loadCausalLM(dir);
+      } catch (e) {
+        return e as LabError;
+      }
+    })();
+    expect(err).toBeInstanceOf(LabError);
+    expect(err!.code).toBe('UNSUPPORTED');
+    expect(err!.message).toMatch(/'model\.layers\.0\.self_attn\.o_proj\.bias'/);
+    expect(err!.message).not.toMatch(/inv_freq/);
+    const ids = [1, 2, 3];
+    for (const allowExtraTensors of [true, ['model.layers.0.self_attn.o_proj.bias']]) {
+      const back = loadCausalLM(dir, { allowExtraTensors });
+      expect(maxRelativeError(logitsOf(back, ids), logitsOf(model, ids)).error).toBe(0);
+      back.dispose();
+    }
+    expect(() => loadCausalLM(dir, { allowExtraTensors: ['other'] })).toThrow(/o_proj\.bias/);
+    expect(() => loadCausalLM(dir, { allowExtra: true } as never)).toThrow(/unknown option 'allowExtra'/);
+    expect(await tensorLeak(() => expect(() => loadCausalLM(dir)).toThrow(LabError))).toBe(0);
+    // The constructor refuses unused parameters as well.
+    const params = new Map<string, tf.Tensor>([...model.params].map(([n, v]) => [n, v.clone()]));
+    params.set('model.extra.weight', tf.zeros([2]));
+    expect(() => new CausalLM(model.config, params)).toThrow(/unused 'model\.extra\.weight'/);
+    tf.dispose([...params.values()]);
+    model.dispose();
+  });
+
+  it('refuses a sharded index that points outside the model folder', () => {
+    const model = CausalLM.random(
+      llamaConfig({ vocabSize: 11, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 8 }),
+      { seed: 3 },
+    );
+    const dir = tmp();
+    saveCausalLM(model, dir, { maxShardBytes: 400 });
+    const indexPath = join(dir, 'model.safetensors.index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    for (const bad of ['../outside.safetensors', '/etc/passwd', '', 7]) {
+      const name = Object.keys(index.weight_map)[0]!;
+      writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [name]: bad } }));
+      expect(() => loadCausalLM(dir)).toThrow(/expected shard file names inside the model folder/);
+    }
+    model.dispose();
+  });
 });
