@@ -25,7 +25,7 @@ export interface CausalLMForwardInput {
   inputEmbeds?: tf.Tensor3D;
   /** Post-softmax attention of these layers is returned: `'all'`, `'last'` or layer indices. */
   returnAttention?: 'all' | 'last' | number[];
-  /** Attention window override for this call (tier-2 zoos); default `config.slidingWindow`. */
+  /** Attention window of every layer for this call (tier-2 zoos); default `config.slidingWindow` after `config.fullAttentionLayers`. */
   attentionWindow?: number | null;
   /** Query block size of the attention (memory ∝ queryChunk · S per head). Default 256. */
   queryChunk?: number;
@@ -199,7 +199,12 @@ export class CausalLM extends Module {
     const ctx = new ForwardContext({
       cache,
       updateCache,
-      window: input.attentionWindow === undefined ? cfg.slidingWindow : input.attentionWindow,
+      window: (l) =>
+        input.attentionWindow !== undefined
+          ? input.attentionWindow
+          : l < cfg.fullAttentionLayers
+            ? null
+            : cfg.slidingWindow,
       queryChunk: input.queryChunk ?? 256,
       returnAttention: attentionLayers(input.returnAttention, cfg.numLayers),
       onLinearInput: input.onLinearInput,

@@ -1,4 +1,5 @@
 import { LabError, assertInRange } from '@lab/core';
+import { HF_ACTIVATIONS, type HfActivation } from './functional.js';
 
 /**
  * Rotary-embedding frequency scaling, as in Hugging Face `rope_scaling` (transformers
@@ -59,14 +60,27 @@ export interface CausalLMConfig {
   ropeScaling: RopeScaling | null;
   /** RMSNorm ε (LLaMA) or LayerNorm ε (GPT-2). */
   normEps: number;
-  /** q/k/v projections carry a bias (Qwen2; always true for GPT-2). */
+  /** q/k/v projections carry a bias (Qwen2, LLaMA `attention_bias`; always true for GPT-2). */
   attentionBias: boolean;
+  /** The attention output projection carries a bias (LLaMA `attention_bias` biases q, k, v and o_proj; always true for GPT-2). */
+  attentionOutputBias: boolean;
+  /** The MLP projections carry biases (LLaMA `mlp_bias`: gate/up/down; always true for GPT-2). */
+  mlpBias: boolean;
+  /** MLP activation by Hugging Face name (`hidden_act` / `activation_function`): LLaMA `silu`, GPT-2 `gelu_new`. */
+  hiddenAct: HfActivation;
+  /** Attention scores are divided by √headDim (GPT-2 `scale_attn_weights`; always true for LLaMA). */
+  scaleAttnWeights: boolean;
+  /** Layer i's attention scores are also divided by i + 1 (GPT-2 `scale_attn_by_inverse_layer_idx`). */
+  scaleAttnByInverseLayerIdx: boolean;
   /** The output head shares the token-embedding matrix. */
   tieWordEmbeddings: boolean;
   /** Causal sliding-window attention over the last `slidingWindow` tokens (Mistral); null = full causal. */
   slidingWindow: number | null;
+  /** The first `fullAttentionLayers` layers attend fully, the rest use `slidingWindow` (Qwen2 `max_window_layers`); 0 = every layer slides. */
+  fullAttentionLayers: number;
   bosTokenId: number | null;
-  eosTokenId: number | null;
+  /** End-of-sequence token, or several (HF `eos_token_id` may be a list: generation stops at any). */
+  eosTokenId: number | readonly number[] | null;
 }
 
 /**
@@ -92,8 +106,14 @@ export function fillConfig(
     ropeScaling: null,
     normEps: 1e-6,
     attentionBias: false,
+    attentionOutputBias: false,
+    mlpBias: false,
+    hiddenAct: 'silu',
+    scaleAttnWeights: true,
+    scaleAttnByInverseLayerIdx: false,
     tieWordEmbeddings: false,
     slidingWindow: null,
+    fullAttentionLayers: 0,
     bosTokenId: null,
     eosTokenId: null,
     ...defaults,
@@ -125,6 +145,19 @@ export function checkCommonConfig(config: CausalLMConfig): CausalLMConfig {
   assertInRange(config.normEps, 'config.normEps', { min: 0, minExclusive: true });
   if (config.slidingWindow !== null)
     assertInRange(config.slidingWindow, 'config.slidingWindow', { min: 1, integer: true });
+  assertInRange(config.fullAttentionLayers, 'config.fullAttentionLayers', { min: 0, integer: true });
+  if (config.fullAttentionLayers > 0 && config.slidingWindow === null)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `config.fullAttentionLayers: expected 0 without a slidingWindow, got ${config.fullAttentionLayers}`,
+    );
+  if (!(HF_ACTIVATIONS as readonly string[]).includes(config.hiddenAct))
+    throw new LabError(
+      'UNSUPPORTED',
+      `config.hiddenAct: expected one of ${HF_ACTIVATIONS.join(', ')}, got '${String(config.hiddenAct)}'`,
+    );
+  for (const id of eosTokenIds(config))
+    assertInRange(id, 'config.eosTokenId', { min: 0, max: config.vocabSize - 1, integer: true });
   if (config.ropeScaling)
     assertInRange(config.ropeScaling.factor, 'config.ropeScaling.factor', { min: 0, minExclusive: true });
   return config;
@@ -152,10 +185,52 @@ export function firstId(v: unknown): number | null {
   return null;
 }
 
+/** `eos_token_id` of `config.json`: a number, a list of numbers (kept whole) or absent. */
+export function eosIds(json: HfJson): number | number[] | null {
+  const v = json.eos_token_id;
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number'))
+    return v.length === 1 ? (v[0] as number) : (v as number[]);
+  throw new LabError(
+    'MALFORMED_FILE',
+    `config.json: eos_token_id: expected a token id or a list of ids, got ${JSON.stringify(v)}`,
+  );
+}
+
+/** The end-of-sequence ids of a configuration as a list (empty when none). */
+export function eosTokenIds(config: Pick<CausalLMConfig, 'eosTokenId'>): number[] {
+  const e = config.eosTokenId;
+  return e === null ? [] : typeof e === 'number' ? [e] : [...e];
+}
+
+/**
+ * Refuses a `config.json` field this model type's Hugging Face code hard-codes when the file asks for
+ * another value (e.g. `mlp_bias: true` for qwen2, whose MLP has no bias), instead of silently ignoring it.
+ */
+export function refuseUnlessDefault(json: HfJson, field: string, fixed: unknown, modelType: string): void {
+  const v = json[field];
+  if (v === undefined || v === null || v === fixed) return;
+  throw new LabError(
+    'UNSUPPORTED',
+    `config.json: ${field}: expected ${JSON.stringify(fixed)} (Hugging Face ${modelType} fixes it), got ${JSON.stringify(v)}`,
+  );
+}
+
+/** A boolean field of `config.json` with its default. */
+export function bool(json: HfJson, key: string, fallback: boolean): boolean {
+  const v = json[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean')
+    throw new LabError('MALFORMED_FILE', `config.json: ${key}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** `bos_token_id` / `eos_token_id` of a configuration, for `config.json` (absent when null). */
 export function hfTokenIds(config: CausalLMConfig): HfJson {
   const ids: HfJson = {};
   if (config.bosTokenId !== null) ids.bos_token_id = config.bosTokenId;
-  if (config.eosTokenId !== null) ids.eos_token_id = config.eosTokenId;
+  if (config.eosTokenId !== null)
+    ids.eos_token_id = typeof config.eosTokenId === 'number' ? config.eosTokenId : [...config.eosTokenId];
   return ids;
 }

@@ -12,8 +12,8 @@ export type LinearAdapter = (input: tf.Tensor2D, baseOutput: tf.Tensor2D, name: 
 export interface ForwardSettings {
   cache: KVCache | undefined;
   updateCache: boolean;
-  /** Sliding attention window, or null for full causal attention. */
-  window: number | null;
+  /** Sliding attention window of layer l, or null for full causal attention. */
+  window: (layer: number) => number | null;
   queryChunk: number;
   /** Layers whose post-softmax attention is returned. */
   returnAttention: Set<number>;
@@ -57,12 +57,18 @@ export class ForwardContext {
 
   /**
    * Causal attention of layer l: queries `[B, H, T, D]` against the cached and new keys / values
-   * `[B, Hkv, T, D]` → `[B, H, T, D]`. Records the cache entries and, when asked, the probabilities.
+   * `[B, Hkv, T, D]` → `[B, H, T, D]`, scores scaled by `scale` (default 1/√D). Records the cache
+   * entries and, when asked, the probabilities.
    */
-  attend(l: number, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
+  attend(l: number, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale?: number): tf.Tensor4D {
     const { cache, updateCache, window, queryChunk, returnAttention } = this.settings;
     const [kAll, vAll] = withPast(cache, l, k, v); // [B, Hkv, S, D]
-    const att = causalAttention(q, kAll, vAll, { queryChunk, window, returnProbs: returnAttention.has(l) });
+    const att = causalAttention(q, kAll, vAll, {
+      queryChunk,
+      window: window(l),
+      returnProbs: returnAttention.has(l),
+      ...(scale === undefined ? {} : { scale }),
+    });
     if (cache && updateCache) {
       this.newKeys[l] = tf.keep(kAll);
       this.newValues[l] = tf.keep(vAll);

@@ -1,5 +1,6 @@
 import { LabError, Rng, assertInRange, tf } from '@lab/core';
 import type { CausalLM } from './causal-lm.js';
+import { eosTokenIds } from './config.js';
 import { KVCache } from './kv-cache.js';
 
 /** Options of {@link generate}. */
@@ -14,8 +15,8 @@ export interface GenerateOptions {
   topP?: number;
   /** Seed or generator of the sampling draws. */
   rng?: Rng | number;
-  /** Stop after emitting this token; default the model's `eosTokenId`, `null` to never stop. */
-  eosTokenId?: number | null;
+  /** Stop after emitting this token (or any of a list); default the model's `eosTokenId`, `null` to never stop. */
+  eosTokenId?: number | readonly number[] | null;
   /** Attention window override; default the model's. */
   attentionWindow?: number | null;
 }
@@ -32,7 +33,9 @@ export function generate(model: CausalLM, prompt: Int32Array | number[], options
   assertInRange(topK, 'topK', { min: 0, integer: true });
   assertInRange(topP, 'topP', { min: 0, max: 1, minExclusive: true });
   if (prompt.length === 0) throw new LabError('EMPTY_INPUT', 'prompt: expected at least one token, got 0');
-  const eos = options.eosTokenId === undefined ? model.config.eosTokenId : options.eosTokenId;
+  const eos = new Set(
+    eosTokenIds({ eosTokenId: options.eosTokenId === undefined ? model.config.eosTokenId : options.eosTokenId }),
+  );
   const rng = options.rng instanceof Rng ? options.rng : new Rng(options.rng ?? 0);
   const out: number[] = [];
   const cache = new KVCache(model.config.numLayers);
@@ -48,7 +51,7 @@ export function generate(model: CausalLM, prompt: Int32Array | number[], options
       });
       const token = temperature === 0 ? argmax(lastLogits) : sampleToken(lastLogits, temperature, topK, topP, rng);
       out.push(token);
-      if (eos !== null && token === eos) break;
+      if (eos.has(token)) break;
       next = [token];
     }
   } finally {

@@ -28,7 +28,11 @@ export class GPT2Attention extends Module {
   forward(x: tf.Tensor3D, ctx: ForwardContext): tf.Tensor3D {
     const qkv = ctx.linear(this.c_attn, x); // [B, T, 3C]
     const [q, k, v] = tf.split(qkv, 3, 2).map((t) => splitHeads(t as tf.Tensor3D, this.config.numHeads)); // [B, H, T, D] each
-    const y = ctx.attend(this.layerIdx, q!, k!, v!); // [B, H, T, D]
+    const { scaleAttnWeights, scaleAttnByInverseLayerIdx, headDim } = this.config;
+    // HF GPT2Attention: scores / √D (scale_attn_weights), then / (layer + 1) (scale_attn_by_inverse_layer_idx).
+    const scale =
+      (scaleAttnWeights ? 1 / Math.sqrt(headDim) : 1) / (scaleAttnByInverseLayerIdx ? this.layerIdx + 1 : 1);
+    const y = ctx.attend(this.layerIdx, q!, k!, v!, scale); // [B, H, T, D]
     return ctx.linear(this.c_proj, mergeHeads(y)); // [B, T, C]
   }
 }

@@ -12,7 +12,8 @@ export interface RopeTables {
 }
 
 /**
- * LLaMA self-attention (Touvron et al. 2023): q/k/v projections (with bias in Qwen2), rotary
+ * LLaMA self-attention (Touvron et al. 2023): q/k/v projections (with bias in Qwen2 and LLaMA
+ * `attention_bias`, which also biases o_proj), rotary
  * positions on q and k (Su et al. 2021), causal grouped-query attention (Ainslie et al. 2023) over
  * the KV cache, output projection. C = hidden size, H query heads, Hkv key/value heads, D head width.
  */
@@ -29,11 +30,11 @@ export class LlamaAttention extends Module {
     w: Weights,
   ) {
     super();
-    const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, attentionBias } = config;
+    const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, attentionBias, attentionOutputBias } = config;
     this.q_proj = this.addModule('q_proj', linear(w.at('q_proj'), C, H * D, attentionBias));
     this.k_proj = this.addModule('k_proj', linear(w.at('k_proj'), C, Hkv * D, attentionBias));
     this.v_proj = this.addModule('v_proj', linear(w.at('v_proj'), C, Hkv * D, attentionBias));
-    this.o_proj = this.addModule('o_proj', linear(w.at('o_proj'), H * D, C, false));
+    this.o_proj = this.addModule('o_proj', linear(w.at('o_proj'), H * D, C, attentionOutputBias));
   }
 
   forward(x: tf.Tensor3D, rope: RopeTables, ctx: ForwardContext): tf.Tensor3D {

@@ -19,10 +19,16 @@ function llamaParameterShapes(config: CausalLMConfig): [string, number[]][] {
       out.push([`${pre}.self_attn.v_proj.bias`, [Hkv * D]]);
     }
     out.push([`${pre}.self_attn.o_proj.weight`, [H * D, C]]);
+    if (config.attentionOutputBias) out.push([`${pre}.self_attn.o_proj.bias`, [C]]);
     out.push([`${pre}.post_attention_layernorm.weight`, [C]]);
     out.push([`${pre}.mlp.gate_proj.weight`, [C, I]]);
     out.push([`${pre}.mlp.up_proj.weight`, [C, I]]);
     out.push([`${pre}.mlp.down_proj.weight`, [I, C]]);
+    if (config.mlpBias) {
+      out.push([`${pre}.mlp.gate_proj.bias`, [I]]);
+      out.push([`${pre}.mlp.up_proj.bias`, [I]]);
+      out.push([`${pre}.mlp.down_proj.bias`, [C]]);
+    }
   }
   out.push(['model.norm.weight', [C]]);
   if (!config.tieWordEmbeddings) out.push(['lm_head.weight', [C, V]]);
