@@ -9,9 +9,19 @@
  * Reads top to bottom: (1) graph-only preprocessing of CIA-LRA in plain TS, float64 (hop matrix,
  * neighbour label distribution, pair table), (2) the differentiable losses on tf tensors.
  */
-import { LabError, assertInRange, assertOneOf, assertRank, irmPenaltyClosedForm, tf } from '@lab/core';
+import { LabError, assertInRange, assertOneOf, assertRank, irmPenaltyClosedForm, strictOptions, tf } from '@lab/core';
 import { gatherNodes, type GraphStructure } from '@lab/graph';
-import { defaultLraOptions, type HopMode, type LabelScope, type LraOptions } from './config.js';
+import {
+  defaultDistanceOptions,
+  defaultLraOptions,
+  defaultVrexOptions,
+  lraOptionChecks,
+  type DistanceOptions,
+  type HopMode,
+  type LabelScope,
+  type LraOptions,
+  type VrexOptions,
+} from './config.js';
 import { checkLabels, undirectedAdjacency, type Adjacency, type NodeGraph } from './graph.js';
 
 const UNREACHED = 255;
@@ -223,14 +233,12 @@ export interface LraPairs {
   options: LraOptions;
 }
 
-/** Validates and completes CIA-LRA options. */
-export function resolveLraOptions(options: Partial<LraOptions> = {}): LraOptions {
-  const o = { ...defaultLraOptions, ...options };
-  checkHopArgs(o.t, o.hopMode);
-  assertInRange(o.layers, 'layers', { min: 1, integer: true });
-  assertInRange(o.keepThreshold, 'keepThreshold', { min: 0, max: 1, maxExclusive: true });
-  assertOneOf(o.labelScope, ['train', 'trainPairs', 'all'] as const, 'labelScope');
-  return o;
+/**
+ * Validates and completes CIA-LRA options with core's `strictOptions`: unknown keys, wrong types and values
+ * outside {@link lraOptionChecks} throw a `LabError` naming the key; `where` names the caller in messages.
+ */
+export function resolveLraOptions(options: Partial<LraOptions> = {}, where = 'lra options'): LraOptions {
+  return strictOptions(options, defaultLraOptions, where, lraOptionChecks);
 }
 
 /**
@@ -246,8 +254,12 @@ export function lraPairs(
   g: GraphStructure & Pick<NodeGraph, 'y' | 'numClasses' | 'trainMask'>,
   options: Partial<LraOptions> & { details?: boolean } = {},
 ): LraPairs {
-  const { details = true, ...rest } = options;
-  const o = resolveLraOptions(rest);
+  const { details, ...o } = strictOptions<LraOptions & { details: boolean }>(
+    options,
+    { ...defaultLraOptions, details: true },
+    'lraPairs options',
+    lraOptionChecks,
+  );
   const n = g.numNodes;
   if (g.y.length !== n) throw new LabError('SHAPE_MISMATCH', `y: expected length ${n} (numNodes), got ${g.y.length}`);
   checkLabels(g.y, g.numClasses, 'y');
@@ -403,12 +415,6 @@ function checkNodeArrays(n: number, y: Int32Array, env: Int32Array): void {
   }
 }
 
-/** Options of the pairwise-distance losses. */
-export interface DistanceOptions {
-  /** ε in ‖a − b‖ = sqrt(‖a − b‖² + ε): keeps the gradient finite where a distance is exactly 0 (torch.cdist gives 0 there). */
-  eps?: number;
-}
-
 /** Class-and-environment grouping of the nodes that carry an environment id. */
 interface EnvGroups {
   /** Per class: node ids with env ≥ 0 and their env ids. */
@@ -478,10 +484,9 @@ export function ciaLossUnchecked(h: tf.Tensor2D, y: Int32Array, env: Int32Array,
  * @param h representations [N, D]; `y` labels [N]; `env` environment ids [N] (−1 = none).
  */
 export function ciaLoss(h: tf.Tensor2D, y: Int32Array, env: Int32Array, opts: DistanceOptions = {}): tf.Scalar {
+  const { eps } = strictOptions(opts, defaultDistanceOptions, 'ciaLoss options', { eps: { min: 0 } });
   checkRepresentation(h, y.length, 'h');
   checkNodeArrays(y.length, y, env);
-  const { eps = 1e-12 } = opts;
-  assertInRange(eps, 'eps', { min: 0 });
   if (groupByClassAndEnv(y, env).numEnvs < 2 && !warnedFewEnvs) {
     warnedFewEnvs = true;
     console.warn('ciaLoss: fewer than 2 environments among the nodes with env ≥ 0; the CIA loss is 0');
@@ -514,8 +519,11 @@ export function ciaLraLoss(
   pairs: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>,
   opts: DistanceOptions = {},
 ): tf.Scalar {
+  const { eps } = strictOptions(opts, defaultDistanceOptions, 'ciaLraLoss options', { eps: { min: 0 } });
   assertRank(h, 2, 'h');
   const n = h.shape[0];
+  if (typeof pairs !== 'object' || pairs === null || !pairs.i || !pairs.j || !pairs.w)
+    throw new LabError('INVALID_ARGUMENT', 'pairs: expected a pair table { i, j, w, keptCount } (from lraPairs)');
   if (pairs.i.length !== pairs.keptCount || pairs.j.length !== pairs.keptCount || pairs.w.length !== pairs.keptCount) {
     throw new LabError(
       'SHAPE_MISMATCH',
@@ -531,8 +539,6 @@ export function ciaLraLoss(
     }
   }
   checkRepresentation(h, n, 'h');
-  const { eps = 1e-12 } = opts;
-  assertInRange(eps, 'eps', { min: 0 });
   return ciaLraLossUnchecked(h, pairs, eps);
 }
 
@@ -554,24 +560,47 @@ function envAveraging(env: Int32Array): { matrix: Float32Array; envs: number[]; 
   return { matrix, envs, counts };
 }
 
-/** Per-node cross-entropy −log softmax(z)_y [N]. */
-export function nodeCrossEntropy(logits: tf.Tensor2D, y: Int32Array): tf.Tensor1D {
+/** Per-node cross-entropy without argument checks (the trainer's inner loop). */
+export function nodeCrossEntropyUnchecked(logits: tf.Tensor2D, y: Int32Array): tf.Tensor1D {
   return tf.tidy(() => {
     const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), logits.shape[1]); // [N, C]
     return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1)) as tf.Tensor1D; // [N]
   });
 }
 
-/** Mean cross-entropy R_e of each environment present (env ≥ 0) [E]. */
-export function envRisks(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): tf.Tensor1D {
+/**
+ * Per-node cross-entropy −log softmax(z)_y [N].
+ *
+ * @param logits [N, C]; `y` integer labels in [0, C) [N].
+ */
+export function nodeCrossEntropy(logits: tf.Tensor2D, y: Int32Array): tf.Tensor1D {
+  assertRank(logits, 2, 'logits');
+  if (y.length !== logits.shape[0])
+    throw new LabError('SHAPE_MISMATCH', `y: expected length ${logits.shape[0]} (rows of logits), got ${y.length}`);
+  checkLabels(y, logits.shape[1], 'y');
+  return nodeCrossEntropyUnchecked(logits, y);
+}
+
+/** Per-environment risks without argument checks. */
+function envRisksUnchecked(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): tf.Tensor1D {
   const { matrix, envs } = envAveraging(env);
   const n = env.length;
   return tf.tidy(() => {
-    const ce = nodeCrossEntropy(logits, y); // [N]
+    const ce = nodeCrossEntropyUnchecked(logits, y); // [N]
     return tf.reshape(tf.matMul(tf.tensor2d(matrix, [envs.length, n]), tf.reshape(ce, [n, 1])), [
       envs.length,
     ]) as tf.Tensor1D; // [E]
   });
+}
+
+/**
+ * Mean cross-entropy R_e of each environment present (env ≥ 0) [E].
+ *
+ * @param logits [N, C]; `y` [N]; `env` [N] (−1 = none; at least one node needs an id).
+ */
+export function envRisks(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): tf.Tensor1D {
+  checkLogits(logits, y, env);
+  return envRisksUnchecked(logits, y, env);
 }
 
 function checkLogits(logits: tf.Tensor2D, y: Int32Array, env: Int32Array): void {
@@ -618,7 +647,7 @@ export function irmPenalty(logits: tf.Tensor2D, y: Int32Array, env: Int32Array):
 /** VREx penalty without argument checks. */
 export function vrexPenaltyUnchecked(logits: tf.Tensor2D, y: Int32Array, env: Int32Array, unbiased = true): tf.Scalar {
   return tf.tidy(() => {
-    const risks = envRisks(logits, y, env); // [E]
+    const risks = envRisksUnchecked(logits, y, env); // [E]
     const e = risks.shape[0];
     if (e < 2) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
     const centred = tf.sub(risks, tf.mean(risks));
@@ -632,20 +661,16 @@ export function vrexPenaltyUnchecked(logits: tf.Tensor2D, y: Int32Array, env: In
  *
  * @param logits [N, C]; `y` [N]; `env` [N].
  */
-export function vrexPenalty(
-  logits: tf.Tensor2D,
-  y: Int32Array,
-  env: Int32Array,
-  opts: { unbiased?: boolean } = {},
-): tf.Scalar {
+export function vrexPenalty(logits: tf.Tensor2D, y: Int32Array, env: Int32Array, opts: VrexOptions = {}): tf.Scalar {
+  const { unbiased } = strictOptions(opts, defaultVrexOptions, 'vrexPenalty options');
   checkLogits(logits, y, env);
-  return vrexPenaltyUnchecked(logits, y, env, opts.unbiased ?? true);
+  return vrexPenaltyUnchecked(logits, y, env, unbiased);
 }
 
 /** GroupDRO loss without argument checks. */
 export function groupDroLossUnchecked(logits: tf.Tensor2D, y: Int32Array, env: Int32Array, eta: number): tf.Scalar {
   return tf.tidy(() => {
-    const risks = envRisks(logits, y, env); // [E]
+    const risks = envRisksUnchecked(logits, y, env); // [E]
     // Group weights ∝ exp(η R_e) from the current (detached) risks, recomputed every step as in GOOD.
     const r = risks.dataSync() as Float32Array;
     const maxR = Math.max(...r);
@@ -706,4 +731,4 @@ export function coralPenalty(h: tf.Tensor2D, env: Int32Array): tf.Scalar {
   return coralPenaltyUnchecked(h, env);
 }
 
-export type { HopMode, LabelScope };
+export type { DistanceOptions, HopMode, LabelScope, VrexOptions };

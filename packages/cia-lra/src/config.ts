@@ -1,11 +1,15 @@
 /**
- * Options of CIA / CIA-LRA and of the node-level OOD trainer, with defaults.
+ * Options of CIA / CIA-LRA, of the node-level OOD trainer, of the CBAS-like generator and of the miniature
+ * replication, with their defaults, the ranges every public function checks (with core's `strictOptions`)
+ * and the replication presets.
  *
  * Paper: Qixun Wang, Yifei Wang, Yisen Wang, Xianghua Ying. "Dissecting the Failure of Invariant
  * Learning on Graphs". NeurIPS 2024. arXiv:2411.02847. Official code (a fork of the GOOD benchmark):
  * github.com/NOVAglow646/NeurIPS24-Invariant-Learning-on-Graphs. The defaults below follow that code
  * (configs/final_configs, CBAS) unless a comment says the package departs from it.
  */
+
+import type { OptionChecks, Preset, ReplicateOptions } from '@lab/core';
 
 /** How the hop distance of a candidate pair is computed. */
 export type HopMode = 'exact' | 'official';
@@ -42,6 +46,33 @@ export const defaultLraOptions: LraOptions = Object.freeze({
   hopMode: 'exact',
   labelScope: 'train',
 });
+
+/** Ranges and choices of {@link LraOptions} (t ≤ 254: hop values are stored in one byte). */
+export const lraOptionChecks: OptionChecks<LraOptions> = {
+  t: { min: 1, max: 254, integer: true },
+  layers: { min: 1, integer: true },
+  keepThreshold: { min: 0, max: 1, maxExclusive: true },
+  hopMode: ['exact', 'official'],
+  labelScope: ['train', 'trainPairs', 'all'],
+};
+
+/** Options of the pairwise-distance losses (`ciaLoss`, `ciaLraLoss`). */
+export interface DistanceOptions {
+  /** ε in ‖a − b‖ = sqrt(‖a − b‖² + ε): keeps the gradient finite where a distance is exactly 0 (torch.cdist gives 0 there). */
+  eps?: number;
+}
+
+/** Defaults of {@link DistanceOptions}: ε = 1e-12 (small enough to leave every non-zero float32 distance unchanged). */
+export const defaultDistanceOptions: Required<DistanceOptions> = Object.freeze({ eps: 1e-12 });
+
+/** Options of `vrexPenalty`. */
+export interface VrexOptions {
+  /** Divide the sum of squares by E − 1 (as `torch.var`, the GOOD code's default) rather than E. */
+  unbiased?: boolean;
+}
+
+/** Defaults of {@link VrexOptions}: the unbiased variance, as GOOD's `VREx` (`torch.var`). */
+export const defaultVrexOptions: Required<VrexOptions> = Object.freeze({ unbiased: true });
 
 /** Training objective: ERM or ERM plus one invariance penalty / reweighting. */
 export type NodeOODMethod = 'erm' | 'irm' | 'vrex' | 'groupdro' | 'coral' | 'cia' | 'cia-lra';
@@ -101,6 +132,21 @@ export const defaultNodeOODOptions: NodeOODOptions = Object.freeze({
   faithful: false,
 });
 
+/** Ranges and choices of {@link NodeOODOptions} (the `lra` object is checked against {@link lraOptionChecks}). */
+export const nodeOODOptionChecks: OptionChecks<NodeOODOptions> = {
+  method: nodeOODMethods,
+  lambda: { min: 0 },
+  epochs: { min: 1, integer: true },
+  lr: { min: 0, minExclusive: true },
+  penaltyStartEpoch: { min: 0, integer: true },
+  hidden: { min: 1, integer: true },
+  layers: { min: 1, integer: true },
+  dropout: { min: 0, max: 1, maxExclusive: true },
+  model: ['gcn'],
+  sampler: ['full'],
+  select: ['oodVal', 'idVal'],
+};
+
 /**
  * λ per method of the miniature replication, fixed in advance (spec §5): IRM 1, VREx 10, CIA 0.01,
  * CIA-LRA 0.01 (from the official sweep ranges; never tuned on test accuracy).
@@ -113,4 +159,99 @@ export const replicationLambdas: Readonly<Record<NodeOODMethod, number>> = Objec
   coral: 1,
   cia: 0.01,
   'cia-lra': 0.01,
+});
+
+/** Options of `cbasGraph`: a port of GOOD's `good_cbas.py` (GOOD benchmark, Gui et al., NeurIPS 2022 D&B). */
+export interface CbasOptions {
+  /** Barabási–Albert base nodes (GOOD-CBAS: 300; `--scale large`: 1200). */
+  baseNodes: number;
+  /** Edges per new BA node (5). */
+  m: number;
+  /** Five-node houses attached to the base (GOOD-CBAS: 80; large: 320). */
+  houses: number;
+  /**
+   * `'concept'`: colour = label with probability r_e (training envs [0.95, 0.9, 0.85, 0.8, 0.75], OOD
+   * validation 0.3, test 0.0), otherwise a uniform colour, so the colour is a spurious shortcut whose
+   * correlation with the label breaks at test time. `'covariate'`: the colour is the environment itself
+   * and independent of the label; training envs see colours 0–1, validation colour 2, test colour 3.
+   */
+  shift: 'concept' | 'covariate';
+  /** Probability colour = label per training environment (concept shift); its length is the number of environments. */
+  trainCorrelations: readonly number[];
+  valCorrelation: number;
+  testCorrelation: number;
+  /** Fractions of shuffled nodes in train / OOD validation (the rest is OOD test). */
+  trainFraction: number;
+  valFraction: number;
+  /** Seed of the graph, the split and the colours (the miniature uses data seed = model seed). */
+  seed: number;
+}
+
+/** Defaults of {@link CbasOptions}: GOOD-CBAS size (700 nodes), concept shift, 60/20/20 split, 5 environments. */
+export const defaultCbasOptions: CbasOptions = Object.freeze({
+  baseNodes: 300,
+  m: 5,
+  houses: 80,
+  shift: 'concept',
+  trainCorrelations: [0.95, 0.9, 0.85, 0.8, 0.75],
+  valCorrelation: 0.3,
+  testCorrelation: 0,
+  trainFraction: 0.6,
+  valFraction: 0.2,
+  seed: 0,
+});
+
+// ── the miniature replication ───────────────────────────────────────────────────────────────
+
+/** The replication presets of this package, in order of size (`--preset` refuses any other name). */
+export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+export type CiaPreset = (typeof PRESETS)[number];
+
+/** Graph sizes of the replication: GOOD-CBAS size, and base nodes and houses × 4. */
+export type CiaScale = 'mini' | 'large';
+
+/** What each preset runs, fixed before any comparison. */
+export interface CiaPresetConfig {
+  /** `'mini'`: 700 nodes (GOOD-CBAS); `'large'`: 2,800 nodes. */
+  scale: CiaScale;
+  /** Paired seeds (data seed = model seed). */
+  seeds: number;
+}
+
+/** `quick`: the mini graph, 1 seed (CI-sized; the claim is reported, not asserted); `full`: the large graph, 10 seeds (the claim is asserted). */
+export const PRESET_CONFIGS: Readonly<Record<CiaPreset, CiaPresetConfig>> = Object.freeze({
+  quick: { scale: 'mini', seeds: 1 },
+  full: { scale: 'large', seeds: 10 },
+});
+
+/** The CBAS graph sizes of each {@link CiaScale}. */
+export const SCALE_GRAPHS: Readonly<Record<CiaScale, Pick<CbasOptions, 'baseNodes' | 'houses'>>> = Object.freeze({
+  mini: { baseNodes: 300, houses: 80 },
+  large: { baseNodes: 1200, houses: 320 },
+});
+
+/** Options of `replicate`: core's plus the scale and test-only overrides. */
+export interface CiaReplicateOptions extends ReplicateOptions {
+  /** `'mini'`: GOOD-CBAS size (700 nodes); `'large'`: base nodes and houses × 4 (2,800 nodes). Default: the preset's. */
+  scale?: CiaScale;
+  /** Training epochs (default 200, the official CBAS setting); smaller only for smoke tests. */
+  epochs?: number;
+  /** GCN hidden width (default 64, the spec's miniature). */
+  hidden?: number;
+  /** Methods to compare (default ERM, IRM, VREx, CIA, CIA-LRA). */
+  methods?: NodeOODMethod[];
+  /** Overrides of the generated graph (smoke tests use a smaller one). */
+  cbas?: Partial<CbasOptions>;
+}
+
+/** Defaults of {@link CiaReplicateOptions} (the scale and the seeds come from the preset). */
+export const defaultCiaReplicateOptions: CiaReplicateOptions = Object.freeze({
+  preset: 'quick',
+  seeds: undefined,
+  onProgress: undefined,
+  scale: undefined,
+  epochs: 200,
+  hidden: 64,
+  methods: ['erm', 'irm', 'vrex', 'cia', 'cia-lra'] as NodeOODMethod[],
+  cbas: {},
 });

@@ -1,5 +1,6 @@
-import { LabError, Rng, assertInRange, assertOneOf } from '@lab/core';
+import { LabError, Rng, assertInRange, strictOptions } from '@lab/core';
 import { baShapes } from '@lab/graph';
+import { defaultCbasOptions, type CbasOptions } from './config.js';
 import { validateNodeGraph, type NodeGraph } from './graph.js';
 
 /** The 4-d colour features of GOOD-CBAS (`good_cbas.py`): colour k is `CBAS_COLOURS[k]`. */
@@ -10,46 +11,6 @@ export const CBAS_COLOURS: readonly (readonly number[])[] = [
   [1, 1, 0, 0.2],
 ];
 
-/** Options of {@link cbasGraph}. */
-export interface CbasOptions {
-  /** Barabási–Albert base nodes (GOOD-CBAS: 300; `--scale large`: 1200). */
-  baseNodes: number;
-  /** Edges per new BA node (5). */
-  m: number;
-  /** Five-node houses attached to the base (GOOD-CBAS: 80; large: 320). */
-  houses: number;
-  /**
-   * `'concept'`: colour = label with probability r_e (training envs [0.95, 0.9, 0.85, 0.8, 0.75], OOD
-   * validation 0.3, test 0.0), otherwise a uniform colour, so the colour is a spurious shortcut whose
-   * correlation with the label breaks at test time. `'covariate'`: the colour is the environment itself
-   * and independent of the label; training envs see colours 0–1, validation colour 2, test colour 3.
-   */
-  shift: 'concept' | 'covariate';
-  /** Probability colour = label per training environment (concept shift); its length is the number of environments. */
-  trainCorrelations: readonly number[];
-  valCorrelation: number;
-  testCorrelation: number;
-  /** Fractions of shuffled nodes in train / OOD validation (the rest is OOD test). */
-  trainFraction: number;
-  valFraction: number;
-  /** Seed of the graph, the split and the colours (the miniature uses data seed = model seed). */
-  seed: number;
-}
-
-/** Defaults of {@link cbasGraph}: GOOD-CBAS size (700 nodes), concept shift, 60/20/20 split, 5 environments. */
-export const defaultCbasOptions: CbasOptions = Object.freeze({
-  baseNodes: 300,
-  m: 5,
-  houses: 80,
-  shift: 'concept',
-  trainCorrelations: [0.95, 0.9, 0.85, 0.8, 0.75],
-  valCorrelation: 0.3,
-  testCorrelation: 0,
-  trainFraction: 0.6,
-  valFraction: 0.2,
-  seed: 0,
-});
-
 /**
  * A CBAS-like node-classification graph with a planted environment shift (a port of GOOD's
  * `good_cbas.py`, built on core's BA-shapes generator): a BA base graph plus house motifs, labels
@@ -57,9 +18,15 @@ export const defaultCbasOptions: CbasOptions = Object.freeze({
  * 60/20/20 into training (in equal environments), OOD validation and OOD test.
  */
 export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
-  const o = { ...defaultCbasOptions, ...options };
-  assertOneOf(o.shift, ['concept', 'covariate'] as const, 'shift');
-  assertInRange(o.trainFraction, 'trainFraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  const o = strictOptions(options, defaultCbasOptions, 'cbasGraph options', {
+    baseNodes: { min: 1, integer: true },
+    m: { min: 1, integer: true },
+    houses: { min: 0, integer: true },
+    shift: ['concept', 'covariate'],
+    trainFraction: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+    valCorrelation: { min: 0, max: 1 },
+    testCorrelation: { min: 0, max: 1 },
+  });
   assertInRange(o.valFraction, 'valFraction', {
     min: 0,
     max: 1 - o.trainFraction,
@@ -69,8 +36,6 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
   if (o.trainCorrelations.length < 1)
     throw new LabError('EMPTY_INPUT', 'trainCorrelations: expected at least one training environment, got 0');
   for (const [k, r] of o.trainCorrelations.entries()) assertInRange(r, `trainCorrelations[${k}]`, { min: 0, max: 1 });
-  assertInRange(o.valCorrelation, 'valCorrelation', { min: 0, max: 1 });
-  assertInRange(o.testCorrelation, 'testCorrelation', { min: 0, max: 1 });
 
   const base = baShapes({ baseNodes: o.baseNodes, m: o.m, houses: o.houses, seed: o.seed });
   const n = base.numNodes;
@@ -140,6 +105,14 @@ function numbers(value: unknown, name: string): number[] {
   });
 }
 
+function integers(value: unknown, name: string, min: number): number[] {
+  const values = numbers(value, name);
+  values.forEach((v, k) => {
+    if (!Number.isInteger(v) || v < min) fail(`'${name}'[${k}] must be an integer >= ${min}, got ${v}`);
+  });
+  return values;
+}
+
 function mask(json: Record<string, unknown>, key: string, n: number, required: boolean): Uint8Array | undefined {
   if (json[key] === undefined) {
     if (required) fail(`missing '${key}'`);
@@ -167,26 +140,34 @@ export function loadGoodJson(json: unknown): NodeGraph {
   const n = rows.length;
   const f = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : fail("'x' must be a [N][F] array of rows");
   if (f < 1) fail("'x' rows must hold at least one feature");
-  const x = new Float32Array(n * f);
-  rows.forEach((row, i) => {
+  // Every row is checked before the [N · F] buffer is allocated, so its size is bounded by what the file holds.
+  const features = rows.map((row, i) => {
     const values = numbers(row, `x[${i}]`);
     if (values.length !== f) fail(`'x'[${i}] has ${values.length} features, expected ${f}`);
-    x.set(values, i * f);
+    return values;
   });
+  const x = new Float32Array(n * f);
+  features.forEach((values, i) => x.set(values, i * f));
   if (!Array.isArray(o.edge_index) || o.edge_index.length !== 2) fail("'edge_index' must be a [2][E] array");
-  const src = Int32Array.from(numbers((o.edge_index as unknown[])[0], 'edge_index[0]'));
-  const dst = Int32Array.from(numbers((o.edge_index as unknown[])[1], 'edge_index[1]'));
-  const yValues = numbers(o.y, 'y');
+  const src = Int32Array.from(integers((o.edge_index as unknown[])[0], 'edge_index[0]', 0));
+  const dst = Int32Array.from(integers((o.edge_index as unknown[])[1], 'edge_index[1]', 0));
+  const yValues = integers(o.y, 'y', 0);
   if (yValues.length !== n) fail(`'y' has ${yValues.length} entries, expected ${n} (one per row of x)`);
   const y = Int32Array.from(yValues);
-  const numClasses = o.num_classes === undefined ? Math.max(...yValues) + 1 : Number(o.num_classes);
+  const maxLabel = yValues.reduce((a, b) => Math.max(a, b), 0);
+  const numClasses = o.num_classes === undefined ? maxLabel + 1 : Number(o.num_classes);
+  // The class count sets one-hot widths and per-class tables: a class needs at least one node, so at most N.
+  if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > n)
+    fail(
+      `${o.num_classes === undefined ? "the class count (largest 'y' + 1)" : "'num_classes'"} must be an integer in [1, ${n}] (at most one class per node), got ${o.num_classes === undefined ? numClasses : JSON.stringify(o.num_classes)}`,
+    );
   const trainMask = mask(o, 'train_mask', n, true)!;
   const valMask = mask(o, 'val_mask', n, true)!;
   const testMask = mask(o, 'test_mask', n, true)!;
   const idValMask = mask(o, 'id_val_mask', n, false);
   const env = new Int32Array(n).fill(-1);
   if (o.env_id !== undefined) {
-    const e = numbers(o.env_id, 'env_id');
+    const e = integers(o.env_id, 'env_id', -1);
     if (e.length !== n) fail(`'env_id' has ${e.length} entries, expected ${n}`);
     for (let i = 0; i < n; i++) if (trainMask[i]) env[i] = e[i]!;
   }

@@ -1,4 +1,4 @@
-import { LabError } from '@lab/core';
+import { LabError, strictOptions } from '@lab/core';
 import { type Graph } from '@lab/graph';
 
 /**
@@ -43,6 +43,9 @@ function checkLength(arr: ArrayLike<number>, expected: number, name: string): vo
  * non-empty train / OOD-validation / OOD-test masks, and (when `undirected`) that every edge has its reverse.
  */
 export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean } = {}): void {
+  const { undirected } = strictOptions(options, { undirected: false }, 'validateNodeGraph options');
+  if (typeof g !== 'object' || g === null)
+    throw new LabError('INVALID_ARGUMENT', `graph: expected a NodeGraph object, got ${g === null ? 'null' : typeof g}`);
   const n = g.numNodes;
   if (!Number.isInteger(n) || n < 1)
     throw new LabError('OUT_OF_RANGE', `graph.numNodes: expected a positive integer, got ${n}`);
@@ -106,7 +109,7 @@ export function validateNodeGraph(g: NodeGraph, options: { undirected?: boolean 
         );
     }
   }
-  if (options.undirected) {
+  if (undirected) {
     const seen = new Set<number>();
     for (let k = 0; k < g.src.length; k++) seen.add(g.src[k]! * n + g.dst[k]!);
     for (let k = 0; k < g.src.length; k++) {
@@ -139,6 +142,16 @@ export function checkLabels(y: ArrayLike<number>, numClasses: number, name: stri
  * official dense `A`).
  */
 export function undirectedAdjacency(numNodes: number, src: ArrayLike<number>, dst: ArrayLike<number>): Adjacency {
+  if (!Number.isInteger(numNodes) || numNodes < 1)
+    throw new LabError('OUT_OF_RANGE', `numNodes: expected a positive integer, got ${numNodes}`);
+  if (src.length !== dst.length)
+    throw new LabError('SHAPE_MISMATCH', `src / dst: expected equal lengths, got ${src.length} and ${dst.length}`);
+  for (let k = 0; k < src.length; k++) {
+    const s = src[k]!;
+    const d = dst[k]!;
+    if (!(Number.isInteger(s) && s >= 0 && s < numNodes && Number.isInteger(d) && d >= 0 && d < numNodes))
+      throw new LabError('OUT_OF_RANGE', `edge ${k}: expected node ids in [0, ${numNodes}), got ${s} → ${d}`);
+  }
   const sets: number[][] = Array.from({ length: numNodes }, () => []);
   for (let k = 0; k < src.length; k++) {
     const s = src[k]!;

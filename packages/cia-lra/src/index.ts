@@ -1,14 +1,37 @@
 // @lab/cia-lra public API: CIA and CIA-LRA (Wang, Wang, Wang, Ying, NeurIPS 2024) for node-level OOD generalisation.
 
-// ── options ─────────────────────────────────────────────────────────────────────────────
-export { defaultLraOptions, defaultNodeOODOptions, nodeOODMethods, replicationLambdas } from './config.js';
-export type { HopMode, LabelScope, LraOptions, NodeOODMethod, NodeOODOptions } from './config.js';
+// ── options, defaults and presets ───────────────────────────────────────────────────────
+export {
+  defaultLraOptions,
+  defaultNodeOODOptions,
+  defaultCbasOptions,
+  defaultDistanceOptions,
+  defaultVrexOptions,
+  defaultCiaReplicateOptions,
+  nodeOODMethods,
+  replicationLambdas,
+  PRESETS,
+  PRESET_CONFIGS,
+} from './config.js';
+export type {
+  HopMode,
+  LabelScope,
+  LraOptions,
+  NodeOODMethod,
+  NodeOODOptions,
+  CbasOptions,
+  DistanceOptions,
+  VrexOptions,
+  CiaReplicateOptions,
+  CiaPreset,
+  CiaPresetConfig,
+  CiaScale,
+} from './config.js';
 
 // ── graph data ──────────────────────────────────────────────────────────────────────────
 export { validateNodeGraph, undirectedAdjacency } from './graph.js';
 export type { NodeGraph, Adjacency } from './graph.js';
-export { cbasGraph, defaultCbasOptions, CBAS_COLOURS, loadGoodJson } from './data.js';
-export type { CbasOptions } from './data.js';
+export { cbasGraph, CBAS_COLOURS, loadGoodJson } from './data.js';
 
 // ── the maths: pair tables and losses ───────────────────────────────────────────────────
 export {
@@ -25,7 +48,7 @@ export {
   nodeCrossEntropy,
   envRisks,
 } from './cia-lra.js';
-export type { HopMatrix, LraClassTable, LraPairs, DistanceOptions } from './cia-lra.js';
+export type { HopMatrix, LraClassTable, LraPairs } from './cia-lra.js';
 
 // ── model and training ──────────────────────────────────────────────────────────────────
 export { NodeGCN } from './model.js';
@@ -35,4 +58,3 @@ export type { NodeOODResult, TrainHooks } from './train.js';
 
 // ── replication ─────────────────────────────────────────────────────────────────────────
 export { replicate } from './replicate.js';
-export type { CiaReplicateOptions } from './replicate.js';

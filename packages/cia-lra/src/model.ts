@@ -1,4 +1,4 @@
-import { BatchNorm1d, Dropout, LabError, Linear, Module, Rng, assertInRange, tf } from '@lab/core';
+import { BatchNorm1d, Dropout, LabError, Linear, Module, Rng, assertInRange, strictOptions, tf } from '@lab/core';
 import { GCNConv, type GraphStructure } from '@lab/graph';
 
 /** Shape of {@link NodeGCN}. */
@@ -28,6 +28,12 @@ export class NodeGCN extends Module {
 
   constructor(readonly cfg: NodeGCNConfig) {
     super();
+    // Every key is required: NaN placeholders give the type check and make a missing key fail its range check.
+    strictOptions(
+      cfg,
+      { inDim: NaN, hidden: NaN, layers: NaN, classes: NaN, dropout: NaN, seed: NaN },
+      'NodeGCN config',
+    );
     for (const key of ['inDim', 'hidden', 'layers', 'classes'] as const) {
       if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
         throw new LabError('OUT_OF_RANGE', `NodeGCN ${key}: expected a positive integer, got ${cfg[key]}`);

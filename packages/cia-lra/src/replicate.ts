@@ -1,41 +1,32 @@
 import {
+  LabError,
   buildReport,
   compareMethods,
   currentBackend,
   resolveSeeds,
+  strictOptions,
   tf,
   type Criterion,
   type PairedComparison,
-  type Preset,
-  type ReplicateOptions,
   type ReplicationReport,
   type ReplicationRow,
 } from '@lab/core';
 import { bfsDistances, undirectedEdges } from '@lab/graph';
 import { ciaLoss, ciaLraLoss, hopMatrix, irmPenalty, lraPairs, vrexPenalty, type LraPairs } from './cia-lra.js';
-import { replicationLambdas, type NodeOODMethod } from './config.js';
-import { cbasGraph, type CbasOptions } from './data.js';
+import {
+  PRESETS,
+  PRESET_CONFIGS,
+  SCALE_GRAPHS,
+  defaultCbasOptions,
+  defaultCiaReplicateOptions,
+  nodeOODMethods,
+  replicationLambdas,
+  type CiaReplicateOptions,
+  type NodeOODMethod,
+} from './config.js';
+import { cbasGraph } from './data.js';
 import type { NodeGraph } from './graph.js';
 import { trainNodeOOD, type NodeOODResult } from './train.js';
-
-/** Options of {@link replicate}: core's plus the scale and test-only overrides. */
-export interface CiaReplicateOptions extends ReplicateOptions {
-  /** `'mini'`: GOOD-CBAS size (700 nodes); `'large'`: base nodes and houses × 4 (2,800 nodes). Default: the preset's. */
-  scale?: 'mini' | 'large';
-  /** Training epochs (default 200, the official CBAS setting); smaller only for smoke tests. */
-  epochs?: number;
-  /** GCN hidden width (default 64, the spec's miniature). */
-  hidden?: number;
-  /** Methods to compare (default ERM, IRM, VREx, CIA, CIA-LRA). */
-  methods?: NodeOODMethod[];
-  /** Overrides of the generated graph (smoke tests use a smaller one). */
-  cbas?: Partial<CbasOptions>;
-}
-
-const PRESETS: Record<Preset, { scale: 'mini' | 'large'; seeds: number }> = {
-  quick: { scale: 'mini', seeds: 1 },
-  full: { scale: 'large', seeds: 10 },
-};
 
 const CLAIM =
   'Under node-level concept shift (CBAS-like colour shortcut), cross-environment intra-class alignment (CIA) and its environment-label-free localized variant (CIA-LRA) raise OOD test accuracy over ERM, IRM and VREx.';
@@ -145,6 +136,11 @@ function pairTableViolations(g: NodeGraph, pairs: LraPairs): { violations: numbe
   return { violations, checked: pairs.keptCount + pairs.candidateCount };
 }
 
+/** `--seeds` as the CLI reads it: a count for 0 … n−1, else the list. */
+function seedsFlag(seeds: readonly number[]): string {
+  return seeds.every((s, i) => s === i) ? String(seeds.length) : seeds.join(',');
+}
+
 function mechanism(name: string, value: number, threshold: string, passed: boolean): Criterion {
   return { name: `[mechanism] ${name}`, value, threshold, passed };
 }
@@ -158,16 +154,27 @@ function mechanism(name: string, value: number, threshold: string, passed: boole
  */
 export async function replicate(options: CiaReplicateOptions = {}): Promise<ReplicationReport> {
   const started = performance.now();
-  const preset = options.preset ?? 'quick';
-  const scale = options.scale ?? PRESETS[preset].scale;
-  const seeds = resolveSeeds(options.seeds, PRESETS[preset].seeds);
-  const epochs = options.epochs ?? 200;
-  const hidden = options.hidden ?? 64;
-  const methods = options.methods ?? (['erm', 'irm', 'vrex', 'cia', 'cia-lra'] as NodeOODMethod[]);
-  const graphSize = {
-    ...(scale === 'large' ? { baseNodes: 1200, houses: 320 } : { baseNodes: 300, houses: 80 }),
-    ...options.cbas,
-  };
+  const o = strictOptions(options, defaultCiaReplicateOptions, 'replicate options', {
+    preset: PRESETS,
+    scale: ['mini', 'large'],
+    epochs: { min: 1, integer: true },
+    hidden: { min: 1, integer: true },
+  });
+  const preset = o.preset as (typeof PRESETS)[number];
+  const scale = o.scale ?? PRESET_CONFIGS[preset].scale;
+  const seeds = resolveSeeds(o.seeds, PRESET_CONFIGS[preset].seeds);
+  const epochs = o.epochs!;
+  const hidden = o.hidden!;
+  const methods = o.methods!;
+  if (methods.length === 0 || methods.some((m) => !nodeOODMethods.includes(m)))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `methods: expected a non-empty list of ${nodeOODMethods.map((m) => `'${m}'`).join(', ')}, got [${methods.join(', ')}]`,
+    );
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new LabError('INVALID_ARGUMENT', `onProgress: expected a function, got ${typeof o.onProgress}`);
+  strictOptions(o.cbas, defaultCbasOptions, 'replicate options.cbas'); // unknown keys refused before any work
+  const graphSize = { ...SCALE_GRAPHS[scale], ...o.cbas };
   const lambdaZeroEpochs = Math.min(epochs, 30);
   const trainConfig = {
     epochs,
@@ -180,7 +187,7 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
   };
   const total = seeds.length * methods.length * epochs + 3 * lambdaZeroEpochs;
   let done = 0;
-  const progress = (stage: string) => options.onProgress?.({ stage, done, total });
+  const progress = (stage: string) => o.onProgress?.({ stage, done, total });
 
   const rows: ReplicationRow[] = [];
   const notes: string[] = [];
@@ -369,10 +376,10 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
     criteria,
     verdict,
     notes,
-    command: `npx lab-cia-lra replicate --preset ${preset}${options.seeds !== undefined ? ` --seeds ${seeds.length}` : ''}${options.scale ? ` --scale ${scale}` : ''}`,
+    command: `npx lab-cia-lra replicate --preset ${preset}${o.seeds !== undefined ? ` --seeds ${seedsFlag(seeds)}` : ''}${o.scale ? ` --scale ${scale}` : ''}${o.epochs !== defaultCiaReplicateOptions.epochs ? ` --epochs ${epochs}` : ''}`,
     seconds: (performance.now() - started) / 1000,
     backend: currentBackend(),
   });
-  options.onProgress?.({ stage: 'done', done: total, total });
+  o.onProgress?.({ stage: 'done', done: total, total });
   return report;
 }

@@ -1,4 +1,4 @@
-import { Adam, LabError, assertInRange, assertOneOf, disposeGrads, tf, valueAndGrads } from '@lab/core';
+import { Adam, LabError, fit, strictOptions, tf, type ProgressEvent } from '@lab/core';
 import {
   ciaLossUnchecked,
   ciaLraLossUnchecked,
@@ -6,12 +6,12 @@ import {
   groupDroLossUnchecked,
   irmPenaltyUnchecked,
   lraPairs,
-  nodeCrossEntropy,
+  nodeCrossEntropyUnchecked,
   resolveLraOptions,
   vrexPenaltyUnchecked,
   type LraPairs,
 } from './cia-lra.js';
-import { defaultNodeOODOptions, nodeOODMethods, type LraOptions, type NodeOODOptions } from './config.js';
+import { defaultNodeOODOptions, nodeOODOptionChecks, type LraOptions, type NodeOODOptions } from './config.js';
 import { validateNodeGraph, type NodeGraph } from './graph.js';
 import { NodeGCN } from './model.js';
 
@@ -47,24 +47,17 @@ export interface TrainHooks {
   onEpoch?: (epoch: number, metrics: { loss: number; oodVal: number; oodTest: number }) => void;
   /** A precomputed pair table for CIA-LRA (the trainer otherwise builds it from the graph). */
   pairs?: LraPairs;
+  /** Progress per epoch (`done` / `total` in epochs), e.g. a CLI's `ctx.progress.onProgress`. */
+  onProgress?: (event: ProgressEvent) => void;
 }
+
+const noHooks: TrainHooks = { onEpoch: undefined, pairs: undefined, onProgress: undefined };
 
 /** Validates and completes trainer options; `faithful` switches CIA-LRA to the official hop and label quirks. */
 export function resolveNodeOODOptions(options: Partial<NodeOODOptions> = {}): NodeOODOptions & { lra: LraOptions } {
-  const o = { ...defaultNodeOODOptions, ...options };
-  assertOneOf(o.method, nodeOODMethods, 'method');
-  assertInRange(o.lambda, 'lambda', { min: 0 });
-  assertInRange(o.epochs, 'epochs', { min: 1, integer: true });
-  assertInRange(o.lr, 'lr', { min: 0, minExclusive: true });
-  assertInRange(o.penaltyStartEpoch, 'penaltyStartEpoch', { min: 0, integer: true });
-  assertInRange(o.hidden, 'hidden', { min: 1, integer: true });
-  assertInRange(o.layers, 'layers', { min: 1, integer: true });
-  assertInRange(o.dropout, 'dropout', { min: 0, max: 1, maxExclusive: true });
-  assertOneOf(o.model, ['gcn'] as const, 'model');
-  assertOneOf(o.sampler, ['full'] as const, 'sampler');
-  assertOneOf(o.select, ['oodVal', 'idVal'] as const, 'select');
+  const o = strictOptions(options, defaultNodeOODOptions, 'trainNodeOOD options', nodeOODOptionChecks);
   const quirks: Partial<LraOptions> = o.faithful ? { hopMode: 'official', labelScope: 'all' } : {};
-  const lra = resolveLraOptions({ layers: o.layers, ...quirks, ...o.lra });
+  const lra = resolveLraOptions({ layers: o.layers, ...quirks, ...o.lra }, 'trainNodeOOD options.lra');
   return { ...o, lra };
 }
 
@@ -101,6 +94,15 @@ export function crossEnvironmentDistance(
   g: NodeGraph,
   cap = 400,
 ): { distance: number; ratio: number } {
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new LabError('OUT_OF_RANGE', `dim: expected a positive integer, got ${dim}`);
+  if (rep.length !== g.numNodes * dim)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `rep: expected ${g.numNodes} × ${dim} = ${g.numNodes * dim} values (numNodes × dim), got ${rep.length}`,
+    );
+  if (!Number.isInteger(cap) || cap < 2)
+    throw new LabError('OUT_OF_RANGE', `cap: expected an integer >= 2, got ${cap}`);
   let cross = 0;
   let crossCount = 0;
   let same = 0;
@@ -142,10 +144,14 @@ export function crossEnvironmentDistance(
 export async function trainNodeOOD(
   g: NodeGraph,
   options: Partial<NodeOODOptions> = {},
-  hooks: TrainHooks = {},
+  hooksGiven: TrainHooks = {},
 ): Promise<NodeOODResult> {
   const started = performance.now();
   const o = resolveNodeOODOptions(options);
+  const hooks = strictOptions(hooksGiven, noHooks, 'trainNodeOOD hooks');
+  for (const key of ['onEpoch', 'onProgress'] as const)
+    if (hooks[key] !== undefined && typeof hooks[key] !== 'function')
+      throw new LabError('INVALID_ARGUMENT', `${key}: expected a function, got ${typeof hooks[key]}`);
   validateNodeGraph(g);
   const n = g.numNodes;
   // Environment ids of training nodes only (−1 elsewhere), so no OOD node ever enters a penalty.
@@ -185,46 +191,65 @@ export async function trainNodeOOD(
   // Edge weights (if the graph has them) enter the GCN normalisation, as PyG's gcn_norm; CIA-LRA's hops and Q use the 0/1 adjacency.
   const edgeWeight = g.edgeWeight ? tf.tensor1d(g.edgeWeight) : undefined;
   const trainWeight = tf.tensor1d(Float32Array.from(g.trainMask, (m) => (m ? 1 / trainCount : 0)));
-  const params = model.namedParameters({ trainableOnly: true });
   const history = { loss: [] as number[], oodVal: [] as number[], oodTest: [] as number[] };
   let best = { score: -Infinity, epoch: -1, oodVal: NaN, oodTest: NaN, idVal: NaN };
+
+  /** The training objective of one full-batch step: mean CE over training nodes (+ λ · penalty from penaltyStartEpoch). */
+  const objective = (epoch: number): tf.Scalar => {
+    const { logits, rep } = model.apply(x, g, true, edgeWeight);
+    if (o.method === 'groupdro') return groupDroLossUnchecked(logits, g.y, env, o.lambda);
+    const ce = tf.sum(tf.mul(nodeCrossEntropyUnchecked(logits, g.y), trainWeight)) as tf.Scalar; // mean CE over training nodes
+    if (o.method === 'erm' || epoch < o.penaltyStartEpoch) return ce;
+    let penalty: tf.Scalar;
+    if (o.method === 'irm') penalty = irmPenaltyUnchecked(logits, g.y, env);
+    else if (o.method === 'vrex') penalty = vrexPenaltyUnchecked(logits, g.y, env);
+    else if (o.method === 'coral') penalty = coralPenaltyUnchecked(rep, env);
+    else if (o.method === 'cia') penalty = ciaLossUnchecked(rep, g.y, env);
+    else penalty = ciaLraLossUnchecked(rep, pairs!);
+    return tf.add(ce, tf.mul(penalty, o.lambda)) as tf.Scalar;
+  };
+  /** OOD validation, OOD test and ID validation accuracy of the eval-mode model. */
+  const evaluate = () => {
+    const pred = tf.tidy(() => tf.argMax(model.apply(x, g, false, edgeWeight).logits, 1).dataSync() as Int32Array);
+    return {
+      oodVal: accuracy(pred, g.y, g.valMask),
+      oodTest: accuracy(pred, g.y, g.testMask),
+      idVal: accuracy(pred, g.y, g.idValMask),
+    };
+  };
+
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const withPenalty = epoch >= o.penaltyStartEpoch;
-      const { value, grads } = valueAndGrads(() => {
-        const { logits, rep } = model.apply(x, g, true, edgeWeight);
-        if (o.method === 'groupdro') return groupDroLossUnchecked(logits, g.y, env, o.lambda);
-        const ce = tf.sum(tf.mul(nodeCrossEntropy(logits, g.y), trainWeight)) as tf.Scalar; // mean CE over training nodes
-        if (o.method === 'erm' || !withPenalty) return ce;
-        let penalty: tf.Scalar;
-        if (o.method === 'irm') penalty = irmPenaltyUnchecked(logits, g.y, env);
-        else if (o.method === 'vrex') penalty = vrexPenaltyUnchecked(logits, g.y, env);
-        else if (o.method === 'coral') penalty = coralPenaltyUnchecked(rep, env);
-        else if (o.method === 'cia') penalty = ciaLossUnchecked(rep, g.y, env);
-        else penalty = ciaLraLossUnchecked(rep, pairs!);
-        return tf.add(ce, tf.mul(penalty, o.lambda)) as tf.Scalar;
-      }, params);
-      optimizer.step(grads);
-      const loss = value.dataSync()[0]!;
-      value.dispose();
-      disposeGrads(grads);
-      if (!Number.isFinite(loss))
+    // Full batch: one step per epoch, then the eval-mode accuracies of the epoch (core's fit runs the loop).
+    await fit<null>({
+      model,
+      optimizer,
+      epochs: o.epochs,
+      stepsPerEpoch: 1,
+      data: () => [null],
+      loss: (_batch, { epoch }) => objective(epoch),
+      validate: evaluate,
+      progress: 'none',
+      ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+      label: `train ${o.method}`,
+      callbacks: {
+        onEpochEnd: ({ epoch, loss, metrics }) => {
+          const { oodVal, oodTest, idVal } = metrics as { oodVal: number; oodTest: number; idVal: number };
+          history.loss.push(loss);
+          history.oodVal.push(oodVal);
+          history.oodTest.push(oodTest);
+          const score = o.select === 'oodVal' ? oodVal : idVal;
+          if (score > best.score) best = { score, epoch, oodVal, oodTest, idVal };
+          hooks.onEpoch?.(epoch, { loss, oodVal, oodTest });
+        },
+      },
+    }).catch((err: unknown) => {
+      if (err instanceof LabError && err.code === 'NON_FINITE')
         throw new LabError(
           'NON_FINITE',
-          `training loss: expected a finite value, got ${loss} at epoch ${epoch} (method '${o.method}', λ = ${o.lambda})`,
+          `training loss: ${err.message.replace(/^loss: /, '')} (method '${o.method}', λ = ${o.lambda})`,
         );
-
-      const pred = tf.tidy(() => tf.argMax(model.apply(x, g, false, edgeWeight).logits, 1).dataSync() as Int32Array);
-      const oodVal = accuracy(pred, g.y, g.valMask);
-      const oodTest = accuracy(pred, g.y, g.testMask);
-      const idVal = accuracy(pred, g.y, g.idValMask);
-      history.loss.push(loss);
-      history.oodVal.push(oodVal);
-      history.oodTest.push(oodTest);
-      const score = o.select === 'oodVal' ? oodVal : idVal;
-      if (score > best.score) best = { score, epoch, oodVal, oodTest, idVal };
-      hooks.onEpoch?.(epoch, { loss, oodVal, oodTest });
-    }
+      throw err;
+    });
     const { rep, pred } = tf.tidy(() => {
       const out = model.apply(x, g, false, edgeWeight);
       return { rep: out.rep.dataSync() as Float32Array, pred: tf.argMax(out.logits, 1).dataSync() as Int32Array };
