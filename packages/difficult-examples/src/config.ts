@@ -1,9 +1,11 @@
 /**
- * Options of @lab/difficult-examples with their documented defaults.
+ * Options of @lab/difficult-examples with their documented defaults, the replication presets and what each
+ * preset runs.
  *
  * Paper: Yi-Ge Zhang, Jingyi Cui, Qiran Li, Yisen Wang. "Difficult Examples Hurt Unsupervised Contrastive
  * Learning: A Theoretical Perspective". ICLR 2026, arXiv:2501.01317 (https://arxiv.org/abs/2501.01317).
  */
+import type { Preset, ProgressEvent, ReplicateOptions } from '@lab/core';
 
 /** Label-free difficult-pair selection (paper Eq. 12, §5.1). */
 export interface SelectionOptions {
@@ -29,7 +31,8 @@ export const defaultSelectionOptions: Readonly<SelectionOptions> = Object.freeze
 });
 
 /** The NT-Xent variants of the paper (Eqs. 13–16). */
-export type DifficultLossMode = 'ntxent' | 'remove' | 'margin' | 'temperature' | 'combined';
+export const LOSS_MODES = ['ntxent', 'remove', 'margin', 'temperature', 'combined'] as const;
+export type DifficultLossMode = (typeof LOSS_MODES)[number];
 
 /** Options of the edited NT-Xent loss. */
 export interface DifficultLossOptions {
@@ -123,3 +126,119 @@ export const defaultTrainOptions: Readonly<TrainOptions> = Object.freeze({
   lr: 1e-3,
   seed: 0,
 }) as TrainOptions;
+
+/** Options of the supervised out-of-fold margin scorer (spec §2.4; the classifier is not given by the paper). */
+export interface OutOfFoldOptions {
+  /** Number of folds (spec §2.4: 5). */
+  folds?: number;
+  /** Hidden width of the d-hidden-C ReLU MLP scorer (spec §5: 128). */
+  hidden?: number;
+  /** Training epochs per fold (not specified by the paper; default 10). */
+  epochs?: number;
+  /** Rows per Adam step (default 128, the last batch of an epoch may be smaller). */
+  batchSize?: number;
+  /** Adam learning rate (default 1e-3). */
+  lr?: number;
+  /** Seeds the fold split, the initialisation and the batch order. */
+  seed?: number;
+  /** Number of classes; default max label + 1 (then the ids must be dense: below the number of examples). */
+  numClasses?: number;
+  /** Called after every scorer step with the steps done over all folds. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** `{ folds: 5, hidden: 128, epochs: 10, batchSize: 128, lr: 1e-3, seed: 0 }` (spec §2.4 and §5). */
+export const defaultOutOfFoldOptions: Readonly<OutOfFoldOptions> = Object.freeze({
+  folds: 5,
+  hidden: 128,
+  epochs: 10,
+  batchSize: 128,
+  lr: 1e-3,
+  seed: 0,
+  numClasses: undefined,
+  onProgress: undefined,
+});
+
+/** Options of the ω-mixing generator (paper Fig. 2 / Table 10). */
+export interface MixOptions {
+  /** Weight of the image's own pixels in the 50/50 mixture (not given by the paper; default 0.5). */
+  weight?: number;
+  /** Values per image (784 for MNIST). */
+  dim?: number;
+}
+
+/** `{ weight: 0.5, dim: 784 }`. */
+export const defaultMixOptions: Readonly<Required<MixOptions>> = Object.freeze({ weight: 0.5, dim: 784 });
+
+// ── the miniature replication (spec §5) ───────────────────────────────────────────────────
+
+/** The variants of the miniature (spec §5). */
+export const REPLICATION_VARIANTS = [
+  'clean',
+  'baseline',
+  'oracle_remove',
+  'margin_remove',
+  'random_remove',
+  'inloss_remove',
+  'inloss_combined',
+] as const;
+export type ReplicationVariant = (typeof REPLICATION_VARIANTS)[number];
+
+/** Options of `replicate()`: the shared ones plus overrides of the preset (tests use tiny sizes). */
+export interface DEReplicateOptions extends ReplicateOptions {
+  /** Fraction ω of training images replaced by cross-class mixtures (spec: 0.5). */
+  omega?: number;
+  /** Which variants to run; default: the preset's. `baseline` is always run (every comparison is paired against it). */
+  variants?: ReplicationVariant[];
+  /** SimCLR epochs per run (full 20, quick 10). */
+  epochs?: number;
+  /** Items per batch B (spec: 128). */
+  batchSize?: number;
+  /** Training / clean probe / test images drawn per seed (spec: 3,000 / 1,000 / 2,000). */
+  trainSize?: number;
+  probeSize?: number;
+  testSize?: number;
+  /** Epochs of each fold's margin scorer (default 10). */
+  scorerEpochs?: number;
+  /** Epochs of the linear probe (default: @lab/core's `linearProbe` recipe, 300 full-batch Adam epochs). */
+  probeEpochs?: number;
+  /** View augmentation; the spec's one permitted strengthening is `{ cropScale: [0.6, 1], noiseStd: … }`, applied to all variants. */
+  augment?: Partial<AugmentOptions>;
+}
+
+/** Defaults of `replicate()` (spec §5); `undefined` means "the preset's" (or the callee's default). */
+export const defaultReplicateOptions: Readonly<DEReplicateOptions> = Object.freeze({
+  preset: 'quick',
+  seeds: undefined,
+  onProgress: undefined,
+  omega: 0.5,
+  variants: undefined,
+  epochs: undefined,
+  batchSize: 128,
+  trainSize: 3000,
+  probeSize: 1000,
+  testSize: 2000,
+  scorerEpochs: 10,
+  probeEpochs: undefined,
+  augment: undefined,
+});
+
+/** The replication presets of this package, in order of size (`--preset` refuses any other name). */
+export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+export type DEPreset = (typeof PRESETS)[number];
+
+/** What each preset runs, fixed before any comparison. */
+export interface DEPresetConfig {
+  /** Paired seeds (0 … seeds − 1) unless the caller passes its own. */
+  seeds: number;
+  /** SimCLR epochs per run. */
+  epochs: number;
+  variants: ReplicationVariant[];
+}
+
+export const PRESET_CONFIGS: Readonly<Record<DEPreset, Readonly<DEPresetConfig>>> = Object.freeze({
+  // spec §5's quick run: one seed; baseline, oracle_remove and inloss_combined; 10 epochs.
+  quick: { seeds: 1, epochs: 10, variants: ['baseline', 'oracle_remove', 'inloss_combined'] },
+  // spec §5: every variant, 5 paired seeds, 20 epochs (the verdict needs all of them).
+  full: { seeds: 5, epochs: 20, variants: [...REPLICATION_VARIANTS] },
+});

@@ -9,21 +9,112 @@
  */
 import {
   LabError,
+  assertFinite,
   assertRank,
   contrastiveCrossEntropy,
   cosineSimilarityMatrix,
   ntXentLoss,
   quantile,
+  strictOptions,
   tf,
   viewPositiveMask,
+  type OptionChecks,
 } from '@lab/core';
 import {
+  LOSS_MODES,
   defaultDifficultLossOptions,
   defaultSelectionOptions,
   type DifficultLossOptions,
   type SelectionOptions,
 } from './config.js';
-import { checkPairMask, checkViewBatch, resolveLoss, resolveSelection } from './internal/validate.js';
+
+// ── argument checks ──────────────────────────────────────────────────────────────────────
+
+/** A SimCLR batch: rank 2, at least 2 rows, an even number of rows (two views), finite values. */
+function checkViewBatch(x: tf.Tensor, name: string): void {
+  if (!(x instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor2D, got ${typeof x}`);
+  assertRank(x, 2, name);
+  const rows = x.shape[0]!;
+  if (rows === 0 || x.shape[1] === 0)
+    throw new LabError('EMPTY_INPUT', `${name}: expected a non-empty batch [2B, d], got [${x.shape.join(', ')}]`);
+  if (rows % 2 !== 0) {
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `${name}: expected an even number of rows 2B (view 1 then view 2), got ${rows}`,
+    );
+  }
+  assertFinite(x, name);
+}
+
+/** P must be a constant 0/1 matrix [n, n] matching the batch. */
+function checkPairMask(P: tf.Tensor, n: number, name = 'P'): void {
+  if (!(P instanceof tf.Tensor))
+    throw new LabError('INVALID_ARGUMENT', `${name}: expected a tf.Tensor2D or null, got ${typeof P}`);
+  assertRank(P, 2, name);
+  if (P.shape[0] !== n || P.shape[1] !== n) {
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `${name}: expected shape [${n}, ${n}] to match the batch rows, got [${P.shape.join(', ')}]`,
+    );
+  }
+  const values = P.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== 0 && v !== 1) {
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `${name}: expected entries in {0, 1}, found ${v} at (${Math.floor(i / n)}, ${i % n})`,
+      );
+    }
+  }
+}
+
+/**
+ * Selection options checked with core's strictOptions (spec §3: posHigh ∈ (0,1), posLow ∈ (0,1], posHigh <
+ * posLow); `where` names the caller for unknown keys. Used by the training loop too.
+ */
+export function resolveSelection(options: Partial<SelectionOptions> | undefined, where: string): SelectionOptions {
+  const o = strictOptions<SelectionOptions>(options, { ...defaultSelectionOptions }, where, {
+    posHigh: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+    posLow: { min: 0, max: 1, minExclusive: true },
+    scope: ['global', 'row'],
+  });
+  if (!(o.posHigh < o.posLow)) {
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `posHigh: expected posHigh < posLow (descending percentiles: the band runs from the posHigh-th most similar pair down to the posLow-th), got posHigh = ${o.posHigh}, posLow = ${o.posLow}`,
+    );
+  }
+  return o;
+}
+
+const LOSS_CHECKS: OptionChecks<DifficultLossOptions> = {
+  temperature: { min: 0, minExclusive: true },
+  mode: LOSS_MODES,
+  sigma: { min: 0 },
+  rho: { min: 0, minExclusive: true },
+};
+
+/**
+ * Loss options checked with core's strictOptions (τ > 0 and finite, ρ > 0, σ finite and ≥ 0) over `defaults`
+ * (the training loop passes its own, without `mode`); `where` names the caller for unknown keys.
+ */
+export function resolveLoss<T extends Partial<DifficultLossOptions> = DifficultLossOptions>(
+  options: Partial<T> | undefined,
+  where: string,
+  defaults: Readonly<T> = defaultDifficultLossOptions as unknown as T,
+): T {
+  const o = strictOptions<T>(options, { ...defaults }, where, LOSS_CHECKS as OptionChecks<T>);
+  if (!Number.isFinite(o.temperature))
+    throw new LabError('OUT_OF_RANGE', `temperature: expected a finite number > 0, got ${o.temperature}`);
+  // The issue asks for σ < 0 to be refused (a negative margin would pull difficult pairs together), the spec for non-finite σ.
+  if (!Number.isFinite(o.sigma))
+    throw new LabError('OUT_OF_RANGE', `sigma: expected a finite number >= 0, got ${o.sigma}`);
+  return o;
+}
+
+// ── selection (Eq. 12) ───────────────────────────────────────────────────────────────────
 
 /** Result of {@link selectDifficultPairs}. */
 export interface DifficultPairSelection {
@@ -62,7 +153,7 @@ function symmetricCosine(h: tf.Tensor2D): Float32Array {
  * @returns P [2B, 2B] float32 0/1, the thresholds and the number selected.
  */
 export function selectDifficultPairs(h: tf.Tensor2D, options: Partial<SelectionOptions> = {}): DifficultPairSelection {
-  const o = resolveSelection(defaultSelectionOptions, options);
+  const o = resolveSelection(options, 'selectDifficultPairs options');
   checkViewBatch(h, 'h');
   const n = h.shape[0];
   const pos = positiveIndex(n);
@@ -110,6 +201,8 @@ export function selectDifficultPairs(h: tf.Tensor2D, options: Partial<SelectionO
   return { P: tf.tensor2d(P, [n, n]), simPosHigh: his, simPosLow: los, numSelected };
 }
 
+// ── the edited NT-Xent (Eqs. 13–16) ──────────────────────────────────────────────────────
+
 /** Edited logits without validation (used inside the loss, after the checks). */
 function editLogitsUnchecked(S: tf.Tensor2D, P: tf.Tensor2D, o: DifficultLossOptions): tf.Tensor2D {
   const tau = o.temperature;
@@ -140,7 +233,7 @@ function editLogitsUnchecked(S: tf.Tensor2D, P: tf.Tensor2D, o: DifficultLossOpt
  * Exposed for MoCo-style use, where S holds query–key cosines (paper Table 5).
  */
 export function editLogits(S: tf.Tensor2D, P: tf.Tensor2D, options: Partial<DifficultLossOptions> = {}): tf.Tensor2D {
-  const o = resolveLoss(defaultDifficultLossOptions, options);
+  const o = resolveLoss(options, 'editLogits options');
   assertRank(S, 2, 'S');
   if (S.shape[0] === 0) throw new LabError('EMPTY_INPUT', 'S: expected a non-empty [n, n] matrix, got [0, 0]');
   if (S.shape[0] !== S.shape[1])
@@ -162,7 +255,7 @@ export function difficultPairLoss(
   P: tf.Tensor2D | null,
   options: Partial<DifficultLossOptions> = {},
 ): tf.Scalar {
-  const o = resolveLoss(defaultDifficultLossOptions, options);
+  const o = resolveLoss(options, 'difficultPairLoss options');
   checkViewBatch(z, 'z');
   const n = z.shape[0];
   if (P !== null && P !== undefined) checkPairMask(P, n);

@@ -8,6 +8,13 @@ export {
   defaultAugmentOptions,
   defaultSimCLRModelConfig,
   defaultTrainOptions,
+  defaultOutOfFoldOptions,
+  defaultMixOptions,
+  defaultReplicateOptions,
+  LOSS_MODES,
+  REPLICATION_VARIANTS,
+  PRESETS,
+  PRESET_CONFIGS,
 } from './config.js';
 export type {
   SelectionOptions,
@@ -16,6 +23,12 @@ export type {
   AugmentOptions,
   SimCLRModelConfig,
   TrainOptions,
+  OutOfFoldOptions,
+  MixOptions,
+  DEReplicateOptions,
+  ReplicationVariant,
+  DEPreset,
+  DEPresetConfig,
 } from './config.js';
 
 // ── selection (Eq. 12) and the edited NT-Xent losses (Eqs. 13–16) ────────────────────────
@@ -44,12 +57,11 @@ export {
   mixDifficult,
   estimateAlphaBetaGamma,
 } from './scoring.js';
-export type { OutOfFoldOptions, MixedData } from './scoring.js';
+export type { MixedData } from './scoring.js';
 
 // ── SimCLR model and training with in-loss edits ─────────────────────────────────────────
 export { SimCLRModel, trainSimCLR, resolveTrainOptions, twoViews, encode } from './model.js';
 export type { EpochLog, TrainHooks, TrainOptionsInput } from './model.js';
 
 // ── miniature replication ────────────────────────────────────────────────────────────────
-export { replicate, mergeReplicationReports, REPLICATION_VARIANTS } from './replicate.js';
-export type { DEReplicateOptions, ReplicationVariant } from './replicate.js';
+export { replicate, mergeReplicationReports } from './replicate.js';

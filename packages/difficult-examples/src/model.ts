@@ -7,41 +7,65 @@ import {
   Adam,
   LabError,
   MLP,
+  Module,
   Rng,
   assertFinite,
-  assertInRange,
-  assertOneOf,
   assertRank,
   augmentBatch,
+  fit,
+  strictOptions,
   tf,
   type AugmentOptions as CoreAugmentOptions,
+  type ProgressEvent,
 } from '@lab/core';
-import { defaultTrainOptions, type AugmentOptions, type SimCLRModelConfig, type TrainOptions } from './config.js';
-import { difficultPairLoss, selectDifficultPairs } from './difficult-examples.js';
-import { resolveLoss, resolveSelection } from './internal/validate.js';
+import {
+  LOSS_MODES,
+  defaultAugmentOptions,
+  defaultSimCLRModelConfig,
+  defaultTrainOptions,
+  type AugmentOptions,
+  type SimCLRModelConfig,
+  type TrainOptions,
+} from './config.js';
+import { difficultPairLoss, resolveLoss, resolveSelection, selectDifficultPairs } from './difficult-examples.js';
 
-/** MLP encoder (backbone features h, ReLU) and projector head (outputs z); owns its variables. */
-export class SimCLRModel {
+const positiveInteger = { min: 1, integer: true } as const;
+
+/** MLP encoder (backbone features h, ReLU) and projector head (outputs z); a core `Module` that owns its variables. */
+export class SimCLRModel extends Module {
   private readonly encoder: MLP;
   private readonly head: MLP;
   readonly config: Readonly<SimCLRModelConfig>;
 
   constructor(cfg: SimCLRModelConfig) {
-    for (const key of ['inputDim', 'featureDim', 'projHidden', 'projDim'] as const)
-      assertInRange(cfg[key], key, { min: 1, integer: true });
-    if (!Array.isArray(cfg.hidden))
-      throw new LabError('INVALID_ARGUMENT', `hidden: expected an array of widths, got ${typeof cfg.hidden}`);
-    cfg.hidden.forEach((w, i) => assertInRange(w, `hidden[${i}]`, { min: 1, integer: true }));
-    this.config = { ...cfg, hidden: [...cfg.hidden] };
-    const rng = new Rng(cfg.seed);
+    super();
+    const c = strictOptions<SimCLRModelConfig>(
+      cfg,
+      { ...defaultSimCLRModelConfig, hidden: [...defaultSimCLRModelConfig.hidden] },
+      'SimCLRModel config',
+      {
+        inputDim: positiveInteger,
+        featureDim: positiveInteger,
+        projHidden: positiveInteger,
+        projDim: positiveInteger,
+      },
+    );
+    c.hidden.forEach((w, i) => {
+      if (!(Number.isInteger(w) && w >= 1))
+        throw new LabError('OUT_OF_RANGE', `hidden[${i}]: expected an integer >= 1, got ${w}`);
+    });
+    if (!Number.isFinite(c.seed))
+      throw new LabError('INVALID_ARGUMENT', `seed: expected a finite number, got ${c.seed}`);
+    this.config = { ...c, hidden: [...c.hidden] };
+    const rng = new Rng(c.seed);
     // Encoder inputDim-hidden…-featureDim with ReLU after every layer (h is post-activation, as a ResNet's pooled features).
     // PyTorch nn.Linear initialisation (@lab/core's MLP).
-    this.encoder = new MLP([cfg.inputDim, ...cfg.hidden, cfg.featureDim], {
-      rng: rng.fork('encoder'),
-      activateLast: true,
-    });
+    this.encoder = this.addModule(
+      'encoder',
+      new MLP([c.inputDim, ...c.hidden, c.featureDim], { rng: rng.fork('encoder'), activateLast: true }),
+    );
     // Projector featureDim-projHidden-projDim, ReLU between (SimCLR's g).
-    this.head = new MLP([cfg.featureDim, cfg.projHidden, cfg.projDim], { rng: rng.fork('head') });
+    this.head = this.addModule('head', new MLP([c.featureDim, c.projHidden, c.projDim], { rng: rng.fork('head') }));
   }
 
   /** h = f(x): [N, inputDim] → [N, featureDim]. */
@@ -56,11 +80,6 @@ export class SimCLRModel {
 
   get trainableVariables(): tf.Variable[] {
     return [...this.encoder.parameters(), ...this.head.parameters()];
-  }
-
-  dispose(): void {
-    this.encoder.dispose();
-    this.head.dispose();
   }
 }
 
@@ -79,6 +98,8 @@ export interface EpochLog {
 export interface TrainHooks {
   /** Called after every epoch. */
   onEpoch?: (log: EpochLog) => void;
+  /** Called after every step with the steps done and the total (e.g. a CLI's `ctx.progress.onProgress`). */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** Options accepted by {@link trainSimCLR}: any subset of {@link TrainOptions}, nested objects merged. */
@@ -89,39 +110,58 @@ export type TrainOptionsInput = Partial<Omit<TrainOptions, 'selection' | 'loss' 
   augment?: Partial<AugmentOptions>;
 };
 
-/** Resolves and validates training options against {@link defaultTrainOptions}. */
-export function resolveTrainOptions(options: TrainOptionsInput = {}): TrainOptions {
-  const d = defaultTrainOptions;
-  const o: TrainOptions = {
-    ...d,
-    ...options,
-    selection: resolveSelection(d.selection, options.selection),
-    loss: { ...d.loss, ...options.loss },
-    model: { ...d.model, ...options.model },
-    augment: { ...d.augment, ...options.augment },
-  };
-  assertOneOf(o.mode, ['ntxent', 'remove', 'margin', 'temperature', 'combined'] as const, 'mode');
-  resolveLoss({ ...o.loss, mode: o.mode });
-  assertInRange(o.epochs, 'epochs', { min: 0, integer: true });
-  assertInRange(o.batchSize, 'batchSize', { min: 2, integer: true });
-  assertInRange(o.lr, 'lr', { min: 0, minExclusive: true });
-  assertInRange(o.imageSide, 'imageSide', { min: 1, integer: true });
-  assertInRange(o.augment.maxShift, 'augment.maxShift', { min: 0, integer: true });
-  assertInRange(o.augment.noiseStd, 'augment.noiseStd', { min: 0 });
-  if (o.augment.cropScale !== null) {
-    const [lo, hi] = o.augment.cropScale;
-    if (!(lo > 0 && lo <= hi && hi <= 1))
+/** View augmentation options checked with core's strictOptions (shift an integer >= 0, noise >= 0, crop scale in (0, 1]). */
+function resolveAugment(options: Partial<AugmentOptions> | undefined, where: string): AugmentOptions {
+  const o = strictOptions<AugmentOptions>(options, { ...defaultAugmentOptions }, where, {
+    maxShift: { min: 0, integer: true },
+    noiseStd: { min: 0 },
+  });
+  if (o.cropScale !== null) {
+    const scale = o.cropScale as unknown;
+    if (!Array.isArray(scale) || scale.length !== 2 || !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1))
       throw new LabError(
         'OUT_OF_RANGE',
-        `augment.cropScale: expected 0 < min <= max <= 1, got [${o.augment.cropScale.join(', ')}]`,
+        `cropScale: expected [min, max] with 0 < min <= max <= 1 (or null), got ${Array.isArray(scale) ? `[${scale.join(', ')}]` : String(scale)}`,
       );
   }
-  if (!Number.isFinite(o.seed)) throw new LabError('INVALID_ARGUMENT', `seed: expected a finite number, got ${o.seed}`);
+  if (!Number.isFinite(o.noiseStd))
+    throw new LabError('OUT_OF_RANGE', `noiseStd: expected a finite number >= 0, got ${o.noiseStd}`);
   return o;
+}
+
+/**
+ * Resolves and checks training options against {@link defaultTrainOptions} with core's strictOptions: unknown
+ * keys (at every level), wrong types and out-of-range values throw a `LabError` naming the key.
+ */
+export function resolveTrainOptions(options: TrainOptionsInput = {}): TrainOptions {
+  const d = defaultTrainOptions;
+  const top = strictOptions<TrainOptions>(options as Partial<TrainOptions>, { ...d }, 'trainSimCLR options', {
+    mode: LOSS_MODES,
+    epochs: { min: 0, integer: true },
+    batchSize: { min: 2, integer: true },
+    lr: { min: 0, minExclusive: true },
+    imageSide: positiveInteger,
+  });
+  if (!Number.isFinite(top.lr)) throw new LabError('OUT_OF_RANGE', `lr: expected a finite number > 0, got ${top.lr}`);
+  if (!Number.isFinite(top.seed))
+    throw new LabError('INVALID_ARGUMENT', `seed: expected a finite number, got ${top.seed}`);
+  const model = strictOptions(options.model, { ...d.model }, 'trainSimCLR model options', {
+    featureDim: positiveInteger,
+    projHidden: positiveInteger,
+    projDim: positiveInteger,
+  });
+  return {
+    ...top,
+    selection: resolveSelection(options.selection, 'trainSimCLR selection options'),
+    loss: resolveLoss(options.loss, 'trainSimCLR loss options', d.loss),
+    model: { ...model, hidden: [...model.hidden] },
+    augment: resolveAugment(options.augment, 'trainSimCLR augment options'),
+  };
 }
 
 /** Two augmented views of a batch stacked view-major: [2B, side²]. */
 export function twoViews(x: tf.Tensor2D, augment: AugmentOptions, imageSide: number, rng: Rng): tf.Tensor2D {
+  augment = resolveAugment(augment, 'twoViews augment');
   const options: CoreAugmentOptions = {
     imageSize: [imageSide, imageSide],
     shift: augment.maxShift,
@@ -133,8 +173,8 @@ export function twoViews(x: tf.Tensor2D, augment: AugmentOptions, imageSide: num
 
 /**
  * Trains SimCLR on unlabelled images with in-loss difficult-pair selection and edits (paper §5; `mode: 'ntxent'`
- * is the plain SimCLR baseline). Batches are drawn without replacement each epoch; a last batch smaller than
- * `batchSize` is dropped (SimCLR's drop_last), so every step sees 2·batchSize rows.
+ * is the plain SimCLR baseline), on core's `fit`. Batches are drawn without replacement each epoch; a last
+ * batch smaller than `batchSize` is dropped (SimCLR's drop_last), so every step sees 2·batchSize rows.
  *
  * @param data.x [N, side²] images (e.g. MNIST in [0, 1]).
  * @returns the trained model (the caller disposes it) and one log entry per epoch.
@@ -145,6 +185,11 @@ export async function trainSimCLR(
   hooks: TrainHooks = {},
 ): Promise<{ model: SimCLRModel; log: EpochLog[] }> {
   const o = resolveTrainOptions(options);
+  const { onEpoch, onProgress } = strictOptions<TrainHooks>(
+    hooks,
+    { onEpoch: undefined, onProgress: undefined },
+    'trainSimCLR hooks',
+  );
   const x = data?.x;
   if (!(x instanceof tf.Tensor))
     throw new LabError('INVALID_ARGUMENT', `data.x: expected a tf.Tensor2D, got ${typeof x}`);
@@ -164,52 +209,69 @@ export async function trainSimCLR(
   const orderRng = rng.fork('order');
   const augmentRng = rng.fork('augment');
   const model = new SimCLRModel({ inputDim: dim, ...o.model, seed: rng.fork('init').nextUint32() });
-  const optimizer = new Adam(model.trainableVariables, { lr: o.lr });
+  const optimizer = new Adam(model, { lr: o.lr });
   const lossOptions = { ...o.loss, mode: o.mode };
   const select = o.mode !== 'ntxent';
   const log: EpochLog[] = [];
   const stepsPerEpoch = Math.floor(n / o.batchSize);
   const rows = 2 * o.batchSize;
+  let started = 0;
+  let selected = 0; // pairs selected in the current step (set inside the loss)
+  let selectedSum = 0; // sum over the epoch's steps of the selected fraction
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const started = performance.now();
-      const perm = orderRng.permutation(n);
-      let lossSum = 0;
-      let selectedSum = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const idx = perm.subarray(step * o.batchSize, (step + 1) * o.batchSize);
-        let selected = 0;
-        const views = tf.tidy(() =>
-          twoViews(tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D, o.augment, o.imageSide, augmentRng),
-        ); // [2B, side²]
-        try {
-          lossSum += optimizer.minimize(() => {
-            const h = model.backbone(views); // [2B, featureDim]
-            let P: tf.Tensor2D | null = null;
-            if (select) {
-              // Selection reads h's values only: P is a fresh constant, so no gradient flows through it.
-              const sel = selectDifficultPairs(h, o.selection);
-              P = sel.P;
-              selected = sel.numSelected;
-            }
-            return difficultPairLoss(model.project(h), P, lossOptions); // scalar
-          });
-        } finally {
-          views.dispose();
-        }
-        selectedSum += selected / (rows * (rows - 1));
-      }
-      const entry = {
-        epoch,
-        loss: stepsPerEpoch > 0 ? lossSum / stepsPerEpoch : Number.NaN,
-        selectedFraction: stepsPerEpoch > 0 ? selectedSum / stepsPerEpoch : 0,
-        steps: stepsPerEpoch,
-        seconds: (performance.now() - started) / 1000,
-      };
-      log.push(entry);
-      hooks.onEpoch?.(entry);
-      await tf.nextFrame();
-    }
+    if (o.epochs > 0)
+      await fit<Int32Array>({
+        model,
+        optimizer,
+        epochs: o.epochs,
+        stepsPerEpoch,
+        label: `SimCLR ${o.mode}`,
+        progress: 'none',
+        ...(onProgress ? { onProgress } : {}),
+        // One permutation per epoch, drawn when the epoch starts; full batches only (drop_last).
+        *data() {
+          started = performance.now();
+          selectedSum = 0;
+          const perm = orderRng.permutation(n);
+          for (let step = 0; step < stepsPerEpoch; step++)
+            yield perm.subarray(step * o.batchSize, (step + 1) * o.batchSize);
+        },
+        loss: (idx) => {
+          const views = twoViews(
+            tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D,
+            o.augment,
+            o.imageSide,
+            augmentRng,
+          ); // [2B, side²]
+          const h = model.backbone(views); // [2B, featureDim]
+          let P: tf.Tensor2D | null = null;
+          selected = 0;
+          if (select) {
+            // Selection reads h's values only: P is a fresh constant, so no gradient flows through it.
+            const sel = selectDifficultPairs(h, o.selection);
+            P = sel.P;
+            selected = sel.numSelected;
+          }
+          return difficultPairLoss(model.project(h), P, lossOptions); // scalar
+        },
+        callbacks: {
+          onStepEnd: () => {
+            selectedSum += selected / (rows * (rows - 1));
+          },
+          onEpochEnd: async (record) => {
+            const entry: EpochLog = {
+              epoch: record.epoch,
+              loss: record.loss,
+              selectedFraction: selectedSum / record.steps,
+              steps: record.steps,
+              seconds: (performance.now() - started) / 1000,
+            };
+            log.push(entry);
+            onEpoch?.(entry);
+            await tf.nextFrame();
+          },
+        },
+      });
   } catch (err) {
     model.dispose();
     throw err;

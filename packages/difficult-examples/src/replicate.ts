@@ -6,7 +6,6 @@
 import {
   LabError,
   Rng,
-  assertInRange,
   buildReport,
   compareMethods,
   currentBackend,
@@ -15,14 +14,26 @@ import {
   linearProbe,
   loadMnist,
   resolveSeeds,
+  strictOptions,
   tf,
   type Criterion,
   type PairedComparison,
-  type ReplicateOptions,
   type ReplicationReport,
   type ReplicationRow,
 } from '@lab/core';
-import { defaultTrainOptions, type AugmentOptions, type DifficultLossMode } from './config.js';
+import {
+  PRESETS,
+  PRESET_CONFIGS,
+  REPLICATION_VARIANTS,
+  defaultReplicateOptions,
+  defaultTrainOptions,
+  type AugmentOptions,
+  type DEPreset,
+  type DEReplicateOptions,
+  type DifficultLossMode,
+  type ReplicationVariant,
+} from './config.js';
+import { mnistRows } from './data.js';
 import { selectDifficultPairs } from './difficult-examples.js';
 import { encode, trainSimCLR, twoViews, type SimCLRModel } from './model.js';
 import {
@@ -34,54 +45,18 @@ import {
   randomRemoval,
 } from './scoring.js';
 
-/** The variants of the miniature (spec §5). */
-export const REPLICATION_VARIANTS = [
-  'clean',
-  'baseline',
-  'oracle_remove',
-  'margin_remove',
-  'random_remove',
-  'inloss_remove',
-  'inloss_combined',
-] as const;
-export type ReplicationVariant = (typeof REPLICATION_VARIANTS)[number];
-
-/** Options of {@link replicate}: the shared ones plus overrides of the preset (tests use tiny sizes). */
-export interface DEReplicateOptions extends ReplicateOptions {
-  /** Fraction ω of training images replaced by cross-class mixtures (spec: 0.5). */
-  omega?: number;
-  /** Which variants to run; default: the preset's. `baseline` is always run (every comparison is paired against it). */
-  variants?: ReplicationVariant[];
-  /** SimCLR epochs per run (full 20, quick 10). */
-  epochs?: number;
-  /** Items per batch B (spec: 128). */
-  batchSize?: number;
-  /** Training / clean probe / test images drawn per seed (spec: 3,000 / 1,000 / 2,000). */
-  trainSize?: number;
-  probeSize?: number;
-  testSize?: number;
-  /** Epochs of each fold's margin scorer (default 10). */
-  scorerEpochs?: number;
-  /** Epochs of the linear probe (default: @lab/core's `linearProbe` recipe, 300 full-batch Adam epochs). */
-  probeEpochs?: number;
-  /** View augmentation; the spec's one permitted strengthening is `{ cropScale: [0.6, 1], noiseStd: … }`, applied to all variants. */
-  augment?: Partial<AugmentOptions>;
-}
-
-interface PresetConfig {
-  seeds: number;
-  epochs: number;
-  variants: ReplicationVariant[];
-}
-
-const PRESETS: Record<'quick' | 'full', PresetConfig> = {
-  // spec §5 `--quick`: one seed; baseline, oracle_remove and inloss_combined; 10 epochs.
-  quick: { seeds: 1, epochs: 10, variants: ['baseline', 'oracle_remove', 'inloss_combined'] },
-  full: { seeds: 5, epochs: 20, variants: [...REPLICATION_VARIANTS] },
-};
-
 const CLAIM =
   "Mixing cross-class 'difficult' images into SimCLR's training data hurts the linear probe; removing them (oracle, or by supervised margin, beating random removal) or the label-free in-loss margin + temperature edit (Eq. 16) recovers accuracy.";
+
+/**
+ * The `--seeds` value that selects exactly `seeds` (the inverse of core's parseSeeds): a count for 0 … n−1,
+ * `a..a` for one other seed, else a comma list.
+ */
+export function seedsFlag(seeds: readonly number[]): string {
+  if (seeds.every((s, i) => s === i)) return String(seeds.length);
+  if (seeds.length === 1) return `${seeds[0]}..${seeds[0]}`;
+  return seeds.join(',');
+}
 
 /** Training mode and which rows of the (mixed) training set a variant uses. */
 function lossMode(variant: ReplicationVariant): DifficultLossMode {
@@ -141,35 +116,35 @@ function strictCriterion(name: string, value: number, threshold: string, passed:
  */
 export async function replicate(options: DEReplicateOptions = {}): Promise<ReplicationReport> {
   const started = performance.now();
-  const preset = options.preset ?? 'quick';
-  if (preset !== 'quick' && preset !== 'full')
-    throw new LabError('INVALID_ARGUMENT', `preset: expected 'quick' or 'full', got '${String(preset)}'`);
-  const base = PRESETS[preset];
-  const seeds = resolveSeeds(options.seeds, base.seeds);
-  const omega = options.omega ?? 0.5;
-  assertInRange(omega, 'omega', { min: 0, max: 1 });
-  const epochs = options.epochs ?? base.epochs;
-  const batchSize = options.batchSize ?? 128;
-  const trainSize = options.trainSize ?? 3000;
-  const probeSize = options.probeSize ?? 1000;
-  const testSize = options.testSize ?? 2000;
-  const scorerEpochs = options.scorerEpochs ?? 10;
-  for (const [name, v] of [
-    ['trainSize', trainSize],
-    ['probeSize', probeSize],
-    ['testSize', testSize],
-    ['batchSize', batchSize],
-  ] as const) {
-    assertInRange(v, name, { min: 2, integer: true });
-  }
-  assertInRange(epochs, 'epochs', { min: 1, integer: true });
+  const size = { min: 2, integer: true };
+  const o = strictOptions<DEReplicateOptions>(options, { ...defaultReplicateOptions }, 'replicate options', {
+    preset: PRESETS,
+    omega: { min: 0, max: 1 },
+    epochs: { min: 1, integer: true },
+    batchSize: size,
+    trainSize: size,
+    probeSize: size,
+    testSize: size,
+    scorerEpochs: { min: 0, integer: true },
+    probeEpochs: { min: 1, integer: true },
+  });
+  const preset = o.preset as DEPreset;
+  const base = PRESET_CONFIGS[preset];
+  const seeds = resolveSeeds(o.seeds, base.seeds);
+  const omega = o.omega!;
+  const epochs = o.epochs ?? base.epochs;
+  const batchSize = o.batchSize!;
+  const trainSize = o.trainSize!;
+  const probeSize = o.probeSize!;
+  const testSize = o.testSize!;
+  const scorerEpochs = o.scorerEpochs!;
   if (trainSize + probeSize + testSize > 10000) {
     throw new LabError(
       'OUT_OF_RANGE',
       `trainSize + probeSize + testSize: expected at most the 10,000 MNIST digits, got ${trainSize + probeSize + testSize}`,
     );
   }
-  const requested = options.variants ?? base.variants;
+  const requested = o.variants ?? base.variants;
   for (const v of requested)
     if (!REPLICATION_VARIANTS.includes(v))
       throw new LabError(
@@ -177,7 +152,11 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
         `variants: expected names from ${REPLICATION_VARIANTS.join(', ')}, got '${v}'`,
       );
   const variants = REPLICATION_VARIANTS.filter((v) => v === 'baseline' || requested.includes(v));
-  const augment: AugmentOptions = { ...defaultTrainOptions.augment, ...options.augment };
+  const augment: AugmentOptions = strictOptions(
+    o.augment,
+    { ...defaultTrainOptions.augment },
+    'replicate augment options',
+  );
   const train = { ...defaultTrainOptions, epochs, batchSize, augment };
 
   const mnist = await loadMnist();
@@ -185,7 +164,7 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
   const setting = `omega=${omega}`;
   const total = seeds.length * variants.length * epochs;
   let done = 0;
-  const report = (stage: string) => options.onProgress?.({ stage, done, total });
+  const report = (stage: string) => o.onProgress?.({ stage, done, total });
 
   for (const seed of seeds) {
     const rng = new Rng(seed);
@@ -194,23 +173,18 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
     const trainIdx = pick(0, trainSize);
     const probeIdx = pick(trainSize, probeSize);
     const testIdx = pick(trainSize + probeSize, testSize);
-    const gatherImages = (idx: Int32Array) => {
-      const out = new Float32Array(idx.length * 784);
-      idx.forEach((r, k) => out.set(mnist.images.subarray(r * 784, (r + 1) * 784), k * 784));
-      return out;
-    };
-    const labelsOf = (idx: Int32Array) => Int32Array.from(idx, (r) => mnist.labels[r]!);
-    const trainX = gatherImages(trainIdx);
-    const trainY = labelsOf(trainIdx);
-    const probeY = labelsOf(probeIdx);
-    const testY = labelsOf(testIdx);
+    const { x: trainX, labels: trainY } = mnistRows(mnist, trainIdx);
+    const probe = mnistRows(mnist, probeIdx);
+    const test = mnistRows(mnist, testIdx);
+    const probeY = probe.labels;
+    const testY = test.labels;
     const mixed = mixDifficult(trainX, trainY, omega, rng.fork('mix'));
     const flagged = new Uint8Array(trainSize);
     mixed.mixedIdx.forEach((i) => (flagged[i] = 1));
     const nMixed = mixed.mixedIdx.length;
 
-    const probeT = tf.tensor2d(gatherImages(probeIdx), [probeSize, 784]);
-    const testT = tf.tensor2d(gatherImages(testIdx), [testSize, 784]);
+    const probeT = tf.tensor2d(probe.x, [probeSize, 784]);
+    const testT = tf.tensor2d(test.x, [testSize, 784]);
     const cleanT = tf.tensor2d(trainX, [trainSize, 784]);
     const mixedT = tf.tensor2d(mixed.x, [trainSize, 784]);
     const precisionBatch = Math.min(128, testSize);
@@ -270,7 +244,7 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
               (
                 await linearProbe(hProbe, probeY, hTest, testY, {
                   seed,
-                  ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }),
+                  ...(o.probeEpochs === undefined ? {} : { epochs: o.probeEpochs }),
                 })
               ).accuracy;
             knnAcc = 100 * knnAccuracy(hProbe, probeY, hTest, testY, { k: Math.min(20, probeSize) });
@@ -326,7 +300,7 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
     scorerEpochs,
     probe: {
       ...defaultLinearProbeOptions,
-      ...(options.probeEpochs === undefined ? {} : { epochs: options.probeEpochs }),
+      ...(o.probeEpochs === undefined ? {} : { epochs: o.probeEpochs }),
     },
     knn: { k: 20, reference: 'clean probe set' },
     augment,
@@ -348,7 +322,7 @@ export async function replicate(options: DEReplicateOptions = {}): Promise<Repli
 function finishReport(
   rows: ReplicationRow[],
   ctx: {
-    preset: 'quick' | 'full';
+    preset: DEPreset;
     seeds: number[];
     config: Record<string, unknown> & { omega: number; variants: ReplicationVariant[] };
     seconds: number;
@@ -433,10 +407,7 @@ function finishReport(
     comparisons,
     criteria,
     notes,
-    command:
-      preset === 'quick'
-        ? 'npx lab-difficult-examples replicate --quick'
-        : `npx lab-difficult-examples replicate --seeds ${seeds.length}`,
+    command: `npx lab-difficult-examples replicate --preset ${preset} --seeds ${seedsFlag(seeds)}`,
     seconds: ctx.seconds,
     backend: ctx.backend,
     ...(complete ? {} : { verdict: 'inconclusive' as const }),
@@ -471,7 +442,7 @@ export function mergeReplicationReports(reports: ReplicationReport[]): Replicati
     throw new LabError('INVALID_ARGUMENT', `reports: expected disjoint seeds, got [${seeds.join(', ')}]`);
   const rows = reports.flatMap((r) => r.rows).sort((a, b) => a.seed - b.seed);
   return finishReport(rows, {
-    preset: first.preset,
+    preset: first.preset as DEPreset,
     seeds: [...seeds].sort((a, b) => a - b),
     config: first.config as Record<string, unknown> & { omega: number; variants: ReplicationVariant[] },
     seconds: Math.max(...reports.map((r) => r.seconds)),

@@ -4,7 +4,11 @@
  * each class is removed before contrastive pre-training. Also the ω-mixing generator and the α/β/γ
  * estimator of the paper's causal check (Fig. 2, Table 10).
  */
-import { Adam, LabError, MLP, Rng, assertFinite, assertInRange, assertRank, tf } from '@lab/core';
+import { Adam, LabError, MLP, Rng, assertFinite, assertInRange, assertRank, fit, strictOptions, tf } from '@lab/core';
+import { defaultMixOptions, defaultOutOfFoldOptions, type MixOptions, type OutOfFoldOptions } from './config.js';
+
+/** The most classes a scorer may have: a class id becomes a one-hot width and a logits column. */
+export const MAX_CLASSES = 10_000;
 
 /**
  * Softmax top-2 margin m(x) = p_top1 − p_top2 per row (float64 softmax, returned as float32).
@@ -74,23 +78,6 @@ export function lowestMarginPerClass(margins: ArrayLike<number>, labels: Int32Ar
   return Int32Array.from(removed.sort((a, b) => a - b));
 }
 
-/** Options of {@link outOfFoldMargins}. */
-export interface OutOfFoldOptions {
-  /** Number of folds (spec §2.4: 5). */
-  folds?: number;
-  /** Hidden width of the d-hidden-C ReLU MLP scorer (spec §5: 128). */
-  hidden?: number;
-  /** Training epochs per fold (not specified by the paper; default 10). */
-  epochs?: number;
-  batchSize?: number;
-  /** Adam learning rate (default 1e-3). */
-  lr?: number;
-  /** Seeds the fold split, the initialisation and the batch order. */
-  seed?: number;
-  /** Number of classes; default max label + 1. */
-  numClasses?: number;
-}
-
 /**
  * Supervised top-2 margins with out-of-fold predictions: a small MLP is trained on k − 1 folds and scores the
  * held-out fold, so no example is scored by a model that memorised it (the classifier is not specified by the
@@ -103,34 +90,48 @@ export async function outOfFoldMargins(
   labels: Int32Array,
   opts: OutOfFoldOptions = {},
 ): Promise<Float32Array> {
-  const { folds = 5, hidden = 128, epochs = 10, batchSize = 128, lr = 1e-3, seed = 0 } = opts;
   if (!(x instanceof tf.Tensor)) throw new LabError('INVALID_ARGUMENT', `x: expected a tf.Tensor2D, got ${typeof x}`);
   assertRank(x, 2, 'x');
   const [n, d] = x.shape;
+  const o = strictOptions<OutOfFoldOptions>(opts, { ...defaultOutOfFoldOptions }, 'outOfFoldMargins options', {
+    folds: { min: 2, max: Math.max(2, n), integer: true },
+    hidden: { min: 1, integer: true },
+    epochs: { min: 0, integer: true },
+    batchSize: { min: 1, integer: true },
+    lr: { min: 0, minExclusive: true },
+    numClasses: { min: 2, max: MAX_CLASSES, integer: true },
+  });
+  const { folds, hidden, epochs, batchSize, lr, seed, onProgress } = o as Required<OutOfFoldOptions>;
   if (!(labels instanceof Int32Array)) throw new LabError('DTYPE_MISMATCH', 'labels: expected an Int32Array');
   if (labels.length !== n)
     throw new LabError('SHAPE_MISMATCH', `labels: expected ${n} labels (one per row of x), got ${labels.length}`);
-  assertInRange(folds, 'folds', { min: 2, max: n, integer: true });
-  assertInRange(hidden, 'hidden', { min: 1, integer: true });
-  assertInRange(epochs, 'epochs', { min: 0, integer: true });
-  assertInRange(batchSize, 'batchSize', { min: 1, integer: true });
-  assertInRange(lr, 'lr', { min: 0, minExclusive: true });
   assertFinite(x, 'x');
-  let numClasses = opts.numClasses ?? 0;
+  // Bounded before anything is allocated: the class count is a one-hot width and a logits column count.
+  const inferred = o.numClasses === undefined;
+  let maxLabel = 0;
   for (let i = 0; i < n; i++) {
-    if (labels[i]! < 0) throw new LabError('OUT_OF_RANGE', `labels: expected ids >= 0, got ${labels[i]} at index ${i}`);
-    if (opts.numClasses === undefined) numClasses = Math.max(numClasses, labels[i]! + 1);
-    else if (labels[i]! >= numClasses)
+    const y = labels[i]!;
+    if (y < 0) throw new LabError('OUT_OF_RANGE', `labels: expected ids >= 0, got ${y} at index ${i}`);
+    if (!inferred && y >= o.numClasses!)
+      throw new LabError('OUT_OF_RANGE', `labels: expected ids < numClasses = ${o.numClasses}, got ${y} at index ${i}`);
+    if (inferred && y >= Math.min(n, MAX_CLASSES))
       throw new LabError(
         'OUT_OF_RANGE',
-        `labels: expected ids < numClasses = ${numClasses}, got ${labels[i]} at index ${i}`,
+        `labels: class id ${y} at index ${i} would make ${y + 1} classes for ${n} examples; expected dense ids below ${Math.min(n, MAX_CLASSES)} (or pass numClasses)`,
       );
+    maxLabel = Math.max(maxLabel, y);
   }
+  const numClasses = o.numClasses ?? maxLabel + 1;
   if (numClasses < 2) throw new LabError('OUT_OF_RANGE', `labels: expected at least 2 classes, got ${numClasses}`);
 
   const rng = new Rng(seed);
   const order = rng.fork('folds').permutation(n);
   const logits = new Float32Array(n * numClasses);
+  const stepsOfFold = (size: number) => epochs * Math.ceil(size / batchSize);
+  let totalSteps = 0;
+  for (let f = 0; f < folds; f++)
+    totalSteps += stepsOfFold(n - (Math.floor(((f + 1) * n) / folds) - Math.floor((f * n) / folds)));
+  let stepsBefore = 0;
   for (let f = 0; f < folds; f++) {
     const lo = Math.floor((f * n) / folds);
     const hi = Math.floor(((f + 1) * n) / folds);
@@ -140,28 +141,43 @@ export async function outOfFoldMargins(
     const optimizer = new Adam(model, { lr });
     const batchRng = rng.fork(`batches-${f}`);
     try {
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        const perm = batchRng.permutation(train.length);
-        for (let start = 0; start < train.length; start += batchSize) {
-          const idx = Int32Array.from(perm.subarray(start, start + batchSize), (p) => train[p]!);
-          const xb = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32'))); // [b, d]
-          const yb = tf.tidy(() =>
-            tf.oneHot(
+      if (epochs > 0) {
+        const before = stepsBefore;
+        await fit<Int32Array>({
+          model,
+          optimizer,
+          epochs,
+          progress: 'none',
+          label: `margin scorer fold ${f + 1}/${folds}`,
+          // One reshuffle of the training folds per epoch; the last batch may be smaller.
+          *data() {
+            const perm = batchRng.permutation(train.length);
+            for (let start = 0; start < train.length; start += batchSize)
+              yield Int32Array.from(perm.subarray(start, start + batchSize), (p) => train[p]!);
+          },
+          loss: (idx) => {
+            const xb = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D; // [b, d]
+            const yb = tf.oneHot(
               tf.tensor1d(
                 Int32Array.from(idx, (i) => labels[i]!),
                 'int32',
               ),
               numClasses,
-            ),
-          ); // [b, C]
-          try {
-            optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.forward(xb)) as tf.Scalar);
-          } finally {
-            tf.dispose([xb, yb]);
-          }
-        }
-        await tf.nextFrame();
+            ); // [b, C]
+            return tf.losses.softmaxCrossEntropy(yb, model.forward(xb)) as tf.Scalar;
+          },
+          callbacks: {
+            onStepEnd: ({ step }) =>
+              void onProgress?.({
+                stage: `margin scorer fold ${f + 1}/${folds}`,
+                done: before + step,
+                total: totalSteps,
+              }),
+            onEpochEnd: () => tf.nextFrame(),
+          },
+        });
       }
+      stepsBefore += stepsOfFold(train.length);
       const heldLogits = tf.tidy(() => model.forward(tf.gather(x, tf.tensor1d(heldOut, 'int32')))); // [|fold|, C]
       const values = heldLogits.dataSync();
       heldLogits.dispose();
@@ -221,12 +237,13 @@ export function mixDifficult(
   labels: Int32Array,
   omega: number,
   rng: Rng,
-  opts: { weight?: number; dim?: number } = {},
+  opts: MixOptions = {},
 ): MixedData {
-  const { weight = 0.5, dim = 784 } = opts;
+  const { weight, dim } = strictOptions<Required<MixOptions>>(opts, { ...defaultMixOptions }, 'mixDifficult options', {
+    weight: { min: 0, max: 1 },
+    dim: { min: 1, integer: true },
+  });
   assertInRange(omega, 'omega', { min: 0, max: 1 });
-  assertInRange(weight, 'weight', { min: 0, max: 1 });
-  assertInRange(dim, 'dim', { min: 1, integer: true });
   const n = labels.length;
   if (x.length !== n * dim)
     throw new LabError(

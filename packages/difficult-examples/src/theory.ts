@@ -8,7 +8,7 @@
  * features behaves like a rank-k factorisation of Ā = D^{−1/2} A D^{−1/2}; the linear-probe error bound grows
  * with the (k+1)-th largest eigenvalue λ_{k+1} of Ā.
  */
-import { LabError, symmetricEigenvalues } from '@lab/core';
+import { LabError, strictOptions, symmetricEigenvalues } from '@lab/core';
 
 /** Parameters of the similarity graph. */
 export interface GraphParams {
@@ -40,12 +40,25 @@ function checkGraph(p: GraphParams, allowGammaEqualBeta: boolean): void {
     if (!Number.isFinite(v)) throw new LabError('NON_FINITE', `${name}: expected a finite number, got ${v}`);
   }
   const gammaOk = allowGammaEqualBeta ? beta <= gamma : beta < gamma;
-  if (!(beta >= 0 && gammaOk && gamma < alpha && alpha < 1)) {
+  // The message starts with the first parameter that breaks the chain, so a CLI shows that flag.
+  const culprit = !(beta >= 0) ? 'beta' : !gammaOk ? 'gamma' : !(gamma < alpha && alpha < 1) ? 'alpha' : null;
+  if (culprit !== null) {
     throw new LabError(
       'OUT_OF_RANGE',
-      `alpha, beta, gamma: expected 0 <= beta ${allowGammaEqualBeta ? '<=' : '<'} gamma < alpha < 1, got alpha = ${alpha}, beta = ${beta}, gamma = ${gamma}`,
+      `${culprit}: expected 0 <= beta ${allowGammaEqualBeta ? '<=' : '<'} gamma < alpha < 1, got alpha = ${alpha}, beta = ${beta}, gamma = ${gamma}`,
     );
   }
+}
+
+/** The keys of {@link GraphParams}, all required: strictOptions refuses any other key, checkGraph a missing one. */
+const GRAPH_KEYS = { n: undefined, r: undefined, nd: undefined, alpha: undefined, beta: undefined, gamma: undefined };
+
+function graphParams(p: GraphParams, where: string): GraphParams {
+  const checked = strictOptions(p, GRAPH_KEYS as unknown as GraphParams, where);
+  for (const key of Object.keys(GRAPH_KEYS) as (keyof GraphParams)[])
+    if (typeof checked[key] !== 'number')
+      throw new LabError('INVALID_ARGUMENT', `${key}: expected a number, got ${String(checked[key])}`);
+  return checked;
 }
 
 /**
@@ -106,7 +119,8 @@ export interface SpectralBounds {
 }
 
 /** Closed forms of the paper for λ_{k+1} with and without difficult examples (spec §2.6). γ = β is allowed. */
-export function spectralBounds(p: GraphParams): SpectralBounds {
+export function spectralBounds(params: GraphParams): SpectralBounds {
+  const p = graphParams(params, 'spectralBounds params');
   checkGraph(p, true);
   const { n, r, nd, alpha, beta, gamma } = p;
   const c2 = 1 - alpha + n * alpha + n * r * beta; // degree of an easy node
@@ -126,7 +140,8 @@ export function spectralBounds(p: GraphParams): SpectralBounds {
 }
 
 /** λ_{k+1} of Ā computed numerically at k = r + 1 (the descending eigenvalue with 0-based index r + 1). */
-export function numericLambda(p: GraphParams): number {
+export function numericLambda(params: GraphParams): number {
+  const p = graphParams(params, 'numericLambda params');
   const { Abar, size } = similarityGraph(p.n, p.r, p.nd, p.alpha, p.beta, p.gamma);
   return symmetricEigenvalues(Abar, size)[p.r + 1]!;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '@lab/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cliSpec } from '../src/internal/cli-spec.js';
+import { cliSpec } from '../src/cli.js';
 
 function capture() {
   const out: string[] = [];
@@ -18,12 +18,26 @@ function capture() {
 describe('lab-difficult-examples CLI', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('--help lists every command', async () => {
+  it('--help lists every command, --version the package version', async () => {
     const { out } = capture();
     expect(await runCli(cliSpec, ['--help'])).toBe(0);
     for (const cmd of ['train', 'score', 'replicate', 'theory']) expect(out.join('\n')).toContain(cmd);
+    out.length = 0;
     expect(await runCli(cliSpec, ['replicate', '--help'])).toBe(0);
-    expect(out.join('\n')).toContain('--quick');
+    const help = out.join('\n');
+    for (const flag of [
+      '--preset <name>',
+      '--seeds',
+      '--out <path>',
+      '--json [path|-]',
+      '--parallel <int>',
+      '--variants',
+    ])
+      expect(help).toContain(flag);
+    expect(help).toMatch(/--preset <name>.*one of: quick, full; default: quick/);
+    out.length = 0;
+    expect(await runCli(cliSpec, ['--version'])).toBe(0);
+    expect(out.join('').trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('theory --json - prints the closed forms as JSON', async () => {
@@ -53,12 +67,15 @@ describe('lab-difficult-examples CLI', () => {
     expect(json.numericWithDifficult).toBeCloseTo(json.withDifficult, 9);
   });
 
-  it('reports invalid input as a one-line LabError with exit code 1, unknown flags with 2', async () => {
+  it('reports invalid input as a one-line LabError naming the flag: exit 1 while running, 2 for usage', async () => {
     const { err } = capture();
     expect(await runCli(cliSpec, ['theory', '--beta', '0.4', '--gamma', '0.3'])).toBe(1);
-    expect(err.join('\n')).toMatch(/OUT_OF_RANGE: alpha, beta, gamma/);
+    expect(err.join('\n')).toMatch(/OUT_OF_RANGE: --gamma: expected 0 <= beta <= gamma < alpha < 1/);
     expect(await runCli(cliSpec, ['theory', '--bogus'])).toBe(2);
-    expect(await runCli(cliSpec, ['train', '--epochs', 'ten'])).toBe(1);
+    expect(await runCli(cliSpec, ['train', '--epochs', 'ten'])).toBe(2);
+    expect(err.join('\n')).toMatch(/--epochs: expected an integer >= 1, got 'ten'/);
+    expect(await runCli(cliSpec, ['replicate', '--preset', 'bogus'])).toBe(2);
+    expect(err.join('\n')).toMatch(/--preset: expected one of 'quick', 'full', got 'bogus'/);
   });
 
   it('train and score run end to end on a tiny --input file', async () => {
@@ -82,6 +99,7 @@ describe('lab-difficult-examples CLI', () => {
         '8',
         '--backend',
         'wasm',
+        '--quiet',
         '--json',
         trainOut,
       ]),
@@ -105,6 +123,7 @@ describe('lab-difficult-examples CLI', () => {
         '0.25',
         '--backend',
         'wasm',
+        '--quiet',
         '--json',
         scoreOut,
       ]),
