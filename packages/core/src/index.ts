@@ -138,11 +138,15 @@ export type { LrSchedule, StepLrOptions, CosineLrOptions, LinearWarmupOptions } 
 export { globalNorm, clipByGlobalNorm } from './optim/clip.js';
 export {
   SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_MAX_TENSORS,
+  SafetensorsFile,
   decodeSafetensors,
   encodeSafetensors,
   entryToTensor,
   safetensorsToTensors,
   loadSafetensors,
+  openSafetensors,
+  resolveSafetensorsShards,
   saveSafetensors,
   float16ToFloat32,
   float32ToFloat16,
@@ -151,8 +155,12 @@ export {
 } from './safetensors.js';
 export type {
   SafetensorsDtype,
+  UnsupportedSafetensorsDtype,
   SafetensorsEntry,
   SafetensorsInput,
+  SafetensorsTensorInfo,
+  SafetensorsShards,
+  ResolveSafetensorsShardsOptions,
   DecodedSafetensors,
   DecodeSafetensorsOptions,
   LoadedSafetensors,

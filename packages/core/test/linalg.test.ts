@@ -130,6 +130,74 @@ describe('svd (one-sided Jacobi) against numpy', () => {
   });
 });
 
+/** Max |A − U·diag(S)·Vᵀ| relative to max |A|. */
+function relativeReconstructionError(A: number[][], r: { U: HostMatrix; S: ArrayLike<number>; V: HostMatrix }): number {
+  const rec = reconstruct(r.U, r.S, r.V);
+  let err = 0,
+    amax = 0;
+  A.flat().forEach((v, i) => {
+    err = Math.max(err, Math.abs(rec.data[i]! - v));
+    amax = Math.max(amax, Math.abs(v));
+  });
+  return err / amax;
+}
+
+// Issue 14.7: rank-deficient input as SaLoRA's calibration features look (three distinct rows repeated),
+// and a 30×8 matrix of rank 2 (two rows, each scaled by 1, 2 or 3); Jacobi used to throw "did not
+// converge" on both.
+const repeatedRows = Array.from({ length: 192 }, (_, i) =>
+  Array.from({ length: 24 }, (_, j) => Math.sin(0.37 * (i % 3) * (j + 1) + 0.11 * j) + 0.1 * (i % 3)),
+);
+const rankTwo = Array.from({ length: 30 }, (_, i) =>
+  Array.from({ length: 8 }, (_, j) => (i % 2 === 0 ? Math.sin(j + 1) : Math.cos(j + 2)) * (1 + (i % 3))),
+);
+const countAbove = (S: ArrayLike<number>, tol: number) => Array.from(S).filter((s) => s > tol).length;
+
+describe('svd on rank-deficient input (issue 14.7)', () => {
+  it.each([
+    ['192×24, three distinct rows repeated', 3, repeatedRows],
+    ['30×8 of rank 2', 2, rankTwo],
+  ] as const)('%s: converges, rank %i, reconstructs to ≤ 1e-12', (_, rank, A) => {
+    for (const M of [A as number[][], (A as number[][])[0]!.map((_, j) => A.map((row) => row[j]!))]) {
+      const r = svd(M);
+      expect(countAbove(r.S, 1e-10)).toBe(rank);
+      expect(relativeReconstructionError(M, r)).toBeLessThanOrEqual(1e-12);
+      expect(orthonormalityError(r.U)).toBeLessThan(1e-12);
+      expect(orthonormalityError(r.V)).toBeLessThan(1e-12);
+      for (let k = 1; k < r.S.length; k++) expect(r.S[k]).toBeLessThanOrEqual(r.S[k - 1]!);
+    }
+  });
+
+  it('agrees with the Gram matrix eigenvalues and survives exactly repeated columns', () => {
+    const r = svd(rankTwo);
+    const G = matmulHost(transposeHost(toHostMatrix(rankTwo)), toHostMatrix(rankTwo));
+    const eig = symmetricEigen(G, { fixSigns: false }).values;
+    for (let k = 0; k < 2; k++) expect(Math.abs(r.S[k]! ** 2 - eig[k]!)).toBeLessThan(1e-12 * eig[0]!);
+    const dup = rankTwo.map((row) => [...row, ...row, ...row]);
+    const d = svd(dup);
+    expect(countAbove(d.S, 1e-10)).toBe(2);
+    expect(relativeReconstructionError(dup, d)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('svdLowRank inherits the fix (rank above, at and below the true rank)', () => {
+    for (const [A, rank] of [
+      [repeatedRows, 3],
+      [rankTwo, 2],
+    ] as const) {
+      for (const k of [rank + 2, rank]) {
+        const r = svdLowRank(A as number[][], k, { niter: 2, seed: 0 });
+        expect(countAbove(r.S, 1e-10)).toBe(rank);
+        expect(relativeReconstructionError(A as number[][], r)).toBeLessThanOrEqual(1e-12);
+        expect(orthonormalityError(r.U)).toBeLessThan(1e-12);
+        expect(orthonormalityError(r.V)).toBeLessThan(1e-12);
+      }
+      const exact = svd(A as number[][]);
+      const low = svdLowRank(A as number[][], rank - 1, { oversample: 1, seed: 1 }); // sketch spans range(A)
+      for (let k = 0; k < rank - 1; k++) expect(Math.abs(low.S[k]! - exact.S[k]!)).toBeLessThan(1e-12 * exact.S[0]!);
+    }
+  });
+});
+
 describe('symmetricEigen (Jacobi)', () => {
   it('matches numpy eigh (descending, sign-fixed)', () => {
     const g = golden.sym_6;

@@ -202,7 +202,10 @@ function completeOrthonormal(cols: Float64Array[], isZero: boolean[]): void {
  * Exact thin SVD by one-sided (Hestenes) Jacobi rotations in float64, accurate to a few ulps relative to
  * σ_max, for matrices up to about 1000 on a side (cost ≈ sweeps·min(m,n)²·max(m,n)). Singular values are
  * sorted descending; vectors follow {@link fixSigns} (largest |entry| of each v_k positive) unless
- * `fixSigns: false`. For rank-deficient A the extra columns of U are completed to an orthonormal set.
+ * `fixSigns: false`. Rank-deficient and repeated-row input converges: a pair counts as orthogonal at
+ * |cₚ·c_q| ≤ √m·eps·‖cₚ‖·‖c_q‖, and a working column whose norm falls to ≤ max(m, n)·eps·‖A‖_F is set
+ * to zero (its singular value is reported as exactly 0; numpy's `matrix_rank` tolerance), and the
+ * matching columns of U are completed to an orthonormal set.
  *
  * @example
  * const { U, S, V } = svd([[3, 0], [4, 5]]);   // S ≈ [6.708, 2.236]
@@ -228,6 +231,15 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
     return c;
   });
   const eps = 2.220446049250313e-16;
+  // Convergence: a pair (p, q) is orthogonal when |cp·cq| ≤ tol·‖cp‖·‖cq‖ with tol = √m·eps (LAPACK
+  // dgesvj's CTOL), the accuracy a computed dot product of length m can reach. Deflation: a column whose
+  // norm falls to ≤ max(m, n)·eps·‖A‖_F (numpy's matrix_rank tolerance) is numerical dust from
+  // rank deficiency; it is set to exactly zero (a perturbation of A within that tolerance) and takes
+  // no further part, since dust can never be made orthogonal to the rest to a relative tolerance.
+  const tol = Math.sqrt(m) * eps;
+  let frob = 0;
+  for (const v of M.data) frob += v * v;
+  const zeroTol2 = (Math.max(m, n) * eps) ** 2 * frob;
   let sweeps = 0;
   // Squared column norms, recomputed exactly at every sweep and updated in closed form after each
   // rotation (α' = α − tγ, β' = β + tγ), so a pair costs one dot product instead of three.
@@ -238,26 +250,32 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
       const c = cols[j]!;
       let acc = 0;
       for (let i = 0; i < m; i++) acc += c[i]! * c[i]!;
+      if (acc <= zeroTol2 && acc !== 0) {
+        c.fill(0);
+        acc = 0;
+      }
       norms[j] = acc;
     }
     for (let p = 0; p < n - 1; p++) {
       const cp = cols[p]!,
         vp = vcols[p]!;
+      if (norms[p] === 0) continue;
       for (let q = p + 1; q < n; q++) {
         const cq = cols[q]!,
           vq = vcols[q]!;
         const alpha = norms[p]!,
           beta = norms[q]!;
+        if (beta === 0) continue;
         let gamma = 0;
         for (let i = 0; i < m; i++) gamma += cp[i]! * cq[i]!;
-        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t),
           s = c * t;
-        norms[p] = alpha - t * gamma;
-        norms[q] = beta + t * gamma;
+        norms[p] = Math.max(alpha - t * gamma, 0);
+        norms[q] = Math.max(beta + t * gamma, 0);
         for (let i = 0; i < m; i++) {
           const x = cp[i]!,
             y = cq[i]!;
@@ -270,12 +288,16 @@ export function svd(a: MatrixLike, options: SvdOptions = {}): SvdResult {
           vp[i] = c * x - s * y;
           vq[i] = s * x + c * y;
         }
+        if (norms[p] === 0) break;
       }
     }
     if (!rotated) break;
   }
   if (sweeps === maxSweeps)
-    throw new LabError('OUT_OF_RANGE', `svd: Jacobi did not converge in maxSweeps = ${maxSweeps} sweeps`);
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `svd: expected the Jacobi sweeps to converge within maxSweeps = ${maxSweeps}, got a pair still non-orthogonal after ${sweeps} sweeps`,
+    );
   const sigma = cols.map((c) => Math.sqrt(c.reduce((s, v) => s + v * v, 0)));
   const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => sigma[y]! - sigma[x]! || x - y);
   const smax = sigma[order[0]!]!;

@@ -3,6 +3,7 @@ import { LabError, assertInRange, assertOneOf } from '../errors.js';
 import type { Rng } from '../random.js';
 import { type Initializer, normalInit, torchDefaultWeightInit, uniformInit } from './init.js';
 import { type Layer, Module, ModuleList } from './module.js';
+import { BatchNorm1d, type BatchNormOptions } from './norm.js';
 
 /** Activation names accepted by layers that take one. */
 export type ActivationName =
@@ -120,14 +121,43 @@ export interface MlpOptions {
   dropout?: number;
   /** Add biases (default true). */
   bias?: boolean;
+  /**
+   * A {@link BatchNorm1d} between Linear and activation (default false: none, numerics unchanged).
+   * `true`: after every Linear that is activated (the hidden ones, and the last with `activateLast`).
+   * One boolean per Linear (`sizes.length − 1` of them) picks the layers; the last may be normalised
+   * without an activation, as in a SimSiam projector. Input of rank > 2 is normalised over all leading axes.
+   */
+  batchNorm?: boolean | readonly boolean[];
+  /** Options of every BatchNorm1d (momentum, eps, affine, trackRunningStats; PyTorch defaults). */
+  batchNormOptions?: BatchNormOptions;
+}
+
+/** Children named by the index of the Linear they follow (`norms.<i>`), like PyG's MLP `norms`. */
+class IndexedModules<M extends Module> extends Module {
+  private readonly items = new Map<number, M>();
+
+  set(index: number, module: M): void {
+    this.items.set(index, this.addModule(String(index), module));
+  }
+
+  get(index: number): M | null {
+    return this.items.get(index) ?? null;
+  }
 }
 
 /**
- * Multi-layer perceptron over `sizes = [in, h1, …, out]`: Linear → activation (→ Dropout) per hidden
- * layer, plain Linear at the end. Parameters are named `layers.<i>.weight` / `layers.<i>.bias`.
+ * Multi-layer perceptron over `sizes = [in, h1, …, out]`: Linear (→ BatchNorm1d) → activation
+ * (→ Dropout) per hidden layer, plain Linear at the end. Parameters are named `layers.<i>.weight` /
+ * `layers.<i>.bias`; with `batchNorm`, the norm after Linear i holds `norms.<i>.weight`, `.bias` and the
+ * buffers `norms.<i>.running_mean`, `.running_var`, `.num_batches_tracked` (PyG `MLP`'s `lins`/`norms`
+ * layout, PyTorch's BatchNorm1d names). Running statistics update in train mode and are used in eval mode.
+ *
+ * @example
+ * const projector = new MLP([512, 256, 128], { rng: new Rng(0), batchNorm: true }); // Linear-BN-ReLU-Linear
  */
 export class MLP extends Module implements Layer {
   readonly layers: ModuleList<Linear>;
+  private readonly norms: IndexedModules<BatchNorm1d> | null;
   private readonly drop: Dropout | null;
   private readonly act: ActivationName;
   private readonly activateLast: boolean;
@@ -144,13 +174,31 @@ export class MLP extends Module implements Layer {
       );
     }
     sizes.forEach((s, i) => checkFeatures(s, `sizes[${i}]`));
-    const { rng, activation: act = 'relu', activateLast = false, dropout = 0, bias = true } = options;
+    const {
+      rng,
+      activation: act = 'relu',
+      activateLast = false,
+      dropout = 0,
+      bias = true,
+      batchNorm = false,
+      batchNormOptions = {},
+    } = options;
     assertOneOf(act, ACTIVATIONS, 'activation');
+    const n = sizes.length - 1;
+    const normed = mlpNormLayers(batchNorm, n, activateLast);
     this.act = act;
     this.activateLast = activateLast;
     this.layers = this.addModule('layers', new ModuleList<Linear>());
-    for (let i = 0; i + 1 < sizes.length; i++) this.layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { rng, bias }));
+    for (let i = 0; i < n; i++) this.layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { rng, bias }));
+    const norms = normed.some(Boolean) ? this.addModule('norms', new IndexedModules<BatchNorm1d>()) : null;
+    normed.forEach((on, i) => on && norms!.set(i, new BatchNorm1d(sizes[i + 1]!, batchNormOptions)));
+    this.norms = norms;
     this.drop = dropout > 0 ? this.addModule('dropout', new Dropout(dropout, { rng: rng.fork('dropout') })) : null;
+  }
+
+  /** The BatchNorm1d after Linear `index`, or null when that layer has none. */
+  norm(index: number): BatchNorm1d | null {
+    return this.norms?.get(index) ?? null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -159,6 +207,8 @@ export class MLP extends Module implements Layer {
       const n = this.layers.length;
       for (let i = 0; i < n; i++) {
         h = this.layers.at(i).forward(h);
+        const bn = this.norm(i);
+        if (bn) h = h.rank === 2 ? bn.forward(h) : bn.forward(h.reshape([-1, bn.numFeatures])).reshape(h.shape);
         if (i < n - 1 || this.activateLast) {
           h = activation(this.act, h);
           if (this.drop && i < n - 1) h = this.drop.forward(h);
@@ -167,6 +217,19 @@ export class MLP extends Module implements Layer {
       return h;
     });
   }
+}
+
+/** Which of the `n` Linears of an MLP get a BatchNorm1d, from the `batchNorm` option. */
+function mlpNormLayers(batchNorm: boolean | readonly boolean[], n: number, activateLast: boolean): boolean[] {
+  if (typeof batchNorm === 'boolean')
+    return Array.from({ length: n }, (_, i) => batchNorm && (i < n - 1 || activateLast));
+  if (!Array.isArray(batchNorm) || batchNorm.length !== n || !batchNorm.every((b) => typeof b === 'boolean')) {
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `batchNorm: expected a boolean or ${n} booleans (one per Linear), got ${JSON.stringify(batchNorm)}`,
+    );
+  }
+  return [...batchNorm];
 }
 
 export interface DropoutOptions {
