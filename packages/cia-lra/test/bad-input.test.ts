@@ -26,7 +26,7 @@ import {
   validateNodeGraph,
   vrexPenalty,
 } from '../src/index.js';
-import { runCiaCli, tinyGood } from './run-cli.js';
+import { runCiaCli, tinyGood } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

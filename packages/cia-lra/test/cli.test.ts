@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@lab/core';
 import pkg from '../package.json';
-import { runCiaCli, tinyGood } from './run-cli.js';
+import { runCiaCli, tinyGood } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cia-lra-cli-'));
 const goodFile = join(dir, 'graph.json');

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LabError, initBackend } from '@lab/core';
 import { CBAS_COLOURS, cbasGraph, loadGoodJson } from '../src/data.js';
 import { validateNodeGraph, type NodeGraph } from '../src/graph.js';
+import { tinyGood } from './helpers.js';
 
 function colourOf(g: NodeGraph, v: number): number {
   const row = Array.from(g.x.subarray(v * 4, v * 4 + 4));
@@ -73,23 +74,7 @@ describe('cbasGraph', () => {
 });
 
 describe('loadGoodJson', () => {
-  const json = {
-    x: [
-      [1, 0],
-      [0, 1],
-      [1, 1],
-      [0, 0],
-    ],
-    edge_index: [
-      [0, 1, 1, 2, 2, 3],
-      [1, 0, 2, 1, 3, 2],
-    ],
-    y: [0, 1, 1, 0],
-    train_mask: [true, true, false, false],
-    val_mask: [false, false, true, false],
-    test_mask: [0, 0, 0, 1],
-    env_id: [0, 1, 5, 7],
-  };
+  const json = tinyGood;
 
   it('loads x, edges, labels, masks and environment ids (−1 outside training)', () => {
     const g = loadGoodJson(json);

@@ -1,4 +1,4 @@
-// Test helper: runs `lab-cia-lra` in-process through core's driver and returns its exit code and output.
+// Test helpers: the smallest GOOD export, and `lab-cia-lra` run in-process through core's driver.
 import { vi } from 'vitest';
 import { runCli } from '@lab/core';
 import { cliSpec } from '../src/cli.js';
