@@ -148,6 +148,8 @@ export interface PoisonedSet {
   poisoned: Int32Array;
   /** The trigger's edges over 0..size−1. */
   trigger: EdgePairs;
+  /** The nodes each poisoned graph received the trigger on (aligned with `poisoned`): the trigger edges are the edges among them. */
+  triggerNodes: Int32Array[];
 }
 
 /**
@@ -187,14 +189,16 @@ export function injectSubgraphTrigger(graphs: readonly Graph[], options: Partial
     .slice(0, count)
     .sort((a, b) => a - b);
   const out = graphs.slice();
+  const triggerNodes: Int32Array[] = [];
   for (const i of chosen) {
     const g = graphs[i]!;
     const nodes = Array.from(rng.sampleWithoutReplacement(g.numNodes, o.size));
     const planted = plant(g, nodes, trigger, o.featureTrigger, o.featurize);
     planted.label = o.target;
     out[i] = planted;
+    triggerNodes.push(Int32Array.from(nodes));
   }
-  return { graphs: out, poisoned: Int32Array.from(chosen), trigger };
+  return { graphs: out, poisoned: Int32Array.from(chosen), trigger, triggerNodes };
 }
 
 /** Every test graph whose label ≠ target, with the trigger planted on random nodes (true labels kept) — the ASR set. */

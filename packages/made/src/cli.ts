@@ -157,7 +157,7 @@ export const cliSpec: CliSpec = {
     }),
     replicate: replicateCommand({
       presets: PRESETS,
-      defaultPreset: 'quick',
+      defaultPreset: 'standard',
       description: 'Run the miniature replication (spec §5) and print its report',
       replicate: ({ quick, ...options }) => {
         if (quick === true && options.preset !== 'quick')

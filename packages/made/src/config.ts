@@ -26,13 +26,21 @@ export const defaultAblLossOptions: AblLossOptions = { kind: 'lga', gamma: 0.5 }
 
 /** Options of `maskObjective`. */
 export interface MaskObjectiveOptions {
-  /** β_size: weight of `mean(m)` (0.05, reconstructed). */
+  /**
+   * β_size: weight of the size penalty (0.005 with `'sum'`, the `edge_size` of GNNExplainer / PyG's explainers;
+   * the former reconstruction used 0.05 with `'mean'`).
+   */
   betaSize: number;
-  /** β_ent: weight of the mean binary entropy of m (0.1, reconstructed; pushes masks towards 0/1). */
+  /** β_ent: weight of the mean binary entropy of m (1.0, the explainers' `edge_ent`; pushes masks towards 0/1). */
   betaEnt: number;
+  /**
+   * Size penalty: `'sum'` = Σ_k m_k per graph, averaged over the graphs of the batch (the explainers' form,
+   * default); `'mean'` = mean_k m_k over every edge of the batch (the former reconstruction, |E_G| times weaker).
+   */
+  sizePenalty: 'sum' | 'mean';
 }
 
-export const defaultMaskObjectiveOptions: MaskObjectiveOptions = { betaSize: 0.05, betaEnt: 0.1 };
+export const defaultMaskObjectiveOptions: MaskObjectiveOptions = { betaSize: 0.005, betaEnt: 1.0, sizePenalty: 'sum' };
 
 /** Options of `maskedUnlearningLoss`. */
 export interface MaskedUnlearningOptions {
@@ -131,6 +139,54 @@ export const defaultBackdoorTaskOptions: BackdoorTaskOptions = {
   seed: 0,
 };
 
+/**
+ * Options of `typedTask`, the main task of the redesigned miniature (issue 17): two communities of
+ * homophilous node types per graph, the class in the communities' structure, a structure-only trigger.
+ */
+export interface TypedTaskOptions {
+  numTrain: number;
+  numTest: number;
+  /** Nodes per graph, drawn uniformly in [minNodes, maxNodes] (16–28) and split into two communities. */
+  minNodes: number;
+  maxNodes: number;
+  /** Node types (6): every node of a community has its community's type, one-hot features of this width. */
+  numTypes: number;
+  /** Fraction of the training set poisoned (0.10), drawn from every class ≠ target. */
+  rate: number;
+  /** Target class (0) of the 3-class task. */
+  target: number;
+  /** Trigger: one ER(triggerSize, triggerP) graph for the whole attack (ER(6, 0.8)), no feature component. */
+  triggerSize: number;
+  triggerP: number;
+  seed: number;
+}
+
+export const defaultTypedTaskOptions: TypedTaskOptions = {
+  numTrain: 600,
+  numTest: 300,
+  minNodes: 16,
+  maxNodes: 28,
+  numTypes: 6,
+  rate: 0.1,
+  target: 0,
+  triggerSize: 6,
+  triggerP: 0.8,
+  seed: 0,
+};
+
+/** Checks of {@link TypedTaskOptions} (`strictOptions`). */
+export const typedTaskChecks: OptionChecks<TypedTaskOptions> = {
+  numTrain: { min: 3, integer: true },
+  numTest: { min: 3, integer: true },
+  minNodes: { min: 8, integer: true },
+  maxNodes: { min: 8, integer: true },
+  numTypes: { min: 2, integer: true },
+  rate: { min: 0, max: 1 },
+  target: { min: 0, max: 2, integer: true },
+  triggerSize: { min: 2, integer: true },
+  triggerP: { min: 0, max: 1, minExclusive: true },
+};
+
 // ── training and the defenses (defend.ts) ────────────────────────────────────────────────
 
 /**
@@ -144,16 +200,25 @@ export interface MadeOptions {
   isoLoss: 'flooding' | 'lga';
   /** γ / flood level b (ABL: 0.5). */
   gamma: number;
-  /** ρ: fraction of the training set isolated (0.10 [R]; ABL isolates 0.01). */
+  /**
+   * ρ: fraction of the training set isolated (0.05: at most half the assumed poison rate of 10 %, so that a
+   * perfect signal can reach precision 1; ABL isolates 0.01).
+   */
   ratio: number;
-  /** Isolation score [P: loss- and homophily-based; R: the rank sum]: low CE, low graph homophily, or both. */
+  /**
+   * Isolation score [P: homophily- and loss-based; R: the order]: `'homophily'` (default: homophily first —
+   * trigger nodes are dissimilar to their neighbours), low CE, or the rank sum of both (the former default,
+   * which halves the precision of a good homophily signal when the loss signal is uninformative).
+   */
   criterion: 'loss' | 'homophily' | 'both';
   /** Mask objective [R]: smallest edge set keeping the target (default), an adversarial budget mask, or node homophily with no generator. */
   maskObjective: 'smallestTrigger' | 'adversarialBudget' | 'nodeHomophily';
-  /** β_size: weight of mean(m) in the mask objective (0.05 [R]). */
+  /** β_size: weight of the mask size penalty (0.005 with Σm per graph, the explainers' value). */
   betaSize: number;
-  /** β_ent: weight of the mask entropy (0.1 [R]). */
+  /** β_ent: weight of the mean mask entropy (1.0, the explainers' value). */
   betaEnt: number;
+  /** Size penalty form: Σm per graph (default) or mean(m) over the batch's edges (the former reconstruction). */
+  sizePenalty: 'sum' | 'mean';
   /** λ_u: weight of the masked unlearning (ascent) term (1.0 [R]). */
   lambdaU: number;
   /** b_u: per-sample clip of the ascended CE (2.0 [R]). */
@@ -182,11 +247,12 @@ export const defaultMadeOptions: MadeOptions = {
   isoEpochs: 10,
   isoLoss: 'flooding',
   gamma: 0.5,
-  ratio: 0.1,
-  criterion: 'both',
+  ratio: 0.05,
+  criterion: 'homophily',
   maskObjective: 'smallestTrigger',
-  betaSize: 0.05,
-  betaEnt: 0.1,
+  betaSize: 0.005,
+  betaEnt: 1.0,
+  sizePenalty: 'sum',
   lambdaU: 1.0,
   clip: 2.0,
   lambdaC: 0,
@@ -224,6 +290,7 @@ export const madeChecks: OptionChecks<MadeOptions> = {
   maskObjective: ['smallestTrigger', 'adversarialBudget', 'nodeHomophily'],
   betaSize: { min: 0 },
   betaEnt: { min: 0 },
+  sizePenalty: ['sum', 'mean'],
   lambdaC: { min: 0 },
   unlearnEpochs: epochsCheck,
   finetuneEpochs: epochsCheck,
@@ -311,51 +378,118 @@ export interface TrainingProgress {
 
 // ── the replication (replicate.ts) ───────────────────────────────────────────────────────
 
-/** The replication presets of this package (`--preset` refuses any other name). */
-export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+/** The replication presets of this package (`--preset` refuses any other name); `standard` is the default. */
+export const PRESETS = ['quick', 'standard', 'full'] as const satisfies readonly Preset[];
 export type MadePreset = (typeof PRESETS)[number];
 
-/** Arms of the miniature (spec §5): no defense, ABL-joint, MADE-R, random edge drop, clean oracle, MADE-R with oracle isolation. */
-export type MadeArm = 'none' | 'abl' | 'made' | 'random-drop' | 'oracle' | 'made-oracle-iso';
-export const ARMS: readonly MadeArm[] = ['none', 'abl', 'made', 'random-drop', 'oracle', 'made-oracle-iso'];
-export type MadeSetting = 'structure' | 'feature';
-export const SETTINGS: readonly MadeSetting[] = ['feature', 'structure'];
-
-/** What one preset runs: seeds, trigger settings and arms, fixed before any comparison. */
-export interface MadeReplicationConfig {
-  seeds: number;
-  settings: MadeSetting[];
-  arms: MadeArm[];
-}
-
-/** Presets (spec §5): quick = 1 seed, feature trigger, no defense, MADE-R and its oracle-isolation diagnostic; full = 5 seeds, both settings, every arm. */
-export const PRESET_CONFIGS: Record<MadePreset, MadeReplicationConfig> = {
-  quick: { seeds: 1, settings: ['feature'], arms: ['none', 'made', 'made-oracle-iso'] },
-  full: { seeds: 5, settings: ['feature', 'structure'], arms: [...ARMS] },
+/**
+ * Arms of the miniature: no defense, ABL-joint and MADE-R on MADE's own isolation, random edge drop, the clean
+ * oracle, MADE-R with oracle isolation, and the positive control of issue 17: ABL and MADE-R on a controlled
+ * isolated set — every truly poisoned graph plus random clean ones, so that the isolation precision is exactly
+ * 1.0 (`-p100`), 0.5 (`-p50`) or 0.25 (`-p25`) at recall 1.
+ */
+export type MadeArm =
+  | 'none'
+  | 'abl'
+  | 'made'
+  | 'random-drop'
+  | 'oracle'
+  | 'made-oracle-iso'
+  | 'abl-p100'
+  | 'made-p100'
+  | 'abl-p50'
+  | 'made-p50'
+  | 'abl-p25'
+  | 'made-p25';
+export const ARMS: readonly MadeArm[] = [
+  'none',
+  'abl',
+  'made',
+  'random-drop',
+  'oracle',
+  'made-oracle-iso',
+  'abl-p100',
+  'made-p100',
+  'abl-p50',
+  'made-p50',
+  'abl-p25',
+  'made-p25',
+];
+/** The controlled-precision arms and the isolation precision each one is given. */
+export const CONTROLLED_PRECISION: Partial<Record<MadeArm, number>> = {
+  'abl-p100': 1,
+  'made-p100': 1,
+  'abl-p50': 0.5,
+  'made-p50': 0.5,
+  'abl-p25': 0.25,
+  'made-p25': 0.25,
 };
+/** `'typed'`: the typed-community task (main task, structure-only ER(6, 0.8) trigger, 3 classes); `'feature'` / `'structure'`: BA-2motif with a K4 trigger with / without its feature component (the former gates). */
+export type MadeSetting = 'typed' | 'structure' | 'feature';
+export const SETTINGS: readonly MadeSetting[] = ['typed', 'feature', 'structure'];
 
-/** The scale every preset shares (spec §5); `replicate()` options override it (the smoke test shrinks everything). */
+/** The scale of a run (every setting of a preset shares it); `replicate()` options override it (the smoke test shrinks everything). */
 export interface MadeReplicationScale {
   numTrain: number;
   numTest: number;
-  /** Victim / oracle epochs (40). */
+  /** Victim / oracle epochs. */
   epochs: number;
-  /** Isolation warm-up epochs (10). */
+  /** Isolation warm-up epochs (ABL: 10). */
   isoEpochs: number;
-  /** Joint unlearning epochs of ABL and MADE after the warm-up (30, so every arm trains 40 epochs). */
+  /** Joint unlearning epochs of ABL and MADE after the warm-up (isoEpochs + unlearnEpochs = epochs). */
   unlearnEpochs: number;
   hidden: number;
   layers: number;
 }
 
+/** What one preset runs: seeds, trigger settings, arms and scale, fixed before any comparison. */
+export interface MadeReplicationConfig {
+  seeds: number;
+  settings: MadeSetting[];
+  arms: MadeArm[];
+  scale: MadeReplicationScale;
+}
+
+/** The scale of `standard` (and the defaults of `replicate()`'s scale options). */
 export const defaultReplicationScale: MadeReplicationScale = {
-  numTrain: 600,
-  numTest: 200,
-  epochs: 40,
+  numTrain: 450,
+  numTest: 210,
+  epochs: 30,
   isoEpochs: 10,
-  unlearnEpochs: 30,
+  unlearnEpochs: 20,
   hidden: 32,
   layers: 3,
+};
+
+/**
+ * Presets, fixed before the comparison ran (issue 17, item 5):
+ * - `quick`: CI-sized smoke run — 1 seed, a small typed task, no defense and the controls at precision 1.0 /
+ *   0.5 / 0.25 (ABL) plus MADE-R at 0.5;
+ * - `standard` (the default): the smallest conclusive run — 5 paired seeds of the typed task (450 training /
+ *   210 test graphs, GIN 3×32, 30 epochs), no defense, ABL and MADE-R on MADE's own isolation, and both at
+ *   controlled precision 1.0 / 0.5 / 0.25;
+ * - `full`: 5 seeds, the typed task and both BA-2motif settings, every arm, at the former scale (600 / 300
+ *   graphs, 40 epochs).
+ */
+export const PRESET_CONFIGS: Record<MadePreset, MadeReplicationConfig> = {
+  quick: {
+    seeds: 1,
+    settings: ['typed'],
+    arms: ['none', 'abl-p100', 'abl-p50', 'made-p50', 'abl-p25'],
+    scale: { numTrain: 150, numTest: 90, epochs: 12, isoEpochs: 4, unlearnEpochs: 8, hidden: 16, layers: 2 },
+  },
+  standard: {
+    seeds: 5,
+    settings: ['typed'],
+    arms: ['none', 'abl', 'made', 'abl-p100', 'made-p100', 'abl-p50', 'made-p50', 'abl-p25', 'made-p25'],
+    scale: defaultReplicationScale,
+  },
+  full: {
+    seeds: 5,
+    settings: ['typed', 'feature', 'structure'],
+    arms: [...ARMS],
+    scale: { numTrain: 600, numTest: 300, epochs: 40, isoEpochs: 10, unlearnEpochs: 30, hidden: 32, layers: 3 },
+  },
 };
 
 export const replicationScaleChecks: OptionChecks<MadeReplicationScale> = {

@@ -1,7 +1,22 @@
 import { LabError, Rng, strictOptions } from '@lab/core';
-import { graphClassificationDataset, inDegree, type Graph } from '@lab/graph';
+import {
+  barabasiAlbertEdges,
+  graphClassificationDataset,
+  graphFromPairs,
+  inDegree,
+  wattsStrogatzEdges,
+  type EdgePairs,
+  type Graph,
+} from '@lab/graph';
 import { injectSubgraphTrigger, triggerTestSet, type PoisonedSet } from './attack.js';
-import { defaultBackdoorTaskOptions, type BackdoorTaskOptions, type FeatureTrigger } from './config.js';
+import {
+  defaultBackdoorTaskOptions,
+  defaultTypedTaskOptions,
+  typedTaskChecks,
+  type BackdoorTaskOptions,
+  type FeatureTrigger,
+  type TypedTaskOptions,
+} from './config.js';
 
 /*
  * The miniature task of spec §5, "BA-2motif + planted trigger": BA graphs (n ∈ [12, 20], m = 1) with a
@@ -93,4 +108,79 @@ export function backdoorTask(options: Partial<BackdoorTaskOptions> = {}): Backdo
   const task: BackdoorTask = { ...poisoned, cleanTest: test, triggeredTest, target: o.target, numClasses: 2 };
   if (featureTrigger) task.featureTrigger = featureTrigger;
   return task;
+}
+
+/*
+ * The redesigned main task (issue 17, item 5): "typed community graphs". Every graph has two communities of
+ * ⌊n/2⌋ and ⌈n/2⌉ nodes (n ∈ [16, 28]); all nodes of a community share one node type (two distinct types of
+ * `numTypes`, one-hot features), so edges inside a community join equal features (cos 1) and the 1–3 bridges
+ * between the communities join orthogonal ones (cos 0). The class lives in the communities' structure, not in
+ * the features: class 0 = trees (BA, m = 1), class 1 = rings, class 2 = ring lattices with k = 4 and 10 %
+ * rewiring (Watts–Strogatz). The trigger is structure only: one ER(6, 0.8) graph planted on 6 random nodes,
+ * which joins nodes of both communities and lowers the graph's homophily (the signal MADE isolates on).
+ */
+
+/** Number of classes of {@link typedTask}. */
+export const TYPED_CLASSES = 3;
+
+function communityEdges(cls: number, n: number, rng: Rng): EdgePairs {
+  if (cls === 0) return barabasiAlbertEdges(n, 1, rng);
+  if (cls === 1) return wattsStrogatzEdges(n, 2, 0, rng);
+  return wattsStrogatzEdges(n, 4, 0.1, rng);
+}
+
+function typedGraph(cls: number, o: TypedTaskOptions, rng: Rng): Graph {
+  const n = o.minNodes + rng.int(o.maxNodes - o.minNodes + 1);
+  const sizes = [Math.floor(n / 2), n - Math.floor(n / 2)];
+  const types = Array.from(rng.sampleWithoutReplacement(o.numTypes, 2));
+  const pairs: [number, number][] = [];
+  const x = new Float32Array(n * o.numTypes);
+  let offset = 0;
+  for (let c = 0; c < 2; c++) {
+    for (const [u, v] of communityEdges(cls, sizes[c]!, rng)) pairs.push([offset + u, offset + v]);
+    for (let i = 0; i < sizes[c]!; i++) x[(offset + i) * o.numTypes + types[c]!] = 1;
+    offset += sizes[c]!;
+  }
+  const bridges = 1 + rng.int(3);
+  const seen = new Set(pairs.map(([u, v]) => Math.min(u, v) * n + Math.max(u, v)));
+  for (let b = 0; b < bridges; b++) {
+    const u = rng.int(sizes[0]!);
+    const v = sizes[0]! + rng.int(sizes[1]!);
+    if (!seen.has(u * n + v)) {
+      seen.add(u * n + v);
+      pairs.push([u, v]);
+    }
+  }
+  const sorted = pairs
+    .map(([u, v]) => [Math.min(u, v), Math.max(u, v)] as [number, number])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return graphFromPairs(n, sorted, x, o.numTypes, { label: cls });
+}
+
+/** Generates the typed-community task for one seed: balanced classes, 10 % of the training set poisoned (→ target). */
+export function typedTask(options: Partial<TypedTaskOptions> = {}): BackdoorTask {
+  const o = strictOptions(options, defaultTypedTaskOptions, 'typedTask options', typedTaskChecks);
+  if (o.maxNodes < o.minNodes)
+    throw new LabError('OUT_OF_RANGE', `maxNodes: expected >= minNodes (${o.minNodes}), got ${o.maxNodes}`);
+  if (o.triggerSize > o.minNodes)
+    throw new LabError('OUT_OF_RANGE', `triggerSize: expected <= minNodes (${o.minNodes}), got ${o.triggerSize}`);
+  const rng = new Rng(o.seed);
+  const gen = rng.fork('graphs');
+  const graphs = Array.from({ length: o.numTrain + o.numTest }, (_, i) => typedGraph(i % TYPED_CLASSES, o, gen));
+  const order = rng.fork('order').permutation(graphs.length);
+  const shuffled = Array.from(order, (i) => graphs[i]!);
+  const train = shuffled.slice(0, o.numTrain);
+  const test = shuffled.slice(o.numTrain);
+  const poisoned = injectSubgraphTrigger(train, {
+    kind: 'ER',
+    size: o.triggerSize,
+    p: o.triggerP,
+    rate: o.rate,
+    target: o.target,
+    seed: rng.fork('attack').tfSeed(),
+  });
+  const triggeredTest = triggerTestSet(test, poisoned.trigger, o.target, rng.fork('test-trigger').tfSeed(), {
+    size: o.triggerSize,
+  });
+  return { ...poisoned, cleanTest: test, triggeredTest, target: o.target, numClasses: TYPED_CLASSES };
 }

@@ -3,6 +3,7 @@ import { batchGraphs, type Graph, type GraphBatch } from '@lab/graph';
 import {
   ablChecks,
   defaultAblOptions,
+  defaultMaskObjectiveOptions,
   defaultMadeOptions,
   defaultTrainOptions,
   madeChecks,
@@ -10,6 +11,7 @@ import {
   type AblOptions,
   type EpochCallback,
   type MadeOptions,
+  type MaskObjectiveOptions,
   type TrainOptions,
   type TrainingProgress,
 } from './config.js';
@@ -22,6 +24,7 @@ import {
   crossEntropyPerSample,
   graphHomophily,
   maskObjective,
+  maskObjectiveTerms,
   maskedUnlearningLoss,
   nodeHomophily,
 } from './made.js';
@@ -394,7 +397,11 @@ export async function madeDefend(
               const m = generator.apply(model.apply(isoB).firstH, isoB);
               const logits = model.apply(isoB, m).logits;
               if (o.maskObjective === 'smallestTrigger')
-                return maskObjective(logits, yIso, m, { betaSize: o.betaSize, betaEnt: o.betaEnt });
+                return maskObjective(logits, yIso, m, {
+                  betaSize: o.betaSize,
+                  betaEnt: o.betaEnt,
+                  sizePenalty: o.sizePenalty,
+                });
               // adversarialBudget [R]: keep the edges whose presence hurts the classifier most, paying β_size per dropped edge
               return tf.add(
                 tf.neg(tf.mean(tf.minimum(crossEntropyPerSample(logits, yIso), o.clip))),
@@ -521,4 +528,62 @@ export async function ablDefend(
     );
   }
   return { isolation };
+}
+
+/** Gradient norms of the mask objective's terms and their shares of the summed norms. */
+export interface MaskGradientShares {
+  norms: { ce: number; size: number; entropy: number };
+  /** `norm / (ce + size + entropy norms)` per term. */
+  shares: { ce: number; size: number; entropy: number };
+}
+
+/**
+ * Gradient share of every term of the mask objective (CE, size, entropy) with respect to a fresh generator's
+ * parameters, on the isolated graphs `idx` and the model as given (call it right after the warm-up: the first
+ * batch the generator sees). A term with a share < 5 % barely acts; the replication reports it.
+ */
+export function maskGradientShares(
+  model: GraphClassifier,
+  graphs: readonly Graph[],
+  idx: readonly number[],
+  options: Partial<MaskObjectiveOptions & { seed: number; generatorHidden: number }> = {},
+): MaskGradientShares {
+  const o = strictOptions(
+    options,
+    { ...defaultMaskObjectiveOptions, seed: 0, generatorHidden: defaultMadeOptions.generatorHidden },
+    'maskGradientShares options',
+    { ...madeChecks, sizePenalty: ['sum', 'mean'] } as never,
+  );
+  if (idx.length === 0) throw new LabError('EMPTY_INPUT', 'idx: expected at least one isolated graph');
+  const generator = new EdgeMaskGenerator({
+    embDim: model.config.hidden,
+    hidden: o.generatorHidden,
+    seed: new Rng(o.seed).fork('unlearning').fork('generator').tfSeed(),
+  });
+  try {
+    const b = pick(graphs, idx);
+    const y = labelsOf(graphs, idx);
+    const norm = (term: 'ce' | 'size' | 'entropy'): number =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const m = generator.apply(model.apply(b).firstH, b);
+          const t = maskObjectiveTerms(model.apply(b, m).logits, y, m, {
+            betaSize: o.betaSize,
+            betaEnt: o.betaEnt,
+            sizePenalty: o.sizePenalty,
+          });
+          return t[term];
+        }, generator.parameters());
+        const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+        return Math.sqrt(tf.addN(sq).dataSync()[0]!);
+      });
+    const norms = { ce: norm('ce'), size: norm('size'), entropy: norm('entropy') };
+    const total = norms.ce + norms.size + norms.entropy || 1;
+    return {
+      norms,
+      shares: { ce: norms.ce / total, size: norms.size / total, entropy: norms.entropy / total },
+    };
+  } finally {
+    generator.dispose();
+  }
 }

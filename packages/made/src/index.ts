@@ -9,6 +9,8 @@ export {
   cleanEdgeMask,
   crossEntropyPerSample,
   maskObjective,
+  maskObjectiveTerms,
+  rocAuc,
   maskedUnlearningLoss,
   cleanAccuracy,
   attackSuccessRate,
@@ -19,16 +21,26 @@ export { GraphClassifier, GIN, GCN, GraphSAGE, EdgeMaskGenerator } from './model
 export type { Architecture, GraphClassifierConfig, ClassifierOutput, EdgeMaskGeneratorConfig } from './models.js';
 export { makeTrigger, plantTrigger, injectSubgraphTrigger, triggerTestSet } from './attack.js';
 export type { PoisonedSet } from './attack.js';
-export { backdoorTask, taskFeaturize, TASK_FEATURES } from './data.js';
+export { backdoorTask, taskFeaturize, TASK_FEATURES, typedTask, TYPED_CLASSES } from './data.js';
 export type { BackdoorTask } from './data.js';
-export { predict, evaluateBackdoor, trainClassifier, isolate, madeDefend, ablDefend } from './defend.js';
-export type { IsolationResult, UnlearnLogEntry, MadeResult, DefendExtras } from './defend.js';
+export {
+  predict,
+  evaluateBackdoor,
+  trainClassifier,
+  isolate,
+  madeDefend,
+  ablDefend,
+  maskGradientShares,
+} from './defend.js';
+export type { IsolationResult, UnlearnLogEntry, MadeResult, DefendExtras, MaskGradientShares } from './defend.js';
+export { madeChart } from './chart.js';
 export {
   defaultAblLossOptions,
   defaultMaskObjectiveOptions,
   defaultMaskedUnlearningOptions,
   defaultTriggerOptions,
   defaultBackdoorTaskOptions,
+  defaultTypedTaskOptions,
   defaultMadeOptions,
   defaultAblOptions,
   defaultTrainOptions,
@@ -38,6 +50,7 @@ export {
   PRESET_CONFIGS,
   ARMS,
   SETTINGS,
+  CONTROLLED_PRECISION,
 } from './config.js';
 export type {
   AblLossOptions,
@@ -46,6 +59,7 @@ export type {
   FeatureTrigger,
   TriggerOptions,
   BackdoorTaskOptions,
+  TypedTaskOptions,
   MadeOptions,
   AblOptions,
   TrainOptions,

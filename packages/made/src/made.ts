@@ -178,7 +178,9 @@ export function crossEntropyPerSample(logits: tf.Tensor2D, labels: Int32Array): 
 }
 
 /**
- * Mask-generator objective [R] on isolated graphs: `L_φ = CE(f(G, w = m), ŷ) + β_size·mean(m) + β_ent·mean(H(m))`.
+ * Mask-generator objective [R] on isolated graphs: `L_φ = CE(f(G, w = m), ŷ) + β_size·S(m) + β_ent·mean(H(m))`,
+ * with the size penalty `S(m) = (1/B) Σ_G Σ_{k∈E_G} m_k` (Σm per graph, the explainers' form; `sizePenalty: 'sum'`,
+ * default) or `mean_k m_k` (`'mean'`, the former reconstruction, |E_G| times weaker).
  * ŷ are the (poisoned) target labels: the smallest edge set that still triggers the target is the trigger.
  * `logitsMasked` [B, C] are the model's logits under the mask, `mask` [E] the edges of those graphs.
  */
@@ -188,20 +190,64 @@ export function maskObjective(
   mask: tf.Tensor1D,
   options: Partial<MaskObjectiveOptions> = {},
 ): tf.Scalar {
-  const { betaSize, betaEnt } = strictOptions(options, defaultMaskObjectiveOptions, 'maskObjective options', {
-    betaSize: { min: 0 },
-    betaEnt: { min: 0 },
-  });
   return tf.tidy(() => {
-    const ce = tf.mean(crossEntropyPerSample(logitsMasked, yTarget));
-    let loss = tf.add(ce, tf.mul(betaSize, tf.mean(mask)));
-    if (betaEnt > 0) {
-      const m = tf.clipByValue(mask, 1e-6, 1 - 1e-6);
-      const entropy = tf.neg(tf.add(tf.mul(m, tf.log(m)), tf.mul(tf.sub(1, m), tf.log(tf.sub(1, m)))));
-      loss = tf.add(loss, tf.mul(betaEnt, tf.mean(entropy)));
-    }
-    return loss as tf.Scalar;
+    const { ce, size, entropy } = maskObjectiveTerms(logitsMasked, yTarget, mask, options);
+    return tf.addN([ce, size, entropy]) as tf.Scalar;
   });
+}
+
+/** The three weighted terms of {@link maskObjective}: `ce`, `size` = β_size·S(m) and `entropy` = β_ent·mean H(m) (a zero scalar when β_ent = 0). */
+export function maskObjectiveTerms(
+  logitsMasked: tf.Tensor2D,
+  yTarget: Int32Array,
+  mask: tf.Tensor1D,
+  options: Partial<MaskObjectiveOptions> = {},
+): { ce: tf.Scalar; size: tf.Scalar; entropy: tf.Scalar } {
+  const { betaSize, betaEnt, sizePenalty } = strictOptions(
+    options,
+    defaultMaskObjectiveOptions,
+    'maskObjective options',
+    { betaSize: { min: 0 }, betaEnt: { min: 0 }, sizePenalty: ['sum', 'mean'] },
+  );
+  const ce = tf.tidy(() => tf.mean(crossEntropyPerSample(logitsMasked, yTarget))) as tf.Scalar;
+  const size = tf.tidy(() =>
+    tf.mul(betaSize, sizePenalty === 'sum' ? tf.div(tf.sum(mask), Math.max(1, logitsMasked.shape[0])) : tf.mean(mask)),
+  ) as tf.Scalar;
+  const entropy = tf.tidy(() => {
+    if (betaEnt === 0) return tf.scalar(0);
+    const m = tf.clipByValue(mask, 1e-6, 1 - 1e-6);
+    const h = tf.neg(tf.add(tf.mul(m, tf.log(m)), tf.mul(tf.sub(1, m), tf.log(tf.sub(1, m)))));
+    return tf.mul(betaEnt, tf.mean(h));
+  }) as tf.Scalar;
+  return { ce, size, entropy };
+}
+
+/**
+ * Area under the ROC curve of `scores` for the positives in `labels` (Mann–Whitney U with mid-ranks for ties):
+ * the probability that a random positive scores above a random negative. NaN without positives or negatives.
+ * Used as the mask AUC: how well edge-mask values single out the true trigger edges.
+ */
+export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): number {
+  if (scores.length !== labels.length)
+    throw new LabError('SHAPE_MISMATCH', `labels: expected ${scores.length} (one per score), got ${labels.length}`);
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let rankSumPos = 0;
+  let pos = 0;
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
+    const midRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) {
+      if (labels[order[k]!]) {
+        rankSumPos += midRank;
+        pos++;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = scores.length - pos;
+  if (pos === 0 || neg === 0) return Number.NaN;
+  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 /**

@@ -1,6 +1,8 @@
 import {
   LabError,
+  Rng,
   buildReport,
+  pairedStatistics,
   compareMethods,
   criterion,
   resolveSeeds,
@@ -10,9 +12,12 @@ import {
   type ReplicationReport,
   type ReplicationRow,
   type PairedComparison,
+  type Verdict,
 } from '@lab/core';
+import { madeChart } from './chart.js';
 import {
   ARMS,
+  CONTROLLED_PRECISION,
   PRESETS,
   PRESET_CONFIGS,
   SETTINGS,
@@ -24,16 +29,24 @@ import {
   type MadeReplicationScale,
   type MadeSetting,
 } from './config.js';
-import { backdoorTask, type BackdoorTask } from './data.js';
-import { ablDefend, evaluateBackdoor, isolate, madeDefend, trainClassifier, type IsolationResult } from './defend.js';
-import { isolationQuality } from './made.js';
+import { backdoorTask, typedTask, type BackdoorTask } from './data.js';
+import {
+  ablDefend,
+  evaluateBackdoor,
+  isolate,
+  madeDefend,
+  maskGradientShares,
+  trainClassifier,
+  type IsolationResult,
+} from './defend.js';
+import { isolationQuality, rocAuc } from './made.js';
 import { GIN } from './models.js';
 
 export type { MadeArm, MadeReplicateOptions } from './config.js';
 
 const PAPER = 'MADE: Graph Backdoor Defense with Masked Unlearning (Lin, Li, Wang, arXiv:2411.18648, 2024)';
 const CLAIM =
-  'On a planted-trigger graph classification task, MADE-style masked unlearning drives the attack success rate near zero (median < 10 %) at < 3 points clean-accuracy cost, with a better ACC/ASR trade-off than ABL-style whole-graph unlearning.';
+  'When the isolated set holds clean graphs too (isolation precision 0.5), MADE-style masked unlearning removes a planted graph backdoor (ASR ≤ 10 %) at ≤ 3 points clean-accuracy cost, while ABL-style whole-graph unlearning loses ≥ 5 points or keeps ASR > 20 % (in ≥ 4 of 5 paired seeds).';
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -47,7 +60,7 @@ function mean(values: number[]): number {
 
 type ResolvedOptions = MadeReplicateOptions & MadeReplicationScale;
 const replicateDefaults: ResolvedOptions = {
-  preset: 'quick',
+  preset: 'standard',
   seeds: undefined,
   onProgress: undefined,
   settings: undefined,
@@ -101,19 +114,88 @@ function rerunCommand(
     .join(' ');
 }
 
+/** The isolation rule every defended arm shares (MADE's: homophily first, at half the poison rate). */
+const ISOLATION = { isoLoss: 'lga' as const, gamma: 0.5, ratio: 0.05, criterion: 'homophily' as const };
+/** MADE-R's unlearning and mask objective (the package defaults: Σm size penalty with the explainers' weights). */
+const MADE_R = {
+  lambdaU: 1,
+  clip: 2,
+  betaSize: 0.005,
+  betaEnt: 1,
+  sizePenalty: 'sum' as const,
+  maskObjective: 'smallestTrigger' as const,
+  isoBatchSize: 8,
+};
+/** Thresholds of the gates, the positive control and the criterion, fixed before the comparison ran. */
+const THRESHOLDS = {
+  gateAsr: 0.8,
+  gateAcc: 0.8,
+  /** Control 1: with every poisoned graph isolated (precision 1.0), whole-graph unlearning removes the backdoor. */
+  controlAsrAtP100: 0.1,
+  /** Control 2: at precision 0.25, whole-graph unlearning costs ≥ 5 points or leaves ASR > 20 %. */
+  controlAblDropAtP25: 0.05,
+  controlAblAsrAtP25: 0.2,
+  /** Criterion (issue 17 item 5), per seed at precision 0.5. */
+  madeDrop: 0.03,
+  madeAsr: 0.1,
+  ablDrop: 0.05,
+  ablAsr: 0.2,
+  /** Seeds that must pass (4 of 5). */
+  seedShare: 0.8,
+};
+
+/** An isolated set of exact precision: every poisoned graph plus random clean graphs (recall 1). */
+function controlledIsolation(poisoned: Int32Array, numGraphs: number, precision: number, rng: Rng): Int32Array {
+  const truth = new Set(poisoned);
+  const clean = Array.from({ length: numGraphs }, (_, i) => i).filter((i) => !truth.has(i));
+  const extra = Math.min(clean.length, Math.round((poisoned.length * (1 - precision)) / precision));
+  const picked = Array.from(rng.sampleWithoutReplacement(clean.length, extra), (j) => clean[j]!);
+  return Int32Array.from([...poisoned, ...picked]);
+}
+
+/** Mask AUC: how well the final masks of the isolated truly poisoned graphs single out their trigger edges. */
+function maskAuc(task: BackdoorTask, masks: Map<number, Float32Array>): number {
+  const scores: number[] = [];
+  const labels: boolean[] = [];
+  task.poisoned.forEach((gi, j) => {
+    const m = masks.get(gi);
+    if (!m) return;
+    const g = task.graphs[gi]!;
+    const nodes = new Set(task.triggerNodes[j]);
+    for (let k = 0; k < g.src.length; k++) {
+      scores.push(m[k]!);
+      labels.push(nodes.has(g.src[k]!) && nodes.has(g.dst[k]!));
+    }
+  });
+  return scores.length > 0 ? rocAuc(scores, labels) : Number.NaN;
+}
+
+function isolationOf(isolated: Int32Array, base: IsolationResult): IsolationResult {
+  return { ...base, isolated, byCriterion: { loss: isolated, homophily: isolated, both: isolated } };
+}
+
 /**
- * Miniature replication (spec §5): BA-2motif graphs with a planted K4 trigger (10 % of the training set, class 1 → 0),
- * a 3-layer GIN (hidden 32, sum pooling, Adam 0.01, batch 32, 40 epochs), and the arms on paired seeds. The hard gates
- * test the attack and the isolation signal; the MADE criterion decides the verdict. MADE's stages 2–3 are reconstructions.
+ * Miniature replication (issue 17, item 5). Main task: typed-community graphs (3 classes, the class in the
+ * communities' structure, a structure-only ER(6, 0.8) trigger on 10 % of the training set → class 0), a GIN
+ * (hidden 32, 3 layers, sum pooling, Adam 0.01, batch 32). Gates: the attack works. Positive control: ABL and
+ * MADE-R at controlled isolation precision 1.0 / 0.5 / 0.25 (every poisoned graph plus random clean ones) and
+ * the masks' AUC for the true trigger edges. Criterion at precision 0.5, per seed: MADE-R loses ≤ 3 points with
+ * ASR ≤ 10 % while ABL loses ≥ 5 points or keeps ASR > 20 %, in ≥ 4/5 seeds. BA-2motif (`feature` /
+ * `structure`) keeps the former gates. MADE's stages 2–3 are reconstructions.
  */
 export async function replicate(options: MadeReplicateOptions = {}): Promise<ReplicationReport> {
   const started = Date.now();
-  const o = strictOptions<ResolvedOptions>(options, replicateDefaults, 'replicate options', {
+  const preset = (options.preset ?? 'standard') as MadePreset;
+  if (!PRESETS.includes(preset))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `preset: expected one of ${PRESETS.map((p) => `'${p}'`).join(', ')}, got '${String(preset)}'`,
+    );
+  const p = PRESET_CONFIGS[preset];
+  const o = strictOptions<ResolvedOptions>(options, { ...replicateDefaults, ...p.scale, preset }, 'replicate options', {
     ...replicationScaleChecks,
     preset: PRESETS,
   });
-  const preset = o.preset as MadePreset;
-  const p = PRESET_CONFIGS[preset];
   const seeds = resolveSeeds(o.seeds, p.seeds);
   const settings = listOf(o.settings, SETTINGS, 'settings') ?? p.settings;
   const arms = listOf(o.arms, ARMS, 'arms') ?? p.arms;
@@ -126,36 +208,42 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     hidden: o.hidden,
     layers: o.layers,
     rate: 0.1,
-    ratio: 0.1,
     target: 0,
-    trigger: 'fixed K4',
-    isolation: 'LGA warm-up (γ = 0.5), rank sum of CE and graph homophily (shared by ABL and MADE: equal isolation)',
-    made: {
-      lambdaU: 1,
-      clip: 2,
-      betaSize: 0.05,
-      betaEnt: 0.1,
-      maskObjective: 'smallestTrigger' as const,
-      isoBatchSize: 8,
-    },
+    trigger: { typed: 'ER(6, 0.8), structure only', feature: 'fixed K4 + feature trigger', structure: 'fixed K4' },
+    isolation: `LGA warm-up (γ = 0.5), the ${100 * ISOLATION.ratio} % lowest graph homophily (shared by ABL and MADE: equal isolation)`,
+    made: MADE_R,
+    thresholds: THRESHOLDS,
   };
   const rows: ReplicationRow[] = [];
   const notes: string[] = [];
-  const needsWarm = arms.some((a) => a === 'abl' || a === 'made' || a === 'random-drop');
+  const controlled = arms.filter((a) => CONTROLLED_PRECISION[a] !== undefined);
+  const needsWarm = controlled.length > 0 || arms.some((a) => a === 'abl' || a === 'made' || a === 'random-drop');
   const total = seeds.length * settings.length * (arms.length + (needsWarm ? 1 : 0));
   let done = 0;
   const progress = (stage: string) => o.onProgress?.({ stage, done: ++done, total });
+  const primary: MadeSetting = settings.includes('typed') ? 'typed' : settings[0]!;
+  const shares: { ce: number; size: number; entropy: number; sizeMean: number }[] = [];
 
   for (const setting of settings) {
     for (const seed of seeds) {
-      const task: BackdoorTask = backdoorTask({ seed, setting, numTrain: cfg.numTrain, numTest: cfg.numTest });
+      const task: BackdoorTask =
+        setting === 'typed'
+          ? typedTask({ seed, numTrain: cfg.numTrain, numTest: cfg.numTest })
+          : backdoorTask({ seed, setting, numTrain: cfg.numTrain, numTest: cfg.numTest });
       const fresh = () =>
-        new GIN({ inDim: task.graphs[0]!.featDim, hidden: cfg.hidden, layers: cfg.layers, classes: 2, seed });
+        new GIN({
+          inDim: task.graphs[0]!.featDim,
+          hidden: cfg.hidden,
+          layers: cfg.layers,
+          classes: task.numClasses,
+          seed,
+        });
       const evalRow = (method: string, model: GIN, extra: Record<string, number> = {}) => {
         const { acc, asr } = evaluateBackdoor(model, task.cleanTest, task.triggeredTest, task.target);
         rows.push({ method, setting, seed, metrics: { acc, asr, ...extra } });
       };
       const train = { epochs: cfg.epochs, lr: 0.01, batchSize: 32, seed };
+      const n = task.graphs.length;
 
       if (arms.includes('none')) {
         const m = fresh();
@@ -179,224 +267,253 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
       let isolation: IsolationResult | null = null;
       if (needsWarm) {
         warm = fresh();
-        isolation = await isolate(warm, task.graphs, {
-          isoEpochs: cfg.isoEpochs,
-          isoLoss: 'lga',
-          gamma: 0.5,
-          ratio: cfg.ratio,
-          criterion: 'both',
-          seed,
-        });
-        const q = (idx: Int32Array) => isolationQuality(idx, task.poisoned, { numGraphs: task.graphs.length });
-        // homophily alone at exactly the poison count (the spec's gate)
+        isolation = await isolate(warm, task.graphs, { isoEpochs: cfg.isoEpochs, ...ISOLATION, seed });
+        const q = (idx: Int32Array) => isolationQuality(idx, task.poisoned, { numGraphs: n });
         const atCount = Int32Array.from(
           Array.from(isolation.homophily, (h, i) => [h, i] as const)
             .sort((a, b) => a[0] - b[0] || a[1] - b[1])
             .slice(0, task.poisoned.length)
             .map(([, i]) => i),
         );
+        const isPoisoned = new Uint8Array(n);
+        for (const i of task.poisoned) isPoisoned[i] = 1;
         rows.push({
           method: 'isolation',
           setting,
           seed,
           metrics: {
-            precisionBoth: q(isolation.byCriterion.both).precision,
-            recallBoth: q(isolation.byCriterion.both).recall,
-            precisionLoss: q(isolation.byCriterion.loss).precision,
-            recallLoss: q(isolation.byCriterion.loss).recall,
             precisionHomophily: q(isolation.byCriterion.homophily).precision,
             recallHomophily: q(isolation.byCriterion.homophily).recall,
+            precisionLoss: q(isolation.byCriterion.loss).precision,
+            precisionBoth: q(isolation.byCriterion.both).precision,
             homophilyPrecisionAtPoisonCount: q(atCount).precision,
+            // AUC of "higher CE ⇒ poisoned": < 0.5 means poisoned graphs are fitted faster (ABL's bet), > 0.5 slower
+            lossAucPoisonedHigher: rocAuc(isolation.ce, isPoisoned),
+            homophilyAucPoisonedLower: rocAuc(
+              Float32Array.from(isolation.homophily, (h) => -h),
+              isPoisoned,
+            ),
           },
         });
+        if (setting === primary && arms.some((a) => a.startsWith('made'))) {
+          const idx = Array.from(task.poisoned.slice(0, MADE_R.isoBatchSize));
+          const opts = { betaSize: MADE_R.betaSize, betaEnt: MADE_R.betaEnt, seed };
+          const sum = maskGradientShares(warm, task.graphs, idx, { ...opts, sizePenalty: 'sum' });
+          const meanForm = maskGradientShares(warm, task.graphs, idx, { ...opts, sizePenalty: 'mean' });
+          shares.push({ ...sum.shares, sizeMean: meanForm.shares.size });
+        }
         progress(`${setting} · seed ${seed} · isolation warm-up`);
       }
       const iq = isolation
-        ? isolationQuality(isolation.isolated, task.poisoned, { numGraphs: task.graphs.length })
+        ? isolationQuality(isolation.isolated, task.poisoned, { numGraphs: n })
         : { precision: NaN, recall: NaN };
-      const unlearn = { unlearnEpochs: cfg.unlearnEpochs, lr: 0.01, batchSize: 32, seed, ...cfg.made };
-      let madeMaskMean = 0.5;
-      if (arms.includes('abl') && warm && isolation) {
-        const m = warm.clone();
+      const unlearn = { unlearnEpochs: cfg.unlearnEpochs, lr: 0.01, batchSize: 32, seed, ...MADE_R };
+      const runAbl = async (arm: string, iso: IsolationResult, extra: Record<string, number>) => {
+        const m = warm!.clone();
         await ablDefend(m, task.graphs, {
-          isolation,
+          isolation: iso,
           schedule: 'joint',
           epochs: cfg.unlearnEpochs,
-          lambdaU: 1,
-          clip: 2,
-          isoBatchSize: 8,
+          lambdaU: MADE_R.lambdaU,
+          clip: MADE_R.clip,
+          isoBatchSize: MADE_R.isoBatchSize,
           seed,
         });
-        evalRow('abl', m, { isoPrecision: iq.precision, isoRecall: iq.recall });
+        evalRow(arm, m, extra);
         m.dispose();
-        progress(`${setting} · seed ${seed} · ABL`);
-      }
-      if (arms.includes('made') && warm && isolation) {
-        const m = warm.clone();
-        const r = await madeDefend(m, task.graphs, { ...unlearn, isolation });
-        madeMaskMean = r.log.length > 0 ? r.log[r.log.length - 1]!.maskMean : madeMaskMean;
-        // how much of the final mask sits on trigger edges of truly poisoned isolated graphs
-        evalRow('made', m, { isoPrecision: iq.precision, isoRecall: iq.recall, maskMean: madeMaskMean });
-        r.generator?.dispose();
-        m.dispose();
-        progress(`${setting} · seed ${seed} · MADE-R`);
-      }
-      if (arms.includes('random-drop') && warm && isolation) {
-        const m = warm.clone();
+      };
+      const runMade = async (arm: string, iso: IsolationResult, extra: Record<string, number>, dropRate?: number) => {
+        const m = warm ? warm.clone() : fresh();
         const r = await madeDefend(m, task.graphs, {
           ...unlearn,
-          isolation,
-          randomDropRate: Math.min(1, Math.max(0, 1 - madeMaskMean)),
+          isolation: iso,
+          ...(dropRate === undefined ? {} : { randomDropRate: dropRate }),
         });
-        evalRow('random-drop', m, { isoPrecision: iq.precision, isoRecall: iq.recall, dropRate: 1 - madeMaskMean });
+        const maskMean = r.log.length > 0 ? r.log[r.log.length - 1]!.maskMean : 0.5;
+        evalRow(arm, m, { ...extra, maskMean, maskAuc: maskAuc(task, r.masks) });
         r.generator?.dispose();
         m.dispose();
-        progress(`${setting} · seed ${seed} · random edge drop`);
+        return maskMean;
+      };
+      let madeMaskMean = 0.5;
+      if (warm && isolation) {
+        const own = { isoPrecision: iq.precision, isoRecall: iq.recall };
+        if (arms.includes('abl')) {
+          await runAbl('abl', isolation, own);
+          progress(`${setting} · seed ${seed} · ABL`);
+        }
+        if (arms.includes('made')) {
+          madeMaskMean = await runMade('made', isolation, own);
+          progress(`${setting} · seed ${seed} · MADE-R`);
+        }
+        if (arms.includes('random-drop')) {
+          const rate = Math.min(1, Math.max(0, 1 - madeMaskMean));
+          await runMade('random-drop', isolation, { ...own, dropRate: rate }, rate);
+          progress(`${setting} · seed ${seed} · random edge drop`);
+        }
+        for (const arm of controlled) {
+          const precision = CONTROLLED_PRECISION[arm]!;
+          // the same mixed set for ABL and MADE-R at each precision (paired)
+          const mixed = controlledIsolation(task.poisoned, n, precision, new Rng(seed).fork(`controlled-${precision}`));
+          const extra = { isoPrecision: precision, isoRecall: 1 };
+          if (arm.startsWith('abl')) await runAbl(arm, isolationOf(mixed, isolation), extra);
+          else await runMade(arm, isolationOf(mixed, isolation), extra);
+          progress(`${setting} · seed ${seed} · ${arm}`);
+        }
       }
       if (arms.includes('made-oracle-iso')) {
-        const m = warm ? warm.clone() : fresh();
-        const oracleIso: IsolationResult = {
+        const base: IsolationResult = isolation ?? {
           isolated: task.poisoned,
-          scores: new Float32Array(task.graphs.length),
-          ce: new Float32Array(task.graphs.length),
-          homophily: new Float32Array(task.graphs.length),
+          scores: new Float32Array(n),
+          ce: new Float32Array(n),
+          homophily: new Float32Array(n),
           byCriterion: { loss: task.poisoned, homophily: task.poisoned, both: task.poisoned },
         };
-        const r = await madeDefend(m, task.graphs, { ...unlearn, isolation: oracleIso });
-        evalRow('made-oracle-iso', m, { isoPrecision: 1, isoRecall: 1 });
-        r.generator?.dispose();
-        m.dispose();
+        await runMade('made-oracle-iso', isolationOf(task.poisoned, base), { isoPrecision: 1, isoRecall: 1 });
         progress(`${setting} · seed ${seed} · MADE-R with oracle isolation`);
       }
       warm?.dispose();
     }
   }
 
-  // ── criteria ─────────────────────────────────────────────────────────────────────────
+  // ── gates, positive control, criterion ────────────────────────────────────────────────
   const criteria: Criterion[] = [];
   const comparisons: PairedComparison[] = [];
   const metricOf = (method: string, setting: string, metric: string) =>
     rows.filter((r) => r.method === method && r.setting === setting).map((r) => r.metrics[metric]!);
-  const primary = settings.includes('feature') ? 'feature' : settings[0]!;
-  let gatesPassed = true;
+  const bySeed = (method: string, metric: string) =>
+    new Map(rows.filter((r) => r.method === method && r.setting === primary).map((r) => [r.seed, r.metrics[metric]!]));
+  const has = (...names: MadeArm[]) => names.every((a) => arms.includes(a));
+  const failed: string[] = [];
   for (const setting of settings) {
-    if (arms.includes('none')) {
-      const asr = mean(metricOf('none', setting, 'asr'));
-      const acc = mean(metricOf('none', setting, 'acc'));
-      const a = criterion(`gate · ${setting}: no-defense ASR > 0.9`, asr, { atLeast: 0.9 });
-      const b = criterion(`gate · ${setting}: no-defense clean accuracy > 0.9`, acc, { atLeast: 0.9 });
-      criteria.push(a, b);
-      gatesPassed &&= a.passed && b.passed;
-    }
+    if (!arms.includes('none')) continue;
+    const [asrMin, accMin] = setting === 'typed' ? [THRESHOLDS.gateAsr, THRESHOLDS.gateAcc] : [0.9, 0.9];
+    const a = criterion(`gate · ${setting}: no-defense ASR (mean)`, mean(metricOf('none', setting, 'asr')), {
+      atLeast: asrMin,
+    });
+    const b = criterion(`gate · ${setting}: no-defense clean accuracy (mean)`, mean(metricOf('none', setting, 'acc')), {
+      atLeast: accMin,
+    });
+    criteria.push(a, b);
+    for (const c of [a, b]) if (!c.passed) failed.push(c.name);
   }
   if (settings.includes('feature') && needsWarm) {
     const c = criterion(
-      'gate · feature: homophily isolation precision at the poison count >= 0.9',
+      'gate · feature: homophily isolation precision at the poison count (mean)',
       mean(metricOf('isolation', 'feature', 'homophilyPrecisionAtPoisonCount')),
       { atLeast: 0.9 },
     );
     criteria.push(c);
-    gatesPassed &&= c.passed;
+    if (!c.passed) failed.push(c.name);
   }
-  let madePassed = false;
-  if (arms.includes('made')) {
-    const asr = metricOf('made', primary, 'asr');
-    const c1 = criterion(`MADE · ${primary}: median ASR < 0.10`, median(asr), { atMost: 0.1 });
-    const below = asr.filter((v) => v < 0.2).length / asr.length;
-    const c2 = criterion(`MADE · ${primary}: share of seeds with ASR < 0.20 (>= 4/5)`, below, { atLeast: 0.8 });
-    criteria.push(c1, c2);
-    madePassed = c1.passed && c2.passed;
-    if (arms.includes('none')) {
-      const drop = mean(metricOf('none', primary, 'acc')) - mean(metricOf('made', primary, 'acc'));
-      const c3 = criterion(`MADE · ${primary}: mean clean-accuracy drop vs no defense < 0.03`, drop, { atMost: 0.03 });
-      criteria.push(c3);
-      madePassed &&= c3.passed;
-      comparisons.push(compareMethods(rows, { method: 'made', baseline: 'none', metric: 'acc', setting: primary }));
-    }
-    if (arms.includes('abl')) {
-      // trade-off = ASR + accuracy lost vs the best clean accuracy of the two; lower is better
-      const score = (m: string) => mean(metricOf(m, primary, 'asr')) - mean(metricOf(m, primary, 'acc'));
-      const c4 = criterion(
-        `MADE · ${primary}: (ASR − ACC) of MADE minus that of ABL < 0 (better trade-off, equal isolation)`,
-        score('made') - score('abl'),
-        { atMost: -1e-9 },
-      );
-      criteria.push(c4);
-      madePassed &&= c4.passed;
-      comparisons.push(compareMethods(rows, { method: 'made', baseline: 'abl', metric: 'asr', setting: primary }));
-    }
+  const dropOf = (method: string) => {
+    const none = bySeed('none', 'acc');
+    const m = bySeed(method, 'acc');
+    return new Map([...m].filter(([s]) => none.has(s)).map(([s, v]) => [s, none.get(s)! - v]));
+  };
+  if (has('none', 'abl-p100')) {
+    const c = criterion(
+      `positive control · ${primary}: ABL ASR at isolation precision 1.0 (mean; whole-graph unlearning can remove the backdoor)`,
+      mean(metricOf('abl-p100', primary, 'asr')),
+      { atMost: THRESHOLDS.controlAsrAtP100 },
+    );
+    criteria.push(c);
+    if (!c.passed) failed.push(c.name);
   }
-  const verdict = !gatesPassed ? 'inconclusive' : madePassed ? 'reproduced' : 'not-reproduced';
+  if (has('none', 'abl-p25')) {
+    const drop = mean([...dropOf('abl-p25').values()]);
+    const asr = mean(metricOf('abl-p25', primary, 'asr'));
+    // one number for "ABL is hurt at precision 0.25": the larger of its drop and its ASR, each over its own threshold
+    const margin = Math.max(drop / THRESHOLDS.controlAblDropAtP25, asr / THRESHOLDS.controlAblAsrAtP25);
+    const c = criterion(
+      `positive control · ${primary}: ABL at isolation precision 0.25 — max(mean accuracy drop / 0.05, mean ASR / 0.20) (the setting shows the cost MADE claims to avoid; drop ${(100 * drop).toFixed(1)} points, ASR ${asr.toFixed(3)})`,
+      margin,
+      { atLeast: 1 },
+    );
+    criteria.push(c);
+    if (!c.passed) failed.push(c.name);
+  }
+  let mainPassed: boolean | null = null;
+  if (has('none', 'abl-p50', 'made-p50')) {
+    const madeDrop = dropOf('made-p50');
+    const ablDrop = dropOf('abl-p50');
+    const madeAsr = bySeed('made-p50', 'asr');
+    const ablAsr = bySeed('abl-p50', 'asr');
+    const perSeed = [...madeDrop.keys()].filter((s) => ablDrop.has(s));
+    const passes = perSeed.filter(
+      (s) =>
+        madeDrop.get(s)! <= THRESHOLDS.madeDrop &&
+        madeAsr.get(s)! <= THRESHOLDS.madeAsr &&
+        (ablDrop.get(s)! >= THRESHOLDS.ablDrop || ablAsr.get(s)! > THRESHOLDS.ablAsr),
+    );
+    const c = criterion(
+      `MADE · ${primary} at isolation precision 0.5: share of seeds where MADE-R loses ≤ 3 points with ASR ≤ 10 % while ABL loses ≥ 5 points or keeps ASR > 20 % (${passes.length}/${perSeed.length}; statistic: seed count)`,
+      perSeed.length > 0 ? passes.length / perSeed.length : Number.NaN,
+      { atLeast: THRESHOLDS.seedShare },
+    );
+    criteria.push(c);
+    mainPassed = c.passed;
+    comparisons.push(
+      compareMethods(rows, { method: 'made-p50', baseline: 'abl-p50', metric: 'acc', setting: primary }),
+    );
+    comparisons.push(
+      compareMethods(rows, { method: 'made-p50', baseline: 'abl-p50', metric: 'asr', setting: primary }),
+    );
+    const st = pairedStatistics(comparisons.at(-2)!.differences);
+    notes.push(
+      `Precision 0.5, MADE-R − ABL clean accuracy per seed: ${comparisons
+        .at(-2)!
+        .differences.map((d) => (100 * d).toFixed(1))
+        .join(
+          ' ',
+        )} points; mean ${(100 * st.mean).toFixed(1)} (95 % t CI ${(100 * st.ci.low).toFixed(1)} to ${(100 * st.ci.high).toFixed(1)}, exact sign-flip p = ${st.pValue === null ? 'n/a' : st.pValue.toFixed(3)}).`,
+    );
+  }
+  if (has('none', 'made'))
+    comparisons.push(compareMethods(rows, { method: 'made', baseline: 'none', metric: 'acc', setting: primary }));
+  const verdict: Verdict =
+    failed.length > 0 || mainPassed === null ? 'inconclusive' : mainPassed ? 'reproduced' : 'not-reproduced';
 
   // ── notes ────────────────────────────────────────────────────────────────────────────
-  notes.push(
-    'MADE stages 2–3 (mask objective, masked-unlearning loss, schedule) are reconstructions [R] of a paper whose method section could not be read; no official code exists. Until they are confirmed, only the gates (attack works, homophily isolates feature triggers) are hard requirements.',
+  notes.unshift(
+    "MADE's stages 2–3 (mask objective, masked-unlearning loss, schedule) are reconstructions [R]: only the paper's opening, abstract and third-party summaries could be read (homophily isolation [P], the clean-subgraph mask formula [P]); no official code exists. The mask size penalty is Σm per graph with the explainers' weights (β_size = 0.005, β_ent = 1).",
   );
+  if (failed.length > 0)
+    notes.push(`Inconclusive: ${failed.join('; ')} failed, so the MADE-vs-ABL comparison cannot be read on this run.`);
+  else if (mainPassed === null)
+    notes.push(
+      'Inconclusive: the run has no precision-0.5 arms (none, abl-p50, made-p50), so the criterion was not evaluated.',
+    );
   for (const setting of settings) {
     const line = arms
       .filter((a) => rows.some((r) => r.method === a && r.setting === setting))
       .map(
         (a) =>
-          `${a}: ACC ${mean(metricOf(a, setting, 'acc')).toFixed(3)}, ASR ${mean(metricOf(a, setting, 'asr')).toFixed(3)} (${metricOf(
-            a,
-            setting,
-            'asr',
-          )
-            .map((v) => v.toFixed(2))
-            .join(' ')})`,
+          `${a}: ACC ${mean(metricOf(a, setting, 'acc')).toFixed(3)}, ASR ${mean(metricOf(a, setting, 'asr')).toFixed(3)}`,
       )
       .join('; ');
     notes.push(`${setting} trigger — ${line}.`);
     if (needsWarm) {
       const f = (k: string) => mean(metricOf('isolation', setting, k)).toFixed(2);
+      const lossAuc = mean(metricOf('isolation', setting, 'lossAucPoisonedHigher'));
       notes.push(
-        `${setting} trigger — isolation at ρ = ${cfg.ratio}: precision/recall loss-only ${f('precisionLoss')}/${f('recallLoss')}, homophily-only ${f('precisionHomophily')}/${f('recallHomophily')}, both ${f('precisionBoth')}/${f('recallBoth')}; homophily precision at the poison count ${f('homophilyPrecisionAtPoisonCount')}.`,
+        `${setting} — isolation at ρ = ${ISOLATION.ratio} (half the poison rate): precision homophily ${f('precisionHomophily')} (recall ${f('recallHomophily')}), loss-only ${f('precisionLoss')}, rank sum ${f('precisionBoth')}; homophily AUC ${f('homophilyAucPoisonedLower')}. Loss signal: AUC of "higher CE ⇒ poisoned" ${lossAuc.toFixed(2)} — ${lossAuc > 0.55 ? "poisoned graphs are fitted more slowly than clean ones, the opposite of ABL's premise (low loss ⇒ poisoned)" : lossAuc < 0.45 ? 'poisoned graphs are fitted faster, as ABL assumes' : 'no direction'}.`,
       );
     }
   }
-  if (arms.includes('made')) {
-    const maskMean = mean(metricOf('made', primary, 'maskMean'));
-    if (maskMean > 0.9) {
-      notes.push(
-        `The mask generator kept almost every edge on the isolated graphs (final mean mask ${maskMean.toFixed(3)} with β_size = 0.05, β_ent = 0.1): the smallest-trigger objective did not single out the trigger, so "masked" unlearning acted as whole-graph unlearning here.`,
-      );
-      if (arms.includes('abl')) {
-        notes.push(
-          "With m ≈ 1, MADE-R reduces to ABL's joint schedule on the same warm model and isolation, so any MADE-vs-ABL difference in this run is noise, not evidence that masking helps.",
-        );
-      }
-    }
-    if (arms.includes('none')) {
-      const accDrop = mean(metricOf('none', primary, 'acc')) - mean(metricOf('made', primary, 'acc'));
-      if (accDrop > 0.1 && mean(metricOf('made', primary, 'asr')) < 0.2) {
-        notes.push(
-          `MADE-R's low ASR came with a clean-accuracy collapse (−${(100 * accDrop).toFixed(1)} points): the model drifted to the non-target class, so the low ASR is not a removed backdoor. Ascent on the falsely isolated clean graphs (isolation precision ${mean(metricOf('made', primary, 'isoPrecision')).toFixed(2)}) is the likely cause; see the oracle-isolation arm.`,
-        );
-      }
-    }
-  }
-  if (arms.includes('random-drop')) {
-    const rate = mean(metricOf('random-drop', primary, 'dropRate'));
-    if (rate < 0.01) {
-      notes.push(
-        `The random-drop baseline matched MADE-R's drop rate (${rate.toFixed(3)}), i.e. it dropped almost nothing and equals ABL-joint up to sampling order; the gap between these two arms (ASR ${mean(metricOf('random-drop', primary, 'asr')).toFixed(3)} vs ${arms.includes('abl') ? mean(metricOf('abl', primary, 'asr')).toFixed(3) : 'n/a'}) measures the run-to-run noise of the unlearning stage.`,
-      );
-    }
-  }
-  if (arms.includes('made-oracle-iso') && arms.includes('made')) {
+  const aucs = controlled
+    .filter((a) => a.startsWith('made'))
+    .map((a) => `${a} ${mean(metricOf(a, primary, 'maskAuc')).toFixed(2)}`);
+  if (aucs.length > 0)
     notes.push(
-      `Oracle isolation separates the stages: MADE-R with the true poisoned set reaches ASR ${mean(metricOf('made-oracle-iso', primary, 'asr')).toFixed(3)} vs ${mean(metricOf('made', primary, 'asr')).toFixed(3)} with its own isolation (${primary} trigger).`,
+      `Mask AUC for the true trigger edges (final masks of the isolated poisoned graphs; 0.5 = chance): ${aucs.join(', ')}.`,
+    );
+  if (shares.length > 0) {
+    const s = (k: 'ce' | 'size' | 'entropy' | 'sizeMean') => mean(shares.map((x) => x[k]));
+    notes.push(
+      `Gradient shares of the mask objective on the first isolated batch after the warm-up (mean over seeds): CE ${(100 * s('ce')).toFixed(1)} %, size Σm ${(100 * s('size')).toFixed(1)} %, entropy ${(100 * s('entropy')).toFixed(1)} %; the former mean(m) form would carry ${(100 * s('sizeMean')).toFixed(2)} %.${s('size') < 0.05 ? ' The size term carries < 5 % of the gradient at these defaults.' : ''}`,
     );
   }
-  if (verdict === 'not-reproduced') {
-    notes.push(
-      "The claim does not hold at this scale with the reconstruction (the spec's PyTorch prototype also stalled, at ASR ≈ 0.13–0.16, no better than ABL); the notes above say which stage failed here. Likely gaps: the paper's isolation rule, its exact mask objective and schedule (one generator step per classifier step is a guess), and whether masks are also applied at inference. λ, ρ and β were fixed in advance and not tuned.",
-    );
-  }
-  if (verdict === 'inconclusive')
-    notes.push(
-      'A hard gate failed (attack or isolation signal), so the defense comparison is not meaningful on this run.',
-    );
   return buildReport({
     package: '@lab/made',
     paper: PAPER,
@@ -413,5 +530,6 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     command: rerunCommand(preset, options, settings, arms),
     seconds: (Date.now() - started) / 1000,
     backend: tf.getBackend(),
+    chart: madeChart(rows, primary, preset, verdict, seeds.length),
   });
 }

@@ -31,6 +31,9 @@ import {
   trainClassifier,
   triggerTestSet,
   type IsolationResult,
+  rocAuc,
+  typedTask,
+  maskGradientShares,
 } from '../src/index.js';
 
 beforeAll(async () => {
@@ -134,6 +137,48 @@ const cases: [string, () => unknown, string, RegExp][] = [
     () => tf.tidy(() => maskObjective(logits(), y2, tf.zeros([2]) as tf.Tensor1D, { beta: 1 } as never)),
     'INVALID_ARGUMENT',
     /maskObjective options: unknown option 'beta'/,
+  ],
+  [
+    'maskObjective: unknown sizePenalty',
+    () => tf.tidy(() => maskObjective(logits(), y2, tf.zeros([2]) as tf.Tensor1D, { sizePenalty: 'max' as never })),
+    'INVALID_ARGUMENT',
+    /sizePenalty: expected one of 'sum', 'mean', got 'max'/,
+  ],
+  [
+    'rocAuc: labels of another length',
+    () => rocAuc([0.1, 0.2], [1]),
+    'SHAPE_MISMATCH',
+    /labels: expected 2 \(one per score\), got 1/,
+  ],
+  [
+    'typedTask: target outside the 3 classes',
+    () => typedTask({ target: 3 }),
+    'OUT_OF_RANGE',
+    /target: expected an integer <= 2, got 3|target: expected .*2.*got 3/,
+  ],
+  [
+    'typedTask: maxNodes below minNodes',
+    () => typedTask({ minNodes: 20, maxNodes: 16 }),
+    'OUT_OF_RANGE',
+    /maxNodes: expected >= minNodes \(20\), got 16/,
+  ],
+  [
+    'typedTask: trigger larger than the smallest graph',
+    () => typedTask({ minNodes: 8, maxNodes: 10, triggerSize: 9 }),
+    'OUT_OF_RANGE',
+    /triggerSize: expected <= minNodes \(8\), got 9/,
+  ],
+  [
+    'typedTask: unknown option',
+    () => typedTask({ classes: 4 } as never),
+    'INVALID_ARGUMENT',
+    /typedTask options: unknown option 'classes'/,
+  ],
+  [
+    'maskGradientShares: no isolated graph',
+    withModel((m) => maskGradientShares(m, task.graphs, [])),
+    'EMPTY_INPUT',
+    /idx: expected at least one isolated graph/,
   ],
   [
     'maskObjective: negative betaSize',
@@ -445,13 +490,13 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'replicate: unknown preset',
     () => replicate({ preset: 'huge' as never }),
     'INVALID_ARGUMENT',
-    /preset: expected one of 'quick', 'full', got 'huge'/,
+    /preset: expected one of 'quick', 'standard', 'full', got 'huge'/,
   ],
   [
     'replicate: unknown setting',
     () => replicate({ settings: ['colour' as never] }),
     'INVALID_ARGUMENT',
-    /settings: expected items of feature, structure, got 'colour'/,
+    /settings: expected items of typed, feature, structure, got 'colour'/,
   ],
   [
     'replicate: unknown arm',

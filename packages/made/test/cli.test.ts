@@ -64,8 +64,11 @@ describe('lab-made', () => {
   });
 
   it.each([
-    [['replicate', '--preset', 'bogus'], /--preset: expected one of 'quick', 'full', got 'bogus'/],
-    [['replicate', '--settings', 'feature,colour'], /--settings: expected one of 'feature', 'structure', got 'colour'/],
+    [['replicate', '--preset', 'bogus'], /--preset: expected one of 'quick', 'standard', 'full', got 'bogus'/],
+    [
+      ['replicate', '--settings', 'feature,colour'],
+      /--settings: expected one of 'typed', 'feature', 'structure', got 'colour'/,
+    ],
     [['replicate', '--arms', 'made,magic'], /--arms: expected one of 'none', 'abl', 'made'/],
     [['attack'], /--tu: required/],
     [['attack', '--tu', join(dir, 'nope')], /NOT_FOUND: --tu: cannot read/],
@@ -108,15 +111,15 @@ describe('lab-made', () => {
     expect(result.made.isolation.precision).toBeGreaterThanOrEqual(0);
   });
 
-  it('replicate: the shared command, with --settings and --arms, prints core report', async () => {
+  it('replicate: the shared command (standard by default), with --settings and --arms, prints core report', async () => {
     const r = await run(['replicate', '--seeds', '1', '--arms', 'none,made', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect(replicate).toHaveBeenLastCalledWith(
-      expect.objectContaining({ preset: 'quick', seeds: [0], arms: ['none', 'made'] }),
+      expect.objectContaining({ preset: 'standard', seeds: [0], arms: ['none', 'made'] }),
     );
-    expect(r.stdout).toMatch(/\*\*Verdict: \w[\w-]*\*\* · preset `quick` · seeds 0/);
+    expect(r.stdout).toMatch(/\*\*Verdict: \w[\w-]*\*\* · preset `standard` · seeds 0/);
     expect(r.stdout).toMatch(
-      /Rerun: `pnpm --filter @lab\/made exec lab-made replicate --preset quick --seeds 1 --arms none,made`/,
+      /Rerun: `pnpm --filter @lab\/made exec lab-made replicate --preset standard --seeds 1 --arms none,made`/,
     );
     const json = await run(['replicate', '--seeds', '1', '--arms', 'none', '--settings', 'structure', '--json']);
     expect(JSON.parse(json.stdout).config.settings).toEqual(['structure']);

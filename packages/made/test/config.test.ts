@@ -11,6 +11,8 @@ import {
   replicationScaleChecks,
   trainChecks,
   triggerChecks,
+  defaultTypedTaskOptions,
+  typedTaskChecks,
 } from '../src/config.js';
 import { ARMS, PRESETS, PRESET_CONFIGS, SETTINGS, defaultMadeReplicateOptions } from '../src/index.js';
 
@@ -21,14 +23,15 @@ describe('config', () => {
       [defaultAblOptions, ablChecks],
       [defaultTrainOptions, trainChecks],
       [defaultTriggerOptions, triggerChecks],
+      [defaultTypedTaskOptions, typedTaskChecks],
       [defaultReplicationScale, replicationScaleChecks],
     ];
     for (const [defaults, checks] of pairs)
       expect(strictOptions(defaults, defaults, 'defaults', checks as never)).toEqual(defaults);
   });
 
-  it('presets: quick and full, each naming known settings and arms', () => {
-    expect(PRESETS).toEqual(['quick', 'full']);
+  it('presets: quick, standard and full, each naming known settings and arms', () => {
+    expect(PRESETS).toEqual(['quick', 'standard', 'full']);
     for (const preset of PRESETS) {
       const c = PRESET_CONFIGS[preset];
       expect(c.seeds).toBeGreaterThanOrEqual(1);
@@ -36,6 +39,17 @@ describe('config', () => {
       for (const a of c.arms) expect(ARMS).toContain(a);
     }
     expect(PRESET_CONFIGS.full.arms).toEqual([...ARMS]);
+    // standard: the typed task, 5 seeds, the criterion's arms at precision 0.5 and both controls
+    expect(PRESET_CONFIGS.standard.settings).toEqual(['typed']);
+    expect(PRESET_CONFIGS.standard.seeds).toBe(5);
+    for (const a of ['none', 'abl-p100', 'abl-p50', 'made-p50', 'abl-p25'] as const) {
+      expect(PRESET_CONFIGS.standard.arms).toContain(a);
+      expect(PRESET_CONFIGS.quick.arms).toContain(a);
+    }
+    for (const preset of PRESETS)
+      expect(
+        strictOptions(PRESET_CONFIGS[preset].scale, defaultReplicationScale, 'scale', replicationScaleChecks),
+      ).toEqual(PRESET_CONFIGS[preset].scale);
     expect(defaultMadeReplicateOptions).toBe(PRESET_CONFIGS);
   });
 });
