@@ -16,7 +16,7 @@ export type LabErrorCode =
   | 'IO_ERROR';
 
 /**
- * The one error class of @lab: every invalid argument, malformed file or unavailable feature throws
+ * The one error class of `@lab`: every invalid argument, malformed file or unavailable feature throws
  * a LabError whose message names the argument, what was expected and what was received.
  */
 export class LabError extends Error {

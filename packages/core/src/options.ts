@@ -20,7 +20,7 @@ function editDistance(a: string, b: string): number {
 const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 /**
- * The one strict-options helper of @lab: merges `given` over `defaults` and refuses, with a `LabError` that
+ * The one strict-options helper of `@lab`: merges `given` over `defaults` and refuses, with a `LabError` that
  * names the key, the expected and the actual value, any unknown key (with the closest known one suggested),
  * a value of another type than its default, a number outside its range and a string outside its choices.
  * `where` names the function for unknown keys (e.g. `supConLoss options`). Keys whose default is `undefined`

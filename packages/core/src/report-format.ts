@@ -12,7 +12,7 @@ export interface FormatReportOptions {
 }
 
 /**
- * The one report printer of @lab: a {@link ReplicationReport} as Markdown — claim, verdict, per-seed table,
+ * The one report printer of `@lab`: a {@link ReplicationReport} as Markdown — claim, verdict, per-seed table,
  * mean ± std, paired differences, criteria with their thresholds, notes and the rerun command. Every
  * `lab-<name> replicate` prints it and `pnpm replicate` puts it in `reports/replication.md`.
  */

@@ -20,7 +20,7 @@ export interface GradCheckResult {
 
 /**
  * Compares the autograd gradient of a scalar function with central finite differences, in float32.
- * Every custom gradient in @lab is tested through this.
+ * Every custom gradient in `@lab` is tested through this.
  *
  * `f` receives tensors shaped like `inputs` and must return a scalar. With float32 arithmetic, use
  * inputs of order 1, `epsilon ≈ 1e-2` and `tolerance ≈ 1e-2` (the defaults).

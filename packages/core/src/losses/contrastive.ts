@@ -4,7 +4,7 @@ import { LabError, assertInRange } from '../errors.js';
 /**
  * Shared pieces of in-batch contrastive losses (SimCLR NT-Xent, SupCon and their variants).
  *
- * Batch layout (one convention for every @lab contrastive package): a batch of B items in V views is
+ * Batch layout (one convention for every `@lab` contrastive package): a batch of B items in V views is
  * either a rank-3 tensor `[B, V, D]`, or a rank-2 tensor `[V·B, D]` stacked **view-major** — rows
  * `0..B−1` are view 1 of items 0..B−1, rows `B..2B−1` are view 2, and so on. This is SupContrast's
  * `torch.cat(torch.unbind(features, dim=1), dim=0)`, so for two views the positive of row i is row

@@ -50,7 +50,7 @@ export function progressModeFromEnv(fallback: ProgressMode = 'auto'): ProgressMo
 }
 
 /**
- * The one progress printer of @lab: training records from `fit` ({@link report}) and stage/done/total
+ * The one progress printer of `@lab`: training records from `fit` ({@link report}) and stage/done/total
  * events from long work such as `replicate()` ({@link update}), drawn as a cli-progress bar on a TTY or
  * written as JSON lines otherwise, on stderr so stdout keeps the results.
  */
