@@ -52,7 +52,8 @@ function readJson(path: string, what: string): Record<string, unknown> {
  * Loads a causal LM from a local Hugging Face folder: `config.json` plus `model.safetensors` or a
  * sharded `model.safetensors.index.json`. F32, F16 and BF16 weights are converted to float32.
  * Supported `model_type`s: llama, mistral, qwen2, gpt2. Missing files or tensors, wrong shapes and
- * unsupported architectures throw {@link LabError}. Nothing is downloaded.
+ * unsupported architectures throw {@link LabError}. Nothing is downloaded. The model comes back in
+ * eval mode, as from HF's `from_pretrained` (only LoRA dropout depends on it; `model.train()` to train).
  */
 export function loadCausalLM(dir: string, options: LoadCausalLMOptions = {}): CausalLM {
   const { allowExtraTensors } = strictOptions<LoadCausalLMOptions>(
@@ -122,7 +123,7 @@ export function loadCausalLM(dir: string, options: LoadCausalLMOptions = {}): Ca
           )}${extras.length > 8 ? ` and ${extras.length - 8} more` : ''} (a config field the loader does not read? pass allowExtraTensors to drop them)`,
       );
     }
-    return new CausalLM(config, params);
+    return new CausalLM(config, params).eval(); // as HF's from_pretrained: dropout (LoRA's) off until train()
   } catch (err) {
     for (const t of params.values()) if (!t.isDisposed) t.dispose();
     throw err;

@@ -33,3 +33,5 @@ export type {
 } from './tokenizer.js';
 export { tfjsScorer, precomputedScorer, scorerKey } from './scorer.js';
 export type { Scorer } from './scorer.js';
+export { LoraAdapters, injectLora, saveLoraAdapter, loadLoraAdapter, peftTensorName } from './lora.js';
+export type { LoraConfig, LoraInit, LoraWeights, SaveLoraAdapterOptions } from './lora.js';
