@@ -19,7 +19,8 @@ function meanCi(values: number[]): { mean: number; low: number; high: number } {
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
   const half = n > 1 ? (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) : 0;
-  return { mean, low: mean - half, high: mean + half };
+  // percentages: the interval is clipped to [0, 100]
+  return { mean, low: Math.max(0, mean - half), high: Math.min(100, mean + half) };
 }
 
 /** The vega-lite spec of a MADE report (data inlined), or undefined when the run has no defended arm. */
@@ -81,14 +82,37 @@ export function madeChart(
     title: 'defense',
     scale: { domain: ['no defense', 'ABL', 'MADE-R'], range: ['#7f7f7f', '#d62728', '#1f77b4'] },
   };
-  const x = { field: 'acc', type: 'quantitative', title: 'clean accuracy (%)', scale: { zero: false } };
+  const x = {
+    field: 'acc',
+    type: 'quantitative',
+    title: 'clean accuracy (%)',
+    scale: { zero: false, nice: false, padding: 8 },
+  };
   const y = { field: 'asr', type: 'quantitative', title: 'attack success rate (%)', scale: { domain: [0, 100] } };
+  const strokeDash = {
+    field: 'rule',
+    type: 'nominal',
+    title: 'thresholds (criterion at precision 0.5)',
+    legend: { labelLimit: 300, titleLimit: 300 },
+    scale: {
+      domain: ['MADE-R: ASR ≤ 10 %', 'ABL: ASR > 20 %', 'MADE-R: drop ≤ 3 points', 'ABL: drop ≥ 5 points'],
+      range: [
+        [2, 2],
+        [8, 3],
+        [2, 2],
+        [8, 3],
+      ],
+    },
+  };
   const layer = (name: string) => ({ filter: `datum.layer === '${name}'` });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: '@lab/made: attack success rate against clean accuracy',
-      subtitle: `${setting} task · ${verdict} · preset ${preset} · ${numSeeds} seed(s): points per seed (joined per seed), mean with 95 % t intervals; dashed: the criterion's thresholds (at precision 0.5)`,
+      subtitle: [
+        `${setting} task · verdict ${verdict} · preset ${preset} · ${numSeeds} paired seed(s)`,
+        'small points: one seed (grey lines join a seed across defenses); diamonds: mean with 95 % t intervals in both directions',
+      ],
     },
     data: {
       values: [
@@ -104,13 +128,13 @@ export function madeChart(
       layer: [
         {
           transform: [layer('rule'), { filter: 'isValid(datum.asr)' }],
-          mark: { type: 'rule', strokeDash: [4, 3], color: '#555555' },
-          encoding: { y: { field: 'asr', type: 'quantitative' }, tooltip: [{ field: 'rule' }] },
+          mark: { type: 'rule', color: '#555555' },
+          encoding: { y: { field: 'asr', type: 'quantitative' }, strokeDash, tooltip: [{ field: 'rule' }] },
         },
         {
           transform: [layer('rule'), { filter: 'isValid(datum.acc)' }],
-          mark: { type: 'rule', strokeDash: [4, 3], color: '#555555' },
-          encoding: { x: { field: 'acc', type: 'quantitative' }, tooltip: [{ field: 'rule' }] },
+          mark: { type: 'rule', color: '#555555' },
+          encoding: { x: { field: 'acc', type: 'quantitative' }, strokeDash, tooltip: [{ field: 'rule' }] },
         },
         {
           transform: [layer('seed')],
