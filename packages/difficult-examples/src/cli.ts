@@ -377,9 +377,9 @@ async function runReplicate(run: ReplicateRun): Promise<ReplicationReport> {
 
 const replicateCmd = replicateCommand({
   presets: PRESETS,
-  defaultPreset: 'quick',
+  defaultPreset: 'standard',
   description:
-    "Run the ω-mixed MNIST miniature (spec §5) and print the paired report; 'quick' is 1 seed, 3 variants, 10 epochs; 'full' 5 seeds, 7 variants, 20 epochs.",
+    "Run the ω-mixed MNIST miniature (spec §5) and print the paired report; 'quick' is 1 seed, 3 variants, 10 epochs; 'standard' (default) 5 seeds, the criterion's 6 arms, 10 epochs, the positive control first; 'full' 5 seeds, 7 variants, 20 epochs.",
   replicate: (options) => runReplicate(options as unknown as ReplicateRun),
   options: {
     omega: rate('fraction of training images replaced by mixtures', 0.5),

@@ -289,3 +289,41 @@ export function spectralContrastiveLoss(f: tf.Tensor2D): tf.Scalar {
     return attraction.mul(-2).add(repulsion) as tf.Scalar;
   });
 }
+
+/** How much of the edited loss's gradient the edit itself carries (issue 17: gradient share of custom terms). */
+export interface EditGradientShare {
+  /** ‖∇_z L_edit − ∇_z L_NT-Xent‖ / ‖∇_z L_edit‖ (Frobenius norms), in [0, ∞); 0 when nothing is selected. */
+  share: number;
+  /** ‖∇_z L_edit − ∇_z L_NT-Xent‖: the part of the gradient the edit adds. */
+  editNorm: number;
+  /** ‖∇_z L_edit‖: the whole gradient of the edited loss. */
+  totalNorm: number;
+  /** ‖∇_z L_NT-Xent‖: the gradient of the unedited loss on the same batch. */
+  ntxentNorm: number;
+}
+
+/**
+ * Gradient share of a loss edit on one batch. The edits of Eqs. 13–16 are not additive terms, so the "edit term"
+ * is the edited loss minus plain NT-Xent with the same τ: its gradient with respect to the projector outputs z,
+ * relative to the whole gradient of the edited loss. A share below 5 % means the edit barely changes training.
+ *
+ * @param z raw projector outputs [2B, d] (view-major).
+ * @param P difficult-pair mask [2B, 2B] (a constant).
+ */
+export function editGradientShare(
+  z: tf.Tensor2D,
+  P: tf.Tensor2D,
+  options: Partial<DifficultLossOptions> = {},
+): EditGradientShare {
+  const o = resolveLoss(options, 'editGradientShare options');
+  checkViewBatch(z, 'z');
+  checkPairMask(P, z.shape[0]);
+  const [edit, total, plain] = tf.tidy(() => {
+    const grad = (mode: DifficultLossOptions['mode']) =>
+      tf.grad((x: tf.Tensor) => difficultPairLoss(x as tf.Tensor2D, P, { ...o, mode }))(z);
+    const gEdit = grad(o.mode);
+    const gPlain = grad('ntxent');
+    return [gEdit.sub(gPlain).norm(), gEdit.norm(), gPlain.norm()].map((t) => t.dataSync()[0]!);
+  }) as unknown as [number, number, number];
+  return { share: total > 0 ? edit / total : 0, editNorm: edit, totalNorm: total, ntxentNorm: plain };
+}

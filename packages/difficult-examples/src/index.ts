@@ -15,6 +15,10 @@ export {
   REPLICATION_VARIANTS,
   PRESETS,
   PRESET_CONFIGS,
+  CRITERION_VARIANTS,
+  CRITERION_MIN_SEEDS,
+  POSITIVE_CONTROL,
+  GRADIENT_SHARE_FLOOR,
 } from './config.js';
 export type {
   SelectionOptions,
@@ -38,8 +42,9 @@ export {
   difficultPairLoss,
   spectralContrastiveLoss,
   positiveIndex,
+  editGradientShare,
 } from './difficult-examples.js';
-export type { DifficultPairSelection } from './difficult-examples.js';
+export type { DifficultPairSelection, EditGradientShare } from './difficult-examples.js';
 // Written once in @lab/core (shared with @lab/symnce); re-exported for the spec's API.
 export { ntXentLoss, quantile, symmetricEigenvalues } from '@lab/core';
 
@@ -65,3 +70,4 @@ export type { EpochLog, TrainHooks, TrainOptionsInput } from './model.js';
 
 // ── miniature replication ────────────────────────────────────────────────────────────────
 export { replicate, mergeReplicationReports } from './replicate.js';
+export { replicationChart } from './chart.js';

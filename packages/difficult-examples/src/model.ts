@@ -96,8 +96,8 @@ export interface EpochLog {
 
 /** Extra hooks of {@link trainSimCLR}. */
 export interface TrainHooks {
-  /** Called after every epoch. */
-  onEpoch?: (log: EpochLog) => void;
+  /** Called after every epoch with its log and the model as trained so far (read it; do not dispose it). */
+  onEpoch?: (log: EpochLog, model: SimCLRModel) => void;
   /** Called after every step with the steps done and the total (e.g. a CLI's `ctx.progress.onProgress`). */
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -267,7 +267,7 @@ export async function trainSimCLR(
               seconds: (performance.now() - started) / 1000,
             };
             log.push(entry);
-            onEpoch?.(entry);
+            onEpoch?.(entry, model);
             await tf.nextFrame();
           },
         },

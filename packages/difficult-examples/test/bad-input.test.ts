@@ -6,6 +6,7 @@ import { Rng, initBackend, runCli, tf } from '@lab/core';
 import {
   SimCLRModel,
   difficultPairLoss,
+  editGradientShare,
   editLogits,
   mixDifficult,
   numericLambda,
@@ -72,6 +73,31 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'INVALID_ARGUMENT',
     /mode: expected one of 'ntxent'/,
   ],
+  [
+    'editGradientShare: unknown key',
+    () => editGradientShare(batch(), mask(), { sigm: 0.1 } as never),
+    'INVALID_ARGUMENT',
+    /editGradientShare options: unknown option 'sigm' \(did you mean 'sigma'\?\)/,
+  ],
+  [
+    'editGradientShare: odd number of rows',
+    () => editGradientShare(tf.zeros([7, 4]) as tf.Tensor2D, mask()),
+    'SHAPE_MISMATCH',
+    /z: expected an even number of rows 2B/,
+  ],
+  [
+    'editGradientShare: mask of the wrong size',
+    () => editGradientShare(batch(), tf.zeros([6, 6]) as tf.Tensor2D),
+    'SHAPE_MISMATCH',
+    /P: expected shape \[8, 8\] to match the batch rows, got \[6, 6\]/,
+  ],
+  [
+    'editGradientShare: non-binary mask',
+    () => editGradientShare(batch(), tf.fill([8, 8], 0.5) as tf.Tensor2D),
+    'INVALID_ARGUMENT',
+    /P: expected entries in \{0, 1\}, found 0.5/,
+  ],
+  ['editGradientShare: rho 0', () => editGradientShare(batch(), mask(), { rho: 0 }), 'OUT_OF_RANGE', /rho: expected/],
   ['editLogits: negative sigma', () => editLogits(mask(), mask(), { sigma: -1 }), 'OUT_OF_RANGE', /sigma: expected/],
   [
     'resolveTrainOptions: unknown top-level key',
@@ -220,7 +246,7 @@ describe('bad input', () => {
       'replicate: unknown preset',
       () => replicate({ preset: 'huge' as never }),
       'INVALID_ARGUMENT',
-      /preset: expected one of 'quick', 'full', got 'huge'/,
+      /preset: expected one of 'quick', 'standard', 'full', got 'huge'/,
     ],
     [
       'replicate: unknown key',
@@ -276,7 +302,7 @@ describe('bad input on the command line', () => {
     [['train', '--n', '9000'], 1, /--n: expected at most 8000/],
     [['score', '--frac', '1'], 2, /--frac: expected a number >= 0 and < 1, got 1/],
     [['score', '--input', join(dir, 'missing.json')], 2, /NOT_FOUND: --input: cannot read '.*missing.json' \(ENOENT\)/],
-    [['replicate', '--preset', 'bogus'], 2, /--preset: expected one of 'quick', 'full', got 'bogus'/],
+    [['replicate', '--preset', 'bogus'], 2, /--preset: expected one of 'quick', 'standard', 'full', got 'bogus'/],
     [['replicate', '--variants', 'nope'], 2, /--variants: expected one of 'clean'/],
     [['replicate', '--parallel', '0'], 2, /--parallel: expected an integer >= 1, got 0/],
     [['replicate', '--seeds', '0'], 2, /--seeds: expected an integer >= 1/],

@@ -34,7 +34,7 @@ describe('lab-difficult-examples CLI', () => {
       '--variants',
     ])
       expect(help).toContain(flag);
-    expect(help).toMatch(/--preset <name>.*one of: quick, full; default: quick/);
+    expect(help).toMatch(/--preset <name>.*one of: quick, standard, full; default: standard/);
     out.length = 0;
     expect(await runCli(cliSpec, ['--version'])).toBe(0);
     expect(out.join('').trim()).toMatch(/^\d+\.\d+\.\d+/);
@@ -75,7 +75,7 @@ describe('lab-difficult-examples CLI', () => {
     expect(await runCli(cliSpec, ['train', '--epochs', 'ten'])).toBe(2);
     expect(err.join('\n')).toMatch(/--epochs: expected an integer >= 1, got 'ten'/);
     expect(await runCli(cliSpec, ['replicate', '--preset', 'bogus'])).toBe(2);
-    expect(err.join('\n')).toMatch(/--preset: expected one of 'quick', 'full', got 'bogus'/);
+    expect(err.join('\n')).toMatch(/--preset: expected one of 'quick', 'standard', 'full', got 'bogus'/);
   });
 
   it('train and score run end to end on a tiny --input file', async () => {

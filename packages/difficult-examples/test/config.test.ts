@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CRITERION_MIN_SEEDS,
+  CRITERION_VARIANTS,
+  POSITIVE_CONTROL,
   PRESETS,
   PRESET_CONFIGS,
   REPLICATION_VARIANTS,
@@ -10,15 +13,25 @@ import {
 } from '../src/index.js';
 
 describe('config', () => {
-  it('has the presets quick and full, each with its seeds, epochs and variants (spec §5)', () => {
-    expect([...PRESETS]).toEqual(['quick', 'full']);
+  it('has the presets quick, standard and full, each with its seeds, epochs and variants (spec §5)', () => {
+    expect([...PRESETS]).toEqual(['quick', 'standard', 'full']);
     expect(PRESET_CONFIGS.quick).toEqual({
       seeds: 1,
       epochs: 10,
       variants: ['baseline', 'oracle_remove', 'inloss_combined'],
     });
     expect(PRESET_CONFIGS.full).toEqual({ seeds: 5, epochs: 20, variants: [...REPLICATION_VARIANTS] });
-    expect(defaultReplicateOptions.preset).toBe('quick');
+    // standard: the criterion's 5 seeds and six arms (inloss_remove enters no criterion), quick's 10 epochs.
+    expect(PRESET_CONFIGS.standard).toEqual({ seeds: 5, epochs: 10, variants: [...CRITERION_VARIANTS] });
+    expect(CRITERION_VARIANTS).not.toContain('inloss_remove');
+    expect(POSITIVE_CONTROL).toMatchObject({
+      variant: 'oracle_remove',
+      metric: 'probeAcc',
+      level: 0.95,
+      ciLowAbove: 0,
+    });
+    expect(CRITERION_MIN_SEEDS).toBe(5);
+    expect(defaultReplicateOptions.preset).toBe('standard');
   });
 
   it('keeps the paper defaults and freezes them', () => {

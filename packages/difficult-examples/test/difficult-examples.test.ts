@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { LabError, flatten, gradCheck, initBackend, maxRelativeError, tensorLeak, tf } from '@lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  GRADIENT_SHARE_FLOOR,
   difficultPairLoss,
+  editGradientShare,
   editLogits,
   ntXentLoss,
   quantile,
@@ -145,6 +147,38 @@ describe('edited NT-Xent losses (Eqs. 13–16) against the golden file', () => {
     expect(Math.abs(t.loss - ref().temperature_rho_1e9_equals_remove) / t.loss).toBeLessThan(1e-5);
     expect(Math.abs(t.loss - r.loss) / r.loss).toBeLessThan(1e-5);
     expect(maxRelativeError(t.grad, r.grad, 1e-5).error).toBe(0);
+  });
+
+  // Issue 17: the share of the gradient each custom edit carries, against the golden file's float64 gradients.
+  const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0));
+  const goldenShare = (key: string) => {
+    const g = flatten(ref()[key].grad_Z);
+    const n = flatten(ref().ntxent.grad_Z);
+    return norm(Array.from(g, (x, i) => x - n[i]!)) / norm(g);
+  };
+  for (const [key, mode] of cases.slice(1)) {
+    it(`editGradientShare (${mode}) equals ‖∇L_edit − ∇L_NT-Xent‖ / ‖∇L_edit‖ of the golden gradients`, () => {
+      const z = Z();
+      const s = editGradientShare(z, P, { ...base(), mode });
+      const expected = goldenShare(key);
+      expect(Math.abs(s.share - expected)).toBeLessThan(1e-4);
+      expect(s.totalNorm).toBeCloseTo(norm(flatten(ref()[key].grad_Z)), 4);
+      expect(s.ntxentNorm).toBeCloseTo(norm(flatten(ref().ntxent.grad_Z)), 4);
+      z.dispose();
+    });
+  }
+
+  it('editGradientShare: the paper defaults carry more than the 5 % floor here; no edit carries 0; no leaks', async () => {
+    const z = Z();
+    // Golden batch with the paper's σ = 0.1, ρ = 0.7: combined well above the floor, the margin alone below it.
+    expect(editGradientShare(z, P, { ...base(), mode: 'combined' }).share).toBeGreaterThan(GRADIENT_SHARE_FLOOR);
+    expect(goldenShare('combined_eq16')).toBeGreaterThan(GRADIENT_SHARE_FLOOR);
+    const zeros = tf.zerosLike(P) as tf.Tensor2D;
+    expect(editGradientShare(z, zeros, { ...base(), mode: 'combined' }).share).toBeLessThan(1e-6);
+    expect(editGradientShare(z, P, { ...base(), mode: 'combined', sigma: 0, rho: 1 }).share).toBeLessThan(1e-5);
+    expect(editGradientShare(z, P, { ...base(), mode: 'ntxent' }).share).toBe(0);
+    expect(await tensorLeak(() => editGradientShare(z, P, { ...base(), mode: 'combined' }))).toBe(0);
+    tf.dispose([z, zeros]);
   });
 
   it('identity: σ = 0, ρ = 1 reduces margin, temperature and combined to NT-Xent', () => {
