@@ -1,4 +1,4 @@
-import { LabError, Rng, assertInRange, tf } from '@lab/core';
+import { LabError, Rng, assertInRange, strictOptions, tf } from '@lab/core';
 import type { CausalLM } from './causal-lm.js';
 import { eosTokenIds } from './config.js';
 import { KVCache } from './kv-cache.js';
@@ -91,4 +91,77 @@ export function sampleToken(
     }
   }
   return keep[rng.categorical(weights.slice(0, cut))]!;
+}
+
+/** Options of {@link generateGreedyBatch}. */
+export interface GenerateGreedyBatchOptions {
+  /** Tokens to append per prompt (a row stops earlier at its end-of-sequence token). */
+  maxNewTokens: number;
+  /** Stop a row after it emits this token (or any of a list); default the model's `eosTokenId`, `null` to never stop. */
+  eosTokenId?: number | readonly number[] | null;
+  /** Attention window override; default the model's. */
+  attentionWindow?: number | null;
+}
+
+/**
+ * Greedy decoding of several prompts of equal length at once, with one batched KV cache: one forward
+ * pass over the `[B, T]` prompts, then one `[B, 1]` pass per step. Row b's result is exactly
+ * `generate(model, prompts[b], { maxNewTokens, eosTokenId })` (greedy): the new tokens, up to and
+ * including its end-of-sequence token; the loop ends when every row has stopped. Leaves no tensors behind.
+ */
+export function generateGreedyBatch(
+  model: CausalLM,
+  prompts: readonly (Int32Array | readonly number[])[],
+  options: GenerateGreedyBatchOptions,
+): Int32Array[] {
+  if (options?.maxNewTokens === undefined)
+    throw new LabError('INVALID_ARGUMENT', 'maxNewTokens: expected a number of tokens to generate, got none');
+  const { maxNewTokens, eosTokenId, attentionWindow } = strictOptions<GenerateGreedyBatchOptions>(
+    options,
+    { maxNewTokens: 0, eosTokenId: undefined, attentionWindow: undefined },
+    'generateGreedyBatch options',
+    { maxNewTokens: { min: 0, integer: true } },
+  );
+  if (!Array.isArray(prompts) || prompts.length === 0)
+    throw new LabError('EMPTY_INPUT', 'prompts: expected at least one prompt, got none');
+  const T = prompts[0]!.length;
+  if (T === 0) throw new LabError('EMPTY_INPUT', 'prompts: expected at least one token per prompt, got 0');
+  prompts.forEach((p, b) => {
+    if (p.length !== T)
+      throw new LabError(
+        'SHAPE_MISMATCH',
+        `prompts[${b}]: expected ${T} tokens like prompts[0] (equal lengths), got ${p.length}`,
+      );
+  });
+  const B = prompts.length;
+  const V = model.config.vocabSize;
+  const eos = new Set(eosTokenIds({ eosTokenId: eosTokenId === undefined ? model.config.eosTokenId : eosTokenId }));
+  const out: number[][] = Array.from({ length: B }, () => []);
+  const done = new Array<boolean>(B).fill(false);
+  const cache = new KVCache(model.config.numLayers);
+  try {
+    let next: number[] = prompts.flatMap((p) => Array.from(p));
+    let width = T;
+    for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
+      const last = tf.tidy(() => {
+        const ids = tf.tensor2d(Int32Array.from(next), [B, width], 'int32'); // [B, width]
+        const input: Parameters<CausalLM['forward']>[0] = { ids, cache };
+        if (attentionWindow !== undefined) input.attentionWindow = attentionWindow;
+        const { logits } = model.forward(input); // [B, width, V]
+        return tf.slice(logits!, [0, width - 1, 0], [B, 1, V]).dataSync() as Float32Array; // [B·V]
+      });
+      next = [];
+      for (let b = 0; b < B; b++) {
+        const token = argmax(last.subarray(b * V, (b + 1) * V));
+        next.push(token);
+        if (done[b]) continue;
+        out[b]!.push(token);
+        if (eos.has(token)) done[b] = true;
+      }
+      width = 1;
+    }
+  } finally {
+    cache.dispose();
+  }
+  return out.map((o) => Int32Array.from(o));
 }

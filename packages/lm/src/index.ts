@@ -16,13 +16,19 @@ export type { LinearAdapter } from './context.js';
 export { KVCache } from './kv-cache.js';
 export { rmsNorm, layerNorm, silu, geluNew, hfActivation, HF_ACTIVATIONS } from './functional.js';
 export type { HfActivation } from './functional.js';
-export { targetNll, tokenNll, nextTokenNll } from './nll.js';
-export type { TokenNllOptions } from './nll.js';
-export { generate, sampleToken } from './generate.js';
-export type { GenerateOptions } from './generate.js';
+export { targetNll, tokenNll, nextTokenNll, maskedNll } from './nll.js';
+export type { TokenNllOptions, MaskedNllInput, MaskedNllOptions } from './nll.js';
+export { generate, generateGreedyBatch, sampleToken } from './generate.js';
+export type { GenerateOptions, GenerateGreedyBatchOptions } from './generate.js';
 export { loadCausalLM, saveCausalLM, KNOWN_CHECKPOINT_BUFFERS } from './hf.js';
 export type { SaveCausalLMOptions, LoadCausalLMOptions } from './hf.js';
-export { ByteTokenizer, HfTokenizer, decodeDiffOffsets, withDecodeDiffOffsets } from './tokenizer.js';
+export {
+  ByteTokenizer,
+  HfTokenizer,
+  IdentityTokenizer,
+  decodeDiffOffsets,
+  withDecodeDiffOffsets,
+} from './tokenizer.js';
 export type {
   Tokenizer,
   OffsetTokenizer,
@@ -30,7 +36,10 @@ export type {
   EncodeOptions,
   DecodeOptions,
   ByteTokenizerOptions,
+  IdentityTokenizerOptions,
 } from './tokenizer.js';
+export { applyChatTemplate } from './chat.js';
+export type { ChatMessage, ChatTemplateOptions } from './chat.js';
 export { tfjsScorer, precomputedScorer, scorerKey } from './scorer.js';
 export type { Scorer } from './scorer.js';
 export { LoraAdapters, injectLora, saveLoraAdapter, loadLoraAdapter, peftTensorName } from './lora.js';

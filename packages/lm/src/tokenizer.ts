@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
-import { LabError } from '@lab/core';
+import { LabError, assertInRange, strictOptions } from '@lab/core';
+import { type ChatMessage, type ChatTemplateOptions, applyChatTemplate } from './chat.js';
 
 /** Character span `[start, end)` of one token in the text (UTF-16 code units, as JS strings index). */
 export type Offset = [number, number];
@@ -131,6 +132,8 @@ export class HfTokenizer implements OffsetTokenizer {
   readonly vocabSize: number;
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
+  /** The parsed `tokenizer_config.json` (chat template, special tokens); `{}` when none was given. */
+  readonly config: Readonly<Record<string, unknown>>;
   private readonly impl: HfTokenizerImpl;
 
   /** @param tokenizerJson the parsed `tokenizer.json`; @param tokenizerConfig the parsed `tokenizer_config.json` (optional). */
@@ -147,6 +150,7 @@ export class HfTokenizer implements OffsetTokenizer {
         { cause: err },
       );
     }
+    this.config = tokenizerConfig;
     const vocab = this.impl.get_vocab(true);
     let maxId = -1;
     for (const id of vocab.values()) maxId = Math.max(maxId, id);
@@ -180,7 +184,11 @@ export class HfTokenizer implements OffsetTokenizer {
       }
     };
     const configPath = join(dir, 'tokenizer_config.json');
-    return new HfTokenizer(read(path), existsSync(configPath) ? read(configPath) : {});
+    const config = existsSync(configPath) ? read(configPath) : {};
+    // transformers ≥ 4.43 may keep the chat template in its own file.
+    const templatePath = join(dir, 'chat_template.jinja');
+    if (existsSync(templatePath)) config.chat_template = readFileSync(templatePath, 'utf8');
+    return new HfTokenizer(read(path), config);
   }
 
   encode(text: string, options: EncodeOptions = {}): Int32Array {
@@ -197,6 +205,11 @@ export class HfTokenizer implements OffsetTokenizer {
   encodeWithOffsets(text: string, options: EncodeOptions = {}): { ids: Int32Array; offsets: Offset[] } {
     const ids = this.encode(text, options);
     return { ids, offsets: decodeDiffOffsets(ids, (x) => this.decode(x, { skipSpecialTokens: true })) };
+  }
+
+  /** Renders a conversation with this tokenizer's chat template ({@link applyChatTemplate} on {@link HfTokenizer.config}). */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+    return applyChatTemplate(this.config, messages, options);
   }
 }
 
@@ -218,4 +231,138 @@ export function withDecodeDiffOffsets(tokenizer: Tokenizer): OffsetTokenizer {
       return { ids, offsets: decodeDiffOffsets(ids, (x) => tokenizer.decode(x, { skipSpecialTokens: true })) };
     },
   };
+}
+
+/** Options of {@link IdentityTokenizer}. */
+export interface IdentityTokenizerOptions {
+  /** Between names in text (default `' '`); `''` reads text by longest name match (one-character symbols). */
+  separator?: string;
+  /** Name of the BOS token (must be in the vocabulary); default none. */
+  bosToken?: string | null;
+  /** Name of the EOS token (must be in the vocabulary); default none. */
+  eosToken?: string | null;
+  /** Prepend BOS when `addSpecialTokens` is on (default true when a BOS token is named). */
+  addBos?: boolean;
+}
+
+/**
+ * The tokenizer of a synthetic vocabulary: token i is the name `names[i]` (`new IdentityTokenizer(5)`
+ * names them `'0'`…`'4'`), text is names joined by `separator`, offsets are exact. Unknown names
+ * throw `NOT_FOUND`, ids outside the vocabulary `OUT_OF_RANGE` ({@link LabError}).
+ */
+export class IdentityTokenizer implements OffsetTokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly names: readonly string[];
+  private readonly ids = new Map<string, number>();
+  private readonly separator: string;
+  private readonly addBos: boolean;
+  private readonly longest: number;
+
+  constructor(vocabulary: number | readonly string[], options: IdentityTokenizerOptions = {}) {
+    const o = strictOptions<IdentityTokenizerOptions>(
+      options,
+      { separator: ' ', bosToken: undefined, eosToken: undefined, addBos: undefined },
+      'IdentityTokenizer options',
+    );
+    const names =
+      typeof vocabulary === 'number'
+        ? (assertInRange(vocabulary, 'vocabulary', { min: 1, integer: true }),
+          Array.from({ length: vocabulary }, (_, i) => String(i)))
+        : [...vocabulary];
+    if (names.length === 0) throw new LabError('EMPTY_INPUT', 'vocabulary: expected at least one name, got none');
+    this.separator = o.separator!;
+    names.forEach((name, i) => {
+      if (typeof name !== 'string' || name === '' || (this.separator !== '' && name.includes(this.separator)))
+        throw new LabError(
+          'INVALID_ARGUMENT',
+          `vocabulary[${i}]: expected a non-empty name without the separator ${JSON.stringify(this.separator)}, got ${JSON.stringify(name)}`,
+        );
+      if (this.ids.has(name))
+        throw new LabError(
+          'INVALID_ARGUMENT',
+          `vocabulary[${i}]: expected unique names, got '${name}' again (first at ${this.ids.get(name)})`,
+        );
+      this.ids.set(name, i);
+    });
+    this.names = names;
+    this.vocabSize = names.length;
+    this.longest = Math.max(...names.map((n) => n.length));
+    const special = (name: string | null | undefined, what: string) => {
+      if (name === undefined || name === null) return null;
+      const id = this.ids.get(name);
+      if (id === undefined)
+        throw new LabError('NOT_FOUND', `${what}: expected a name of the vocabulary, got '${name}'`);
+      return id;
+    };
+    this.bosTokenId = special(o.bosToken, 'bosToken');
+    this.eosTokenId = special(o.eosToken, 'eosToken');
+    this.addBos = o.addBos ?? this.bosTokenId !== null;
+  }
+
+  /** The id of a name. */
+  idOf(name: string): number {
+    const id = this.ids.get(name);
+    if (id === undefined)
+      throw new LabError('NOT_FOUND', `name: expected a token of the vocabulary, got ${JSON.stringify(name)}`);
+    return id;
+  }
+
+  /** The name of an id. */
+  nameOf(id: number): string {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+      throw new LabError('OUT_OF_RANGE', `id: expected an integer in [0, ${this.vocabSize - 1}], got ${id}`);
+    return this.names[id]!;
+  }
+
+  encode(text: string, options: EncodeOptions = {}): Int32Array {
+    return this.encodeWithOffsets(text, options).ids;
+  }
+
+  encodeWithOffsets(text: string, options: EncodeOptions = {}): { ids: Int32Array; offsets: Offset[] } {
+    const ids: number[] = [];
+    const offsets: Offset[] = [];
+    if (this.addBos && this.bosTokenId !== null && options.addSpecialTokens !== false) {
+      ids.push(this.bosTokenId);
+      offsets.push([0, 0]);
+    }
+    const push = (piece: string, at: number) => {
+      const id = this.ids.get(piece);
+      if (id === undefined)
+        throw new LabError('NOT_FOUND', `text: expected token names, got ${JSON.stringify(piece)} at ${at}`);
+      ids.push(id);
+      offsets.push([at, at + piece.length]);
+    };
+    if (this.separator === '') {
+      for (let at = 0; at < text.length;) {
+        let len = Math.min(this.longest, text.length - at);
+        while (len > 0 && !this.ids.has(text.slice(at, at + len))) len--;
+        push(text.slice(at, at + Math.max(len, 1)), at);
+        at += len;
+      }
+    } else {
+      let at = 0;
+      for (const piece of text.split(this.separator)) {
+        if (piece !== '') push(piece, at);
+        at += piece.length + this.separator.length;
+      }
+    }
+    return { ids: Int32Array.from(ids), offsets };
+  }
+
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+        throw new LabError(
+          'OUT_OF_RANGE',
+          `ids: token ${id} at position ${i} is outside the vocabulary [0, ${this.vocabSize - 1}]`,
+        );
+      if (options.skipSpecialTokens && (id === this.bosTokenId || id === this.eosTokenId)) continue;
+      out.push(this.names[id]!);
+    }
+    return out.join(this.separator);
+  }
 }

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LabError } from '@lab/core';
-import { ByteTokenizer, HfTokenizer, decodeDiffOffsets, withDecodeDiffOffsets } from '../src/tokenizer.js';
+import {
+  ByteTokenizer,
+  HfTokenizer,
+  IdentityTokenizer,
+  decodeDiffOffsets,
+  withDecodeDiffOffsets,
+} from '../src/tokenizer.js';
 import { byteLevelBpeJson, sentencePieceJson } from './tokenizer-fixtures.js';
 
 const TEXT = 'The cat sat. Then 42 cats sat on 7 mats.';
@@ -119,5 +125,66 @@ describe('ByteTokenizer', () => {
     expect(tok.decode(ids)).toBe(`<s>${text}`);
     expect(tok.encode(text, { addSpecialTokens: false }).length).toBe(7);
     expect(() => tok.decode([300])).toThrow(/outside the byte vocabulary/);
+  });
+});
+
+describe('IdentityTokenizer', () => {
+  it('maps names ↔ ids with exact offsets; numbered vocabularies name ids by their decimal', () => {
+    const tok = new IdentityTokenizer(['<s>', 'A', 'B', 'key', '</s>'], { bosToken: '<s>', eosToken: '</s>' });
+    expect(tok.vocabSize).toBe(5);
+    expect([tok.bosTokenId, tok.eosTokenId]).toEqual([0, 4]);
+    const { ids, offsets } = tok.encodeWithOffsets('A key B');
+    expect(Array.from(ids)).toEqual([0, 1, 3, 2]);
+    expect(offsets).toEqual([
+      [0, 0],
+      [0, 1],
+      [2, 5],
+      [6, 7],
+    ]);
+    expect(tok.decode(ids)).toBe('<s> A key B');
+    expect(tok.decode(ids, { skipSpecialTokens: true })).toBe('A key B');
+    expect(Array.from(tok.encode('A B', { addSpecialTokens: false }))).toEqual([1, 2]);
+    expect([tok.idOf('key'), tok.nameOf(2)]).toEqual([3, 'B']);
+    const numbered = new IdentityTokenizer(12);
+    expect(Array.from(numbered.encode('3 11 0'))).toEqual([3, 11, 0]);
+    expect(numbered.decode([10, 2])).toBe('10 2');
+  });
+
+  it('reads one-character symbols without a separator (LongPPL symbol vocabularies)', () => {
+    const symbols = new IdentityTokenizer(
+      Array.from({ length: 6 }, (_, s) => String.fromCharCode(48 + s)),
+      { separator: '' },
+    );
+    expect(Array.from(symbols.encode('0512'))).toEqual([0, 5, 1, 2]);
+    expect(symbols.encodeWithOffsets('05').offsets).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(symbols.decode([3, 4])).toBe('34');
+    const words = new IdentityTokenizer(['a', 'ab', 'b'], { separator: '' });
+    expect(Array.from(words.encode('abab'))).toEqual([1, 1]); // longest match
+  });
+
+  it('refuses out-of-range ids, unknown names and bad vocabularies with LabError', () => {
+    const tok = new IdentityTokenizer(3);
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(LabError);
+        return (e as LabError).code;
+      }
+      return 'none';
+    };
+    expect(code(() => tok.decode([0, 3]))).toBe('OUT_OF_RANGE');
+    expect(code(() => tok.decode([-1]))).toBe('OUT_OF_RANGE');
+    expect(code(() => tok.nameOf(1.5))).toBe('OUT_OF_RANGE');
+    expect(code(() => tok.encode('1 7'))).toBe('NOT_FOUND');
+    expect(code(() => tok.idOf('x'))).toBe('NOT_FOUND');
+    expect(code(() => new IdentityTokenizer(['a', 'a']))).toBe('INVALID_ARGUMENT');
+    expect(code(() => new IdentityTokenizer(['a b']))).toBe('INVALID_ARGUMENT');
+    expect(code(() => new IdentityTokenizer(['a'], { bosToken: 'b' }))).toBe('NOT_FOUND');
+    expect(code(() => new IdentityTokenizer(['a'], { sep: '' } as never))).toBe('INVALID_ARGUMENT');
+    expect(code(() => new IdentityTokenizer(0))).toBe('OUT_OF_RANGE');
   });
 });
