@@ -1,0 +1,2 @@
+import { labTsup } from '../../tools/config/tsup.ts';
+export default labTsup();

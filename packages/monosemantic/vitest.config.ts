@@ -1,0 +1,2 @@
+import { labVitest } from '../../tools/config/vitest.ts';
+export default labVitest;
