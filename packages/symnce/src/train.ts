@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   Adam,
   LabError,
   Rng,
   assertInRange,
-  assertOneOf,
   batchIndices,
+  checkOutputPath,
+  fit,
   gatherRows,
   knnAccuracy,
   linearProbe,
@@ -12,12 +15,20 @@ import {
   ntXentLoss,
   randomShift,
   saveSafetensors,
+  strictOptions,
   tf,
-  type LinearProbeOptions,
-  type ProgressEvent,
 } from '@lab/core';
-import type { LossName, RevForm } from './config.js';
-import { ContrastiveEncoder, type EncoderConfig } from './encoder.js';
+import {
+  defaultEvaluateOptions,
+  defaultTrainOptions,
+  evaluateChecks,
+  trainChecks,
+  type EncoderConfig,
+  type EvaluateOptions,
+  type LossName,
+  type TrainOptions,
+} from './config.js';
+import { ContrastiveEncoder } from './encoder.js';
 import { revNceLoss, rinceLoss, supConLoss, symNceLoss } from './symnce.js';
 
 /** Images with labels: `x` is `[N, inputDim]` (a tensor, or a row-major Float32Array), `labels` has N entries. */
@@ -25,69 +36,6 @@ export interface LabeledSet {
   x: tf.Tensor2D | Float32Array;
   labels: ArrayLike<number>;
 }
-
-/** Options of {@link trainContrastive}. Defaults are the spec's MNIST miniature (§5). */
-export interface TrainOptions {
-  /** Training loss (default `'symnce'`). `'ntxent'` ignores the labels (SimCLR). */
-  loss: LossName;
-  /** τ of every loss term (miniature: 0.5, both terms). */
-  temperature: number;
-  /** SupContrast's base temperature (rescales SupCon only); `undefined` = τ (no rescaling). */
-  baseTemperature?: number;
-  /** β of SymNCE (miniature: 1.0 with `'mae'`). */
-  beta: number;
-  /** Reverse-term form of SymNCE / RevNCE (default `'mae'`; both are reconstructions, spec §2.3). */
-  revForm: RevForm;
-  /** RINCE q (0.1) and λ (0.01). */
-  q: number;
-  lambda: number;
-  epochs: number;
-  /** Images per batch; each contributes two views, so the loss sees 2·batchSize rows (miniature: 128). */
-  batchSize: number;
-  /** Adam learning rate (miniature: 1e-3). */
-  lr: number;
-  /**
-   * SymNCE only: the first `warmupEpochs` epochs train with SupCon alone (the paper warms up SymNCE;
-   * its length is unknown). `undefined` = 10 % of `epochs`, rounded (the miniature sets 5 of 60).
-   */
-  warmupEpochs?: number;
-  /** Random shift of each view by up to ±`maxShift` px (zero fill); `false` = identical views. Default ±2 px. */
-  augment: { maxShift: number } | false;
-  /** Image height and width of the flat rows (default square). */
-  imageSize?: [number, number];
-  /** Seeds the encoder initialisation (unless an encoder is passed), the batch order and the augmentation. */
-  seed: number;
-  /** An encoder to train in place, or the architecture of a new one (default: the miniature's, seeded with `seed`). */
-  encoder?: ContrastiveEncoder | Partial<EncoderConfig>;
-  /** Called after every epoch. */
-  onEpoch?: (log: EpochLog) => void;
-  /** Called after every step (`stage` names the loss and epoch). */
-  onProgress?: (event: ProgressEvent) => void;
-  /**
-   * Save a checkpoint (one safetensors file: weights, Adam state, history) every `everyEpochs` epochs
-   * (default 1) and at the end, written atomically; `metadata` is stored with it (see {@link loadCheckpoint}).
-   */
-  checkpoint?: { path: string; everyEpochs?: number; metadata?: Record<string, string> };
-  /** Resume from a checkpoint written by `checkpoint` (same data, options and encoder architecture). */
-  resumeFrom?: string;
-}
-
-/** Defaults of {@link TrainOptions}: the spec's miniature (SymNCE-mae, β = 1, τ = 0.5, Adam 1e-3, batch 128, 60 epochs, 5 warm-up epochs, ±2 px). */
-export const defaultTrainOptions: Readonly<TrainOptions> = Object.freeze({
-  loss: 'symnce' as const,
-  temperature: 0.5,
-  baseTemperature: undefined,
-  beta: 1.0,
-  revForm: 'mae' as const,
-  q: 0.1,
-  lambda: 0.01,
-  epochs: 60,
-  batchSize: 128,
-  lr: 1e-3,
-  warmupEpochs: undefined,
-  augment: Object.freeze({ maxShift: 2 }),
-  seed: 0,
-});
 
 /** One epoch of training. */
 export interface EpochLog {
@@ -158,30 +106,52 @@ function hostRows(set: LabeledSet, name: string): { x: Float32Array; n: number; 
   return { x, n, dim, labels };
 }
 
+/** {@link defaultTrainOptions} with every optional key present, so that strictOptions knows them all. */
+const trainKeys: TrainOptions = {
+  ...defaultTrainOptions,
+  // `augment` is `false` or an object, so its type is checked here rather than against the default's.
+  augment: undefined as never,
+  imageSize: undefined,
+  encoder: undefined,
+  onEpoch: undefined,
+  onProgress: undefined,
+  checkpoint: undefined,
+  resumeFrom: undefined,
+};
+
+type CheckpointOptions = NonNullable<TrainOptions['checkpoint']>;
+
 function resolveOptions(options: Partial<TrainOptions>): TrainOptions & { warmupEpochs: number } {
-  const o = {
-    ...defaultTrainOptions,
-    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-  } as TrainOptions;
-  assertOneOf(o.loss, ['supcon', 'symnce', 'rince', 'revnce', 'ntxent'], 'loss');
-  assertOneOf(o.revForm, ['mae', 'linear'], 'revForm');
-  assertInRange(o.temperature, 'temperature', { min: 0, minExclusive: true });
-  assertInRange(o.beta, 'beta', { min: 0 });
-  assertInRange(o.q, 'q', { min: 0, minExclusive: true });
-  assertInRange(o.lambda, 'lambda', { min: 0, minExclusive: true });
-  assertInRange(o.epochs, 'epochs', { min: 0, integer: true });
-  assertInRange(o.batchSize, 'batchSize', { min: 1, integer: true });
-  assertInRange(o.lr, 'lr', { min: 0, minExclusive: true });
-  assertInRange(o.seed, 'seed', { min: 0, integer: true });
-  const warmupEpochs = o.warmupEpochs ?? Math.round(0.1 * o.epochs);
-  assertInRange(warmupEpochs, 'warmupEpochs', { min: 0, integer: true });
-  if (o.augment !== false) assertInRange(o.augment?.maxShift, 'augment.maxShift', { min: 0, integer: true });
-  if (o.checkpoint) {
-    if (typeof o.checkpoint.path !== 'string' || o.checkpoint.path === '')
-      throw new LabError('INVALID_ARGUMENT', `checkpoint.path: expected a file path, got ${String(o.checkpoint.path)}`);
-    assertInRange(o.checkpoint.everyEpochs ?? 1, 'checkpoint.everyEpochs', { min: 1, integer: true });
+  const o = strictOptions(options, trainKeys, 'trainContrastive options', trainChecks);
+  const augment = o.augment ?? defaultTrainOptions.augment;
+  if (augment !== false) {
+    if (augment === null || typeof augment !== 'object' || Array.isArray(augment))
+      throw new LabError('INVALID_ARGUMENT', `augment: expected false or { maxShift }, got ${String(augment)}`);
+    const { maxShift } = strictOptions(augment, { maxShift: 2 }, 'augment', {});
+    assertInRange(maxShift, 'augment.maxShift', { min: 0, integer: true });
   }
-  return { ...o, warmupEpochs };
+  const warmupEpochs = o.warmupEpochs ?? Math.round(0.1 * o.epochs);
+  if (o.resumeFrom !== undefined && (typeof o.resumeFrom !== 'string' || o.resumeFrom === ''))
+    throw new LabError('INVALID_ARGUMENT', `resumeFrom: expected a checkpoint path, got ${String(o.resumeFrom)}`);
+  if (o.checkpoint !== undefined) {
+    const c = strictOptions<CheckpointOptions>(
+      o.checkpoint,
+      { path: undefined as never, everyEpochs: 1, metadata: undefined, overwrite: false },
+      'checkpoint',
+      { everyEpochs: { min: 1, integer: true } },
+    );
+    if (typeof c.path !== 'string' || c.path === '')
+      throw new LabError('INVALID_ARGUMENT', `checkpoint.path: expected a file path, got ${String(c.path)}`);
+    const resuming = o.resumeFrom !== undefined && resolve(o.resumeFrom) === resolve(c.path);
+    if (!resuming && !c.overwrite && existsSync(c.path))
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `checkpoint.path: '${c.path}' already exists and would be overwritten; resume from it (resumeFrom), choose another path, or pass checkpoint.overwrite: true to replace it`,
+      );
+    // Before any work: a read-only folder fails now, not after the first epoch.
+    checkOutputPath(c.path, 'checkpoint.path');
+  }
+  return { ...o, augment, warmupEpochs };
 }
 
 /** The loss for one step on `u` (`[2b, d]`, view-major) with labels repeated per view. */
@@ -273,67 +243,83 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
   const history: number[] = [];
   const log: EpochLog[] = [];
   const signature = runSignature(o, n, dim);
-  let startEpoch = 0;
+  const stepsPerEpoch = Math.ceil(n / o.batchSize);
+  const totalSteps = o.epochs * stepsPerEpoch;
+  const imageOptions = o.imageSize ? { imageSize: o.imageSize } : {};
+  // The epoch being trained (fit counts from 0 after a resume), its loss, views and start time.
+  let epoch = 0;
+  let lossUsed: LossName = o.loss;
+  let augmentRng = rng;
+  let started = 0;
   try {
-    if (o.resumeFrom) {
-      startEpoch = resume(o.resumeFrom, encoder, optimizer, signature, history, log);
-    }
-    const stepsPerEpoch = Math.ceil(n / o.batchSize);
-    const totalSteps = o.epochs * stepsPerEpoch;
-    for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
-      const started = Date.now();
-      const lossUsed: LossName = o.loss === 'symnce' && epoch < o.warmupEpochs ? 'supcon' : o.loss;
-      const augmentRng = rng.fork(`augment-${epoch}`);
-      const batches = batchIndices(n, o.batchSize, { shuffle: true, rng: rng.fork(`shuffle-${epoch}`) });
-      let sum = 0;
-      for (const [step, idx] of batches.entries()) {
-        const b = idx.length;
-        const y2 = new Int32Array(2 * b);
-        for (let i = 0; i < b; i++) y2[i] = y2[b + i] = labels[idx[i]!]!;
-        const views = tf.tidy(() => {
+    const startEpoch = o.resumeFrom ? resume(o.resumeFrom, encoder, optimizer, signature, history, log) : 0;
+    if (startEpoch < o.epochs) {
+      await fit<Int32Array>({
+        model: encoder,
+        optimizer,
+        epochs: o.epochs - startEpoch,
+        stepsPerEpoch,
+        progress: 'none',
+        label: o.loss,
+        data: (e) => {
+          epoch = startEpoch + e;
+          started = Date.now();
+          lossUsed = o.loss === 'symnce' && epoch < o.warmupEpochs ? 'supcon' : o.loss;
+          augmentRng = rng.fork(`augment-${epoch}`);
+          return batchIndices(n, o.batchSize, { shuffle: true, rng: rng.fork(`shuffle-${epoch}`) });
+        },
+        loss: (idx) => {
+          const b = idx.length;
+          const y2 = new Int32Array(2 * b);
+          for (let i = 0; i < b; i++) y2[i] = y2[b + i] = labels[idx[i]!]!;
           const xb = tf.tensor2d(gatherRows(x, dim, idx), [b, dim]); // [b, D]
-          if (o.augment === false) return tf.concat([xb, xb]) as tf.Tensor2D;
-          const opts = o.imageSize ? { imageSize: o.imageSize } : {};
-          const v1 = randomShift(xb, o.augment.maxShift, augmentRng, opts);
-          const v2 = randomShift(xb, o.augment.maxShift, augmentRng, opts);
-          return tf.concat([v1, v2]) as tf.Tensor2D; // [2b, D] view-major
-        });
-        try {
-          sum += optimizer.minimize(() => stepLoss(lossUsed, encoder.project(encoder.features(views)), y2, o));
-        } finally {
-          views.dispose();
-        }
-        o.onProgress?.({
-          stage: `${o.loss} epoch ${epoch + 1}/${o.epochs}`,
-          done: epoch * stepsPerEpoch + step + 1,
-          total: totalSteps,
-        });
-      }
-      const entry: EpochLog = { epoch, loss: sum / batches.length, lossUsed, seconds: (Date.now() - started) / 1000 };
-      if (!Number.isFinite(entry.loss)) {
-        throw new LabError(
-          'NON_FINITE',
-          `loss: became ${entry.loss} in epoch ${epoch} (${lossUsed}); lower lr or raise temperature (revForm 'linear' grows like e^(1/τ))`,
-        );
-      }
-      history.push(entry.loss);
-      log.push(entry);
-      o.onEpoch?.(entry);
-      const every = o.checkpoint?.everyEpochs ?? 1;
-      if (o.checkpoint && ((epoch + 1) % every === 0 || epoch + 1 === o.epochs)) {
-        saveCheckpoint(o.checkpoint.path, encoder, optimizer, {
-          signature,
-          epoch,
-          history,
-          log,
-          user: o.checkpoint.metadata ?? {},
-        });
-      }
-      // Yield to the event loop between epochs so progress output and signals get through.
-      await new Promise((resolve) => setImmediate(resolve));
+          const views = (
+            o.augment === false
+              ? tf.concat([xb, xb])
+              : tf.concat([
+                  randomShift(xb, o.augment.maxShift, augmentRng, imageOptions),
+                  randomShift(xb, o.augment.maxShift, augmentRng, imageOptions),
+                ])
+          ) as tf.Tensor2D; // [2b, D] view-major
+          return stepLoss(lossUsed, encoder.project(encoder.features(views)), y2, o);
+        },
+        callbacks: {
+          onStepEnd: ({ step }) => {
+            o.onProgress?.({
+              stage: `${o.loss} epoch ${epoch + 1}/${o.epochs}`,
+              done: startEpoch * stepsPerEpoch + step,
+              total: totalSteps,
+            });
+          },
+          onEpochEnd: async (record) => {
+            const entry: EpochLog = { epoch, loss: record.loss, lossUsed, seconds: (Date.now() - started) / 1000 };
+            history.push(entry.loss);
+            log.push(entry);
+            o.onEpoch?.(entry);
+            const every = o.checkpoint?.everyEpochs ?? 1;
+            if (o.checkpoint && ((epoch + 1) % every === 0 || epoch + 1 === o.epochs)) {
+              saveCheckpoint(o.checkpoint.path, encoder, optimizer, {
+                signature,
+                epoch,
+                history,
+                log,
+                user: o.checkpoint.metadata ?? {},
+              });
+            }
+            // Yield to the event loop between epochs so progress output and signals get through.
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        },
+      });
     }
   } catch (err) {
     if (ownsEncoder) encoder.dispose();
+    if (err instanceof LabError && err.code === 'NON_FINITE')
+      throw new LabError(
+        'NON_FINITE',
+        `loss: became non-finite in epoch ${epoch} (${lossUsed}); lower lr or raise temperature (revForm 'linear' grows like e^(1/τ))`,
+        { cause: err },
+      );
     throw err;
   } finally {
     optimizer.dispose();
@@ -492,21 +478,6 @@ export function extractFeatures(
   }
 }
 
-/** Options of {@link evaluate}. */
-export interface EvaluateOptions {
-  /** k of the cosine kNN classifier (spec: 20). */
-  knnK: number;
-  /** Linear-probe settings (core's `linearProbe`; default its `'standardizedAdam'` protocol: Adam 1e-2, 300 full-batch epochs). */
-  probe: LinearProbeOptions;
-  /** Shorthand for `probe.epochs` (the spec's `probeEpochs`). */
-  probeEpochs?: number;
-  /** Number of classes (default: max label + 1 over train and test). */
-  numClasses?: number;
-}
-
-/** Defaults of {@link evaluate}: k = 20; probe = core's default recipe with seed 0. */
-export const defaultEvaluateOptions: Readonly<EvaluateOptions> = Object.freeze({ knnK: 20, probe: Object.freeze({}) });
-
 /**
  * Evaluates the representation h (head dropped, spec §2.8): cosine kNN accuracy (k = 20) and a linear
  * probe, both trained on `train` (give it the noisy labels for the paper's protocol, or clean labels to
@@ -518,7 +489,12 @@ export async function evaluate(
   test: LabeledSet,
   options: Partial<EvaluateOptions> = {},
 ): Promise<{ knnAcc: number; probeAcc: number }> {
-  const o = { ...defaultEvaluateOptions, ...options };
+  const o = strictOptions(
+    options,
+    { ...defaultEvaluateOptions, probeEpochs: undefined, numClasses: undefined },
+    'evaluate options',
+    evaluateChecks,
+  );
   const tr = hostRows(train, 'train');
   const te = hostRows(test, 'test');
   assertInRange(o.knnK, 'knnK', { min: 1, max: tr.n, integer: true });

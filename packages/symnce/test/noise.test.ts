@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabError, Rng } from '@lab/core';
+import { Rng } from '@lab/core';
 import { ASYM_MAPS, asymmetricNoise, pairStats, symmetricNoise, truePositiveShare } from '../src/index.js';
 import golden from './fixtures/symnce.json' with { type: 'json' };
 
@@ -75,21 +75,5 @@ describe('label noise', () => {
     const noisy = symmetricNoise(clean, 0.6, 10, new Rng(11));
     expect(Math.abs(truePositiveShare(noisy, clean) - pairStats(10, 0.6).qPlus)).toBeLessThan(0.01);
     expect(truePositiveShare(clean, clean)).toBe(1);
-  });
-
-  it('rejects bad rates, class counts, labels and conventions with LabErrors', () => {
-    const rng = new Rng(0);
-    const cases: [() => unknown, RegExp][] = [
-      [() => symmetricNoise([0, 1], 1.5, 10, rng), /rate: expected a number >= 0 and <= 1, got 1.5/],
-      [() => symmetricNoise([0, 1], -0.1, 10, rng), /rate/],
-      [() => symmetricNoise([0, 1], 0.2, 1, rng), /numClasses: expected an integer >= 2, got 1/],
-      [() => symmetricNoise([0, 12], 0.2, 10, rng), /labels: expected integers in \[0, 10\), got 12/],
-      [() => symmetricNoise([0, 1], 0.2, 10, rng, 'pairflip' as never), /convention: expected one of/],
-      [() => asymmetricNoise([0, 1], 2, ASYM_MAPS.mnist, rng), /rate/],
-    ];
-    for (const [f, pattern] of cases) {
-      expect(f).toThrow(LabError);
-      expect(f).toThrow(pattern);
-    }
   });
 });
