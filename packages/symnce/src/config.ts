@@ -326,18 +326,12 @@ export const symNceReplicationPresets: Readonly<
   quick: { ...FULL, noiseRates: [0.6], epochs: 30, seeds: 1 },
 });
 
+const { batchSize, lr, temperature, beta, revForm, warmupEpochs } = trainChecks;
+const count = { min: 1, integer: true };
+
 /** Checks of {@link SymNceReplicationConfig} overrides (`strictOptions`; `noiseRates` and `knnK ≤ trainSize` are checked in replicate). */
 export const replicationChecks: OptionChecks<SymNceReplicationConfig> = {
-  trainSize: { min: 1, integer: true },
-  probeSize: { min: 1, integer: true },
-  testSize: { min: 1, integer: true },
-  epochs: { min: 1, integer: true },
-  batchSize: { min: 1, integer: true },
-  knnK: { min: 1, integer: true },
-  lr: { min: 0, minExclusive: true },
-  temperature: { min: 0, minExclusive: true },
-  beta: { min: 0 },
-  revForm: ['mae', 'linear'],
-  warmupEpochs: { min: 0, integer: true },
+  ...{ batchSize, lr, temperature, beta, revForm, warmupEpochs },
+  ...{ trainSize: count, probeSize: count, testSize: count, epochs: count, knnK: count },
   maxShift: { min: 0, integer: true },
 };
