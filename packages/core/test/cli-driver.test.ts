@@ -41,8 +41,9 @@ const spec: CliSpec = {
         input: { type: 'input', description: 'file' },
         checkpoint: { type: 'output', description: 'ckpt' },
         overwrite: { type: 'boolean', description: 'replace the checkpoint' },
+        resume: { type: 'boolean', description: 'continue from the checkpoint' },
       },
-      keepExisting: { checkpoint: '--overwrite' },
+      keepExisting: { checkpoint: ['--resume', '--overwrite'] },
       needsBackend: false,
       run: ({ values }) => {
         work();
@@ -130,9 +131,12 @@ describe('runCli conventions', () => {
     const missing = await run(spec, ['write', '--out', join(dir, 'o'), '--input', join(dir, 'nope.txt')]);
     expect(missing.stderr).toMatch(/NOT_FOUND: --input: cannot read '.*nope.txt' \(ENOENT\)/);
     const existing = await run(spec, ['write', '--out', join(dir, 'o'), '--checkpoint', blocker]);
-    expect(existing.stderr).toMatch(/--checkpoint: '.*file' already exists and would be overwritten; pass --overwrite/);
+    expect(existing.stderr).toMatch(
+      /--checkpoint: '.*file' already exists and would be overwritten; pass --resume or --overwrite/,
+    );
     expect(work).not.toHaveBeenCalled();
     expect((await run(spec, ['write', '--out', join(dir, 'o'), '--checkpoint', blocker, '--overwrite'])).code).toBe(0);
+    expect((await run(spec, ['write', '--out', join(dir, 'o'), '--checkpoint', blocker, '--resume'])).code).toBe(0);
     expect(readFileSync(join(dir, 'o'), 'utf8')).toBe('done');
     if (process.getuid?.() !== 0) {
       const ro = join(dir, 'ro');

@@ -56,11 +56,11 @@ export interface CliCommand<T extends Record<string, CliOption> = Record<string,
   /** Positional arguments shown in the usage line (e.g. `<file>`); none are accepted when absent. */
   positionals?: string;
   /**
-   * How the driver treats an existing file at each output option's path: 'replace' (default) or 'refuse',
-   * with the flag that allows replacing it (e.g. `{ checkpoint: '--overwrite' }`); the command reads that
-   * flag itself. A refused path is still accepted when that flag is given.
+   * How the driver treats an existing file at each output option's path: replaced (default), or refused
+   * unless one of the named flags is given (e.g. `{ checkpoint: ['--resume', '--overwrite'] }`); the command
+   * reads those flags itself.
    */
-  keepExisting?: Partial<Record<keyof T & string, string>>;
+  keepExisting?: Partial<Record<keyof T & string, string | readonly string[]>>;
   /** Starts the backend before `run` (default true); false for commands that do no tensor work. */
   needsBackend?: boolean;
   // A method signature (bivariant parameter) so that commands with different option tables fit one CliSpec.
@@ -181,12 +181,13 @@ function checkPaths(cmd: CliCommand, parsed: Parsed): void {
     if (value === undefined) continue;
     if (spec.type === 'input') checkInputPath(value as string, `--${key}`, spec.kind);
     else if (spec.type === 'output') {
-      const allowFlag = (cmd.keepExisting as Record<string, string> | undefined)?.[key];
-      const allowed = allowFlag !== undefined && parsed.given.has(allowFlag.replace(/^--/, ''));
+      const rule = (cmd.keepExisting as Record<string, string | readonly string[]> | undefined)?.[key];
+      const flags = rule === undefined ? [] : typeof rule === 'string' ? [rule] : [...rule];
+      const allowed = flags.some((flag) => parsed.given.has(flag.replace(/^--/, '')));
       checkOutputPath(value as string, `--${key}`, {
         kind: spec.kind,
-        existing: allowFlag !== undefined && !allowed ? 'refuse' : 'replace',
-        allowFlag,
+        existing: flags.length > 0 && !allowed ? 'refuse' : 'replace',
+        allowFlag: flags.join(' or '),
       });
     } else if (spec.type === 'json' && (value as JsonTarget).to === 'file')
       checkOutputPath((value as { path: string }).path, `--${key}`);
