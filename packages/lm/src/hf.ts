@@ -14,6 +14,7 @@ import {
 } from '@lab/core';
 import { CausalLM } from './causal-lm.js';
 import { familyOf, parseHfConfig, toHfConfig } from './families.js';
+import { type ResolveHfModelOptions, resolveModelLocation } from './hub.js';
 
 /**
  * Tensors in HF checkpoints that are buffers, not parameters, and are dropped on load without a word:
@@ -28,7 +29,7 @@ export const KNOWN_CHECKPOINT_BUFFERS: readonly RegExp[] = [
 ];
 
 /** Options of {@link loadCausalLM}. */
-export interface LoadCausalLMOptions {
+export interface LoadCausalLMOptions extends ResolveHfModelOptions {
   /**
    * Tensors of the checkpoint the model does not use (beyond {@link KNOWN_CHECKPOINT_BUFFERS} and, for a
    * tied head, a stored `lm_head.weight` copy) are refused, naming them; `true` drops any, a list drops
@@ -49,18 +50,21 @@ function readJson(path: string, what: string): Record<string, unknown> {
 }
 
 /**
- * Loads a causal LM from a local Hugging Face folder: `config.json` plus `model.safetensors` or a
+ * Loads a causal LM from a local Hugging Face folder, or from a repo id (`org/name`) found in the local
+ * HF hub cache (`$HF_HOME/hub/models--org--name/snapshots/<commit>/`, `refs/main` or `revision`;
+ * {@link resolveHfModelDir}): `config.json` plus `model.safetensors` or a
  * sharded `model.safetensors.index.json`. F32, F16 and BF16 weights are converted to float32.
  * Supported `model_type`s: llama, mistral, qwen2, gpt2. Missing files or tensors, wrong shapes and
  * unsupported architectures throw {@link LabError}. Nothing is downloaded. The model comes back in
  * eval mode, as from HF's `from_pretrained` (only LoRA dropout depends on it; `model.train()` to train).
  */
-export function loadCausalLM(dir: string, options: LoadCausalLMOptions = {}): CausalLM {
-  const { allowExtraTensors } = strictOptions<LoadCausalLMOptions>(
+export function loadCausalLM(dirOrRepoId: string, options: LoadCausalLMOptions = {}): CausalLM {
+  const { allowExtraTensors, revision, cacheDir } = strictOptions<LoadCausalLMOptions>(
     options,
-    { allowExtraTensors: undefined },
+    { allowExtraTensors: undefined, revision: undefined, cacheDir: undefined },
     'loadCausalLM options',
   );
+  const dir = resolveModelLocation(dirOrRepoId, { revision, cacheDir } as ResolveHfModelOptions, 'loadCausalLM');
   const allowed = extraTensorPolicy(allowExtraTensors);
   const config = parseHfConfig(readJson(join(dir, 'config.json'), 'loadCausalLM'));
   const single = join(dir, 'model.safetensors');

@@ -21,6 +21,8 @@ export type { TokenNllOptions, MaskedNllInput, MaskedNllOptions } from './nll.js
 export { generate, generateGreedyBatch, sampleToken } from './generate.js';
 export type { GenerateOptions, GenerateGreedyBatchOptions } from './generate.js';
 export { loadCausalLM, saveCausalLM, KNOWN_CHECKPOINT_BUFFERS } from './hf.js';
+export { resolveHfModelDir, hfHubCacheDir, isHfRepoId } from './hub.js';
+export type { ResolveHfModelOptions } from './hub.js';
 export type { SaveCausalLMOptions, LoadCausalLMOptions } from './hf.js';
 export {
   ByteTokenizer,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { LabError, assertInRange, strictOptions } from '@lab/core';
 import { type ChatMessage, type ChatTemplateOptions, applyChatTemplate } from './chat.js';
+import { type ResolveHfModelOptions, resolveModelLocation } from './hub.js';
 
 /** Character span `[start, end)` of one token in the text (UTF-16 code units, as JS strings index). */
 export type Offset = [number, number];
@@ -169,8 +170,20 @@ export class HfTokenizer implements OffsetTokenizer {
     this.eosTokenId = idOf('eos_token');
   }
 
-  /** Reads `tokenizer.json` (and `tokenizer_config.json` when present) from a local folder. */
-  static fromDirectory(dir: string): HfTokenizer {
+  /**
+   * Reads `tokenizer.json` (and `tokenizer_config.json`, `chat_template.jinja` when present) from a local
+   * folder, or from a repo id (`org/name`) in the local HF hub cache ({@link resolveHfModelDir}; offline).
+   */
+  static fromDirectory(dirOrRepoId: string, options: ResolveHfModelOptions = {}): HfTokenizer {
+    const dir = resolveModelLocation(
+      dirOrRepoId,
+      strictOptions<ResolveHfModelOptions>(
+        options,
+        { revision: undefined, cacheDir: undefined },
+        'HfTokenizer.fromDirectory options',
+      ),
+      'HfTokenizer.fromDirectory',
+    );
     const path = join(dir, 'tokenizer.json');
     if (!existsSync(path)) throw new LabError('NOT_FOUND', `HfTokenizer.fromDirectory: '${path}' does not exist`);
     const read = (p: string) => {
