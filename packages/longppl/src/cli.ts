@@ -12,7 +12,7 @@ import {
 } from '@lab/core';
 import { HfTokenizer, loadCausalLM } from '@lab/lm';
 import pkg from '../package.json';
-import { type LongPPLReplicateOptions, PRESETS, defaultLongPPLOptions } from './config.js';
+import { DEFAULT_PRESET, type LongPPLReplicateOptions, PRESETS, defaultLongPPLOptions } from './config.js';
 import {
   computeLongPPL,
   findKeySpans,
@@ -174,8 +174,9 @@ export const cliSpec: CliSpec = {
     spans,
     replicate: replicateCommand({
       presets: PRESETS,
-      defaultPreset: 'quick',
-      description: 'Run the miniature replication (tier 1 analytic zoo; tier 2 trained tiny GPT-2 in full)',
+      defaultPreset: DEFAULT_PRESET,
+      description:
+        'Run the miniature replication (tier 1 analytic zoo; tier 2 LongCE vs CE fine-tuning of a tiny LLaMA in standard and full)',
       replicate: (options) => replicate(options as LongPPLReplicateOptions),
       options: {
         tier: { type: 'choice', choices: ['1', '2'], description: "run only this tier (default: the preset's)" },

@@ -155,9 +155,14 @@ export function keyValueCorpus(
     }
     const fixed = new Int32Array(n).fill(-1);
     const starts: number[] = [];
+    let rejected = 0;
     while (starts.length < o.nDefinitions) {
       const s = 8 + r.int(defEnd - 8 - 4 + 1);
-      if (starts.some((t) => Math.abs(t - s) < 6)) continue; // keep definitions apart (≥ 2 filler between)
+      if (starts.some((t) => Math.abs(t - s) < 6)) {
+        // keep definitions apart (≥ 2 filler between); a dead end (no free slot left) starts the placement over
+        if (++rejected > 1000) ((starts.length = 0), (rejected = 0));
+        continue;
+      }
       starts.push(s);
     }
     starts.sort((x, y) => x - y);

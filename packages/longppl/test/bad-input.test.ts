@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Rng, initBackend, runCli, tf } from '@lab/core';
-import { ByteTokenizer } from '@lab/lm';
+import { ByteTokenizer, CausalLM, llamaConfig } from '@lab/lm';
 import { cliSpec } from '../src/cli.js';
 import {
   alignKeySpans,
   analyticZooModel,
+  batchLongCEWeights,
+  trainStep,
   computeLongPPL,
   corpusAggregate,
   documentLongPPL,
@@ -45,6 +47,14 @@ const corpus = keyValueCorpus(new Rng(0), 1, { length: 192, nDefinitions: 6, nQu
 const fakeModel = (vocabSize: number) => ({ config: { vocabSize } }) as never;
 
 type Case = [string, () => unknown, string, RegExp];
+
+let tinyLM: CausalLM | undefined;
+/** A 1-layer LLaMA over 8 ids, built on first use (after the backend is set). */
+const lm = () =>
+  (tinyLM ??= CausalLM.random(
+    llamaConfig({ vocabSize: 8, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 8 }),
+  ));
+const batchIds = Int32Array.from({ length: 2 * 6 }, (_, i) => i % 8); // [2, 6]
 
 /** Each public entry point with bad input → the LabError code and a fragment of its message. */
 const cases: Case[] = [
@@ -213,6 +223,48 @@ const cases: Case[] = [
     'OUT_OF_RANGE',
     /cap: expected a number > 0/,
   ],
+  [
+    'trainStep: an unknown objective',
+    () => trainStep(lm(), tf.train.sgd(0.1), batchIds, 2, 6, 'longppl' as never),
+    'INVALID_ARGUMENT',
+    /objective: expected 'ce' or 'longce', got longppl/,
+  ],
+  [
+    'trainStep: ids do not fill [B, n]',
+    () => trainStep(lm(), tf.train.sgd(0.1), batchIds, 2, 5, 'ce'),
+    'SHAPE_MISMATCH',
+    /ids: expected batch × n = 10 ids, got 12/,
+  ],
+  [
+    'trainStep: cap γ 0',
+    () => trainStep(lm(), tf.train.sgd(0.1), batchIds, 2, 6, 'longce', { cap: 0 }),
+    'OUT_OF_RANGE',
+    /cap: expected a number > 0, got 0/,
+  ],
+  [
+    'trainStep: an unknown option',
+    () => trainStep(lm(), tf.train.sgd(0.1), batchIds, 2, 6, 'longce', { trunc: 2 } as never),
+    'INVALID_ARGUMENT',
+    /trainStep options: unknown option 'trunc'/,
+  ],
+  [
+    'batchLongCEWeights: batch 0',
+    () => batchLongCEWeights(lm(), batchIds, 0, 6),
+    'OUT_OF_RANGE',
+    /batch: expected an integer >= 1, got 0/,
+  ],
+  [
+    'batchLongCEWeights: lossFull of the wrong length',
+    () => batchLongCEWeights(lm(), batchIds, 2, 6, { truncLen: 2, slidingWindow: 2 }, new Float32Array(3)),
+    'SHAPE_MISMATCH',
+    /lossFull: expected 10 losses, got 3/,
+  ],
+  [
+    'batchLongCEWeights: K = 0',
+    () => batchLongCEWeights(lm(), batchIds, 2, 6, { truncLen: 0 }),
+    'OUT_OF_RANGE',
+    /truncLen: expected an integer >= 1, got 0/,
+  ],
 ];
 
 /** The async entry points: input → the code and message fragment of the rejection. */
@@ -267,7 +319,7 @@ const asyncCases: Case[] = [
     'replicate: unknown preset',
     () => replicate({ preset: 'huge' as never }),
     'INVALID_ARGUMENT',
-    /preset: expected one of 'quick', 'full', got 'huge'/,
+    /preset: expected one of 'quick', 'standard', 'full', got 'huge'/,
   ],
   [
     'replicate: unknown option',
@@ -282,6 +334,30 @@ const asyncCases: Case[] = [
     () => replicate({ tier1: { docs: 3 } as never }),
     'INVALID_ARGUMENT',
     /tier1 options: unknown option 'docs'/,
+  ],
+  [
+    'replicate: an old tier-2 option (the windowed zoo is gone)',
+    () => replicate({ tier2: { windows: [8] } as never }),
+    'INVALID_ARGUMENT',
+    /tier2 options: unknown option 'windows'/,
+  ],
+  [
+    'replicate: tier-2 fine-tuning steps 0',
+    () => replicate({ tier2: { fineTuneSteps: 0 } }),
+    'OUT_OF_RANGE',
+    /fineTuneSteps: expected an integer >= 1/,
+  ],
+  [
+    'replicate: tier-2 base accuracy gate above 1',
+    () => replicate({ tier2: { minBaseAccuracy: 1.5 } }),
+    'OUT_OF_RANGE',
+    /minBaseAccuracy/,
+  ],
+  [
+    'replicate: tier-2 cap γ 0',
+    () => replicate({ tier2: { cap: 0 } }),
+    'OUT_OF_RANGE',
+    /cap: expected a number > 0, got 0/,
   ],
   [
     'replicate: tier-2 learning rate 0 (refused before tier 1 runs)',
@@ -348,7 +424,12 @@ describe('bad input on the command line', () => {
       2,
       /--json: cannot create the folder/,
     ],
-    ['an unknown preset', ['replicate', '--preset', 'bogus'], 2, /--preset: expected one of 'quick', 'full'/],
+    [
+      'an unknown preset',
+      ['replicate', '--preset', 'bogus'],
+      2,
+      /--preset: expected one of 'quick', 'standard', 'full'/,
+    ],
     ['--tier 3', ['replicate', '--tier', '3'], 2, /--tier: expected one of '1', '2', got '3'/],
     ['--seeds 0', ['replicate', '--seeds', '0'], 2, /--seeds: expected an integer >= 1/],
     [

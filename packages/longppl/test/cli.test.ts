@@ -113,7 +113,7 @@ describe('lab-longppl CLI', () => {
     expect(await run(['replicate', '--tier', '3'])).toBe(2);
     expect(out.join('\n')).toMatch(/--tier: expected one of '1', '2', got '3'/);
     expect(await run(['replicate', '--preset', 'bogus'])).toBe(2);
-    expect(out.join('\n')).toMatch(/--preset: expected one of 'quick', 'full', got 'bogus'/);
+    expect(out.join('\n')).toMatch(/--preset: expected one of 'quick', 'standard', 'full', got 'bogus'/);
     expect(await runCli(cliSpec, ['--help'])).toBe(0);
     expect(out.join('\n')).toMatch(/find-key-tokens/);
     expect(await runCli(cliSpec, ['--version'])).toBe(0);
@@ -121,7 +121,7 @@ describe('lab-longppl CLI', () => {
   });
 
   it('replicate --tier 1 --seeds 1 prints the report with core formatReport', async () => {
-    expect(await run(['replicate', '--tier', '1', '--seeds', '1'])).toBe(0);
+    expect(await run(['replicate', '--preset', 'quick', '--tier', '1', '--seeds', '1'])).toBe(0);
     expect(out.join('\n')).toMatch(/\*\*Verdict: \w[\w-]*\*\* · preset `quick` · seeds 0/);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_PRESET,
   PRESETS,
   PRESET_CONFIGS,
   defaultLongCEOptions,
@@ -27,9 +28,14 @@ describe('options', () => {
 });
 
 describe('presets', () => {
-  it('quick runs tier 1, full tiers 1 and 2, both with 3 seeds', () => {
-    expect(PRESETS).toEqual(['quick', 'full']);
-    expect(PRESET_CONFIGS).toEqual({ quick: { seeds: 3, tiers: [1] }, full: { seeds: 3, tiers: [1, 2] } });
-    expect(defaultLongPPLReplicateOptions).toEqual({ seeds: 3, quickTiers: [1], fullTiers: [1, 2] });
+  it('quick runs tier 1 (CI), standard (the default) and full add tier 2 over 5 and 10 paired seeds', () => {
+    expect(PRESETS).toEqual(['quick', 'standard', 'full']);
+    expect(DEFAULT_PRESET).toBe('standard');
+    expect(PRESET_CONFIGS).toEqual({
+      quick: { seeds: 3, tiers: [1] },
+      standard: { seeds: 5, tiers: [1, 2] },
+      full: { seeds: 10, tiers: [1, 2] },
+    });
+    expect(defaultLongPPLReplicateOptions).toMatchObject({ defaultPreset: 'standard', seeds: 5, quickTiers: [1] });
   });
 });

@@ -1,5 +1,6 @@
 import type { OffsetTokenizer, Scorer } from '@lab/lm';
 import golden from './fixtures/longppl-golden.json';
+import { defaultTier2Options } from '../src/index.js';
 
 /** The position-free toy LM of longppl_golden.py::toy_logits, as a Scorer (float64 inside). */
 export function toyScorer(cfg: { beta_big: number; gamma: number; lookback: number | null }): Scorer {
@@ -51,3 +52,20 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6)
 }
 
 export { golden };
+
+/** A tier 2 small enough for CI: 1 layer, d = 8, 2 base steps, 2 fine-tuning steps per arm. */
+export const tinyTier2 = {
+  ...defaultTier2Options,
+  corpus: { length: 48, nDefinitions: 2, nQueries: 2, definitionEnd: 0.5, queryStart: 0.55 },
+  hidden: 8,
+  heads: 2,
+  layers: 1,
+  intermediate: 8,
+  batchSize: 2,
+  baseSteps: 2,
+  fineTuneSteps: 2,
+  evalEvery: 1,
+  evalDocs: 2,
+  truncLen: 16,
+  slidingWindow: 16,
+};
