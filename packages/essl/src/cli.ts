@@ -16,7 +16,7 @@ export const cliSpec: CliSpec = {
       presets: PRESETS,
       defaultPreset: 'standard',
       description:
-        'Run the miniature replication (spec §5: G1 tasks, G2 explaining away, G3 C4 vs CNN) and print its report',
+        'Run the miniature replication (spec §5: G1 which tasks teach semantics, G2 explaining away; full adds G3 C4 vs CNN and G4) and print its report',
       options: {
         experiments: {
           type: 'choices',

@@ -313,6 +313,58 @@ export function applyTask(
   return { x: out, r: tf.tensor1d(r, 'int32') };
 }
 
+/**
+ * The exact inverse of T_r where it has one: rotation by −r, a second flip or inversion, the inverse jigsaw
+ * permutation; `none` is the identity. Blur and grayscale lose information and throw.
+ * @param x `[B, H, W, C]` transformed images. @param r `[B]` their labels. @returns `[B, H, W, C]` the originals.
+ */
+export function undoTask(task: TaskName, x: tf.Tensor4D, r: tf.Tensor1D | Int32Array): tf.Tensor4D {
+  if (!(TASKS as readonly string[]).includes(task))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `task: expected one of ${TASKS.map((t) => `'${t}'`).join(', ')}, got '${String(task)}'`,
+    );
+  if (task === 'blur' || task === 'grayscale')
+    throw new LabError('INVALID_ARGUMENT', `task: '${task}' is lossy and has no exact inverse`);
+  assertImages(x);
+  const labels = r instanceof tf.Tensor ? (r.dataSync() as Int32Array) : r;
+  if (labels.length !== x.shape[0])
+    throw new LabError('SHAPE_MISMATCH', `r: expected ${x.shape[0]} labels (one per image), got ${labels.length}`);
+  const k = TASK_CLASSES[task];
+  for (const v of labels)
+    if (!Number.isInteger(v) || v < 0 || v >= k)
+      throw new LabError('OUT_OF_RANGE', `r: expected labels in 0..${k - 1} for '${task}', got ${v}`);
+  return tf.tidy((): tf.Tensor4D => {
+    switch (task) {
+      case 'none':
+        return x.clone();
+      case 'rotation':
+        assertSquare(x, 'x', 'rotation');
+        return rot90Table(
+          x,
+          Int32Array.from(labels, (v) => (4 - v) % 4),
+        ) as tf.Tensor4D;
+      case 'hflip':
+        return selectPerImage([x, hflip(x)], Int32Array.from(labels));
+      case 'vflip':
+        return selectPerImage([x, vflip(x)], Int32Array.from(labels));
+      case 'invert':
+        return selectPerImage([x, invert(x)], Int32Array.from(labels));
+      case 'jigsaw': {
+        checkJigsawShape(x);
+        // the inverse of π puts tile π(p) back at p: inv[π[p]] = p
+        const inverse = Int32Array.from(labels, (v) => {
+          const perm = JIGSAW_PERMUTATIONS[v]!;
+          const inv = [0, 0, 0, 0];
+          perm.forEach((q, p) => (inv[q] = p));
+          return permutationRank(inv);
+        });
+        return jigsawPerImage(x, inverse);
+      }
+    }
+  });
+}
+
 // ── 4. losses ───────────────────────────────────────────────────────────────────────────────────────────
 
 function checkLogits(logits: tf.Tensor, labels: tf.Tensor, name: string): void {

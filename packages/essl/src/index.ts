@@ -11,6 +11,7 @@ export {
   permutationRank,
   JIGSAW_PERMUTATIONS,
   applyTask,
+  undoTask,
   transformationLoss,
   gradReverse,
   modeLosses,

@@ -29,6 +29,7 @@ import {
   rotationAccuracy,
   transformationLoss,
   vflip,
+  undoTask,
 } from '../src/index.js';
 
 beforeAll(async () => {

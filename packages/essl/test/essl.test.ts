@@ -17,6 +17,7 @@ import {
   rot90,
   transformationLoss,
   vflip,
+  undoTask,
   JIGSAW_PERMUTATIONS,
 } from '../src/index.js';
 
@@ -133,6 +134,18 @@ describe('pretext tasks', () => {
       }
       tf.dispose([y, r]);
     }
+    x.dispose();
+  });
+
+  it('undoTask is the exact inverse of T_r for rotation, flips, inversion and jigsaw (lossy tasks refuse)', () => {
+    const x = batch();
+    for (const task of ['none', 'rotation', 'hflip', 'vflip', 'invert', 'jigsaw'] as const) {
+      const { x: y, r } = applyTask(task, x, new Rng(2));
+      const back = undoTask(task, y, r);
+      expect(maxRelativeError(back.dataSync(), x.dataSync()).error, task).toBeLessThan(1e-6);
+      tf.dispose([y, r, back]);
+    }
+    expect(() => undoTask('blur', x, new Int32Array(12))).toThrow(/lossy/);
     x.dispose();
   });
 
