@@ -92,7 +92,7 @@ export function madeChart(
   const strokeDash = {
     field: 'rule',
     type: 'nominal',
-    title: 'thresholds (criterion at precision 0.5)',
+    title: 'thresholds (at precision 0.5)',
     legend: { labelLimit: 300, titleLimit: 300 },
     scale: {
       domain: ['MADE-R: ASR ≤ 10 %', 'ABL: ASR > 20 %', 'MADE-R: drop ≤ 3 points', 'ABL: drop ≥ 5 points'],

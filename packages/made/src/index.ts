@@ -51,6 +51,9 @@ export {
   ARMS,
   SETTINGS,
   CONTROLLED_PRECISION,
+  REPLICATION_ISOLATION,
+  REPLICATION_MADE,
+  REPLICATION_THRESHOLDS,
 } from './config.js';
 export type {
   AblLossOptions,

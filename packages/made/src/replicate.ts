@@ -20,6 +20,9 @@ import {
   CONTROLLED_PRECISION,
   PRESETS,
   PRESET_CONFIGS,
+  REPLICATION_ISOLATION,
+  REPLICATION_MADE,
+  REPLICATION_THRESHOLDS,
   SETTINGS,
   defaultReplicationScale,
   replicationScaleChecks,
@@ -114,41 +117,6 @@ function rerunCommand(
     .join(' ');
 }
 
-/** The isolation rule every defended arm shares (MADE's: homophily first, at half the poison rate). */
-const ISOLATION = { isoLoss: 'lga' as const, gamma: 0.5, ratio: 0.05, criterion: 'homophily' as const };
-/** MADE-R's unlearning and mask objective (the package defaults: Σm size penalty with the explainers' weights). */
-const MADE_R = {
-  lambdaU: 1,
-  clip: 2,
-  betaSize: 0.005,
-  betaEnt: 1,
-  sizePenalty: 'sum' as const,
-  maskObjective: 'smallestTrigger' as const,
-  isoBatchSize: 8,
-};
-/** Thresholds of the gates, the positive control and the criterion, fixed before the comparison ran. */
-const THRESHOLDS = {
-  /**
-   * The attack works: mean no-defense ASR ≥ 0.5 (chance is the 3–5 % of non-target graphs misread as the target).
-   * Lowered from 0.8 after the first standard run (mean 0.760: inconclusive); calibration seeds 100–104 at the
-   * standard scale gave per-seed ASR 0.67–0.96 (mean 0.84), so 0.8 sat inside the attack's own seed spread.
-   */
-  gateAsr: 0.5,
-  gateAcc: 0.8,
-  /** Control 1: with every poisoned graph isolated (precision 1.0), whole-graph unlearning removes the backdoor. */
-  controlAsrAtP100: 0.1,
-  /** Control 2: at precision 0.25, whole-graph unlearning costs ≥ 5 points or leaves ASR > 20 %. */
-  controlAblDropAtP25: 0.05,
-  controlAblAsrAtP25: 0.2,
-  /** Criterion (issue 17 item 5), per seed at precision 0.5. */
-  madeDrop: 0.03,
-  madeAsr: 0.1,
-  ablDrop: 0.05,
-  ablAsr: 0.2,
-  /** Seeds that must pass (4 of 5). */
-  seedShare: 0.8,
-};
-
 /** An isolated set of exact precision: every poisoned graph plus random clean graphs (recall 1). */
 function controlledIsolation(poisoned: Int32Array, numGraphs: number, precision: number, rng: Rng): Int32Array {
   const truth = new Set(poisoned);
@@ -215,9 +183,9 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     rate: 0.1,
     target: 0,
     trigger: { typed: 'ER(6, 0.8), structure only', feature: 'fixed K4 + feature trigger', structure: 'fixed K4' },
-    isolation: `LGA warm-up (γ = 0.5), the ${100 * ISOLATION.ratio} % lowest graph homophily (shared by ABL and MADE: equal isolation)`,
-    made: MADE_R,
-    thresholds: THRESHOLDS,
+    isolation: `LGA warm-up (γ = 0.5), the ${100 * REPLICATION_ISOLATION.ratio} % lowest graph homophily (shared by ABL and MADE: equal isolation)`,
+    made: REPLICATION_MADE,
+    thresholds: REPLICATION_THRESHOLDS,
   };
   const rows: ReplicationRow[] = [];
   const notes: string[] = [];
@@ -272,7 +240,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
       let isolation: IsolationResult | null = null;
       if (needsWarm) {
         warm = fresh();
-        isolation = await isolate(warm, task.graphs, { isoEpochs: cfg.isoEpochs, ...ISOLATION, seed });
+        isolation = await isolate(warm, task.graphs, { isoEpochs: cfg.isoEpochs, ...REPLICATION_ISOLATION, seed });
         const q = (idx: Int32Array) => isolationQuality(idx, task.poisoned, { numGraphs: n });
         const atCount = Int32Array.from(
           Array.from(isolation.homophily, (h, i) => [h, i] as const)
@@ -301,8 +269,8 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
           },
         });
         if (setting === primary && arms.some((a) => a.startsWith('made'))) {
-          const idx = Array.from(task.poisoned.slice(0, MADE_R.isoBatchSize));
-          const opts = { betaSize: MADE_R.betaSize, betaEnt: MADE_R.betaEnt, seed };
+          const idx = Array.from(task.poisoned.slice(0, REPLICATION_MADE.isoBatchSize));
+          const opts = { betaSize: REPLICATION_MADE.betaSize, betaEnt: REPLICATION_MADE.betaEnt, seed };
           const sum = maskGradientShares(warm, task.graphs, idx, { ...opts, sizePenalty: 'sum' });
           const meanForm = maskGradientShares(warm, task.graphs, idx, { ...opts, sizePenalty: 'mean' });
           shares.push({ ...sum.shares, sizeMean: meanForm.shares.size });
@@ -312,16 +280,16 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
       const iq = isolation
         ? isolationQuality(isolation.isolated, task.poisoned, { numGraphs: n })
         : { precision: NaN, recall: NaN };
-      const unlearn = { unlearnEpochs: cfg.unlearnEpochs, lr: 0.01, batchSize: 32, seed, ...MADE_R };
+      const unlearn = { unlearnEpochs: cfg.unlearnEpochs, lr: 0.01, batchSize: 32, seed, ...REPLICATION_MADE };
       const runAbl = async (arm: string, iso: IsolationResult, extra: Record<string, number>) => {
         const m = warm!.clone();
         await ablDefend(m, task.graphs, {
           isolation: iso,
           schedule: 'joint',
           epochs: cfg.unlearnEpochs,
-          lambdaU: MADE_R.lambdaU,
-          clip: MADE_R.clip,
-          isoBatchSize: MADE_R.isoBatchSize,
+          lambdaU: REPLICATION_MADE.lambdaU,
+          clip: REPLICATION_MADE.clip,
+          isoBatchSize: REPLICATION_MADE.isoBatchSize,
           seed,
         });
         evalRow(arm, m, extra);
@@ -392,7 +360,8 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
   const failed: string[] = [];
   for (const setting of settings) {
     if (!arms.includes('none')) continue;
-    const [asrMin, accMin] = setting === 'typed' ? [THRESHOLDS.gateAsr, THRESHOLDS.gateAcc] : [0.9, 0.9];
+    const [asrMin, accMin] =
+      setting === 'typed' ? [REPLICATION_THRESHOLDS.gateAsr, REPLICATION_THRESHOLDS.gateAcc] : [0.9, 0.9];
     const a = criterion(`gate · ${setting}: no-defense ASR (mean)`, mean(metricOf('none', setting, 'asr')), {
       atLeast: asrMin,
     });
@@ -420,7 +389,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     const c = criterion(
       `positive control · ${primary}: ABL ASR at isolation precision 1.0 (mean; whole-graph unlearning can remove the backdoor)`,
       mean(metricOf('abl-p100', primary, 'asr')),
-      { atMost: THRESHOLDS.controlAsrAtP100 },
+      { atMost: REPLICATION_THRESHOLDS.controlAsrAtP100 },
     );
     criteria.push(c);
     if (!c.passed) failed.push(c.name);
@@ -429,7 +398,10 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     const drop = mean([...dropOf('abl-p25').values()]);
     const asr = mean(metricOf('abl-p25', primary, 'asr'));
     // one number for "ABL is hurt at precision 0.25": the larger of its drop and its ASR, each over its own threshold
-    const margin = Math.max(drop / THRESHOLDS.controlAblDropAtP25, asr / THRESHOLDS.controlAblAsrAtP25);
+    const margin = Math.max(
+      drop / REPLICATION_THRESHOLDS.controlAblDropAtP25,
+      asr / REPLICATION_THRESHOLDS.controlAblAsrAtP25,
+    );
     const c = criterion(
       `positive control · ${primary}: ABL at isolation precision 0.25 — max(mean accuracy drop / 0.05, mean ASR / 0.20) (the setting shows the cost MADE claims to avoid; drop ${(100 * drop).toFixed(1)} points, ASR ${asr.toFixed(3)})`,
       margin,
@@ -447,14 +419,14 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     const perSeed = [...madeDrop.keys()].filter((s) => ablDrop.has(s));
     const passes = perSeed.filter(
       (s) =>
-        madeDrop.get(s)! <= THRESHOLDS.madeDrop &&
-        madeAsr.get(s)! <= THRESHOLDS.madeAsr &&
-        (ablDrop.get(s)! >= THRESHOLDS.ablDrop || ablAsr.get(s)! > THRESHOLDS.ablAsr),
+        madeDrop.get(s)! <= REPLICATION_THRESHOLDS.madeDrop &&
+        madeAsr.get(s)! <= REPLICATION_THRESHOLDS.madeAsr &&
+        (ablDrop.get(s)! >= REPLICATION_THRESHOLDS.ablDrop || ablAsr.get(s)! > REPLICATION_THRESHOLDS.ablAsr),
     );
     const c = criterion(
       `MADE · ${primary} at isolation precision 0.5: share of seeds where MADE-R loses ≤ 3 points with ASR ≤ 10 % while ABL loses ≥ 5 points or keeps ASR > 20 % (${passes.length}/${perSeed.length}; statistic: seed count)`,
       perSeed.length > 0 ? passes.length / perSeed.length : Number.NaN,
-      { atLeast: THRESHOLDS.seedShare },
+      { atLeast: REPLICATION_THRESHOLDS.seedShare },
     );
     criteria.push(c);
     mainPassed = c.passed;
@@ -502,7 +474,7 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
       const f = (k: string) => mean(metricOf('isolation', setting, k)).toFixed(2);
       const lossAuc = mean(metricOf('isolation', setting, 'lossAucPoisonedHigher'));
       notes.push(
-        `${setting} — isolation at ρ = ${ISOLATION.ratio} (half the poison rate): precision homophily ${f('precisionHomophily')} (recall ${f('recallHomophily')}), loss-only ${f('precisionLoss')}, rank sum ${f('precisionBoth')}; homophily AUC ${f('homophilyAucPoisonedLower')}. Loss signal: AUC of "higher CE ⇒ poisoned" ${lossAuc.toFixed(2)} — ${lossAuc > 0.55 ? "poisoned graphs are fitted more slowly than clean ones, the opposite of ABL's premise (low loss ⇒ poisoned)" : lossAuc < 0.45 ? 'poisoned graphs are fitted faster, as ABL assumes' : 'no direction'}.`,
+        `${setting} — isolation at ρ = ${REPLICATION_ISOLATION.ratio} (half the poison rate): precision homophily ${f('precisionHomophily')} (recall ${f('recallHomophily')}), loss-only ${f('precisionLoss')}, rank sum ${f('precisionBoth')}; homophily AUC ${f('homophilyAucPoisonedLower')}. Loss signal: AUC of "higher CE ⇒ poisoned" ${lossAuc.toFixed(2)} — ${lossAuc > 0.55 ? "poisoned graphs are fitted more slowly than clean ones, the opposite of ABL's premise (low loss ⇒ poisoned)" : lossAuc < 0.45 ? 'poisoned graphs are fitted faster, as ABL assumes' : 'no direction'}.`,
       );
     }
   }
