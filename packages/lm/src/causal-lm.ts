@@ -35,7 +35,7 @@ export interface CausalLMForwardInput {
   updateCache?: boolean;
   /** Called with every named linear layer's input `[N, in]` (calibration statistics, e.g. SaLoRA). */
   onLinearInput?: (name: string, input: tf.Tensor2D) => void;
-  /** Compute logits (default true); false returns only the final hidden states. */
+  /** Compute logits (default true, false without a vocabulary); false returns only the final hidden states. */
   logits?: boolean;
 }
 
@@ -98,9 +98,10 @@ export class CausalLM extends Module {
     const weights = new Weights(params);
     this.base = this.addModule(family.baseModelPrefix, family.create(this.config, weights.at(family.baseModelPrefix)));
     const { vocabSize: V, hiddenSize: C } = this.config;
-    this.lmHead = this.config.tieWordEmbeddings
-      ? null
-      : this.addModule('lm_head', linearFrom(weights.at('lm_head'), C, V, false));
+    this.lmHead =
+      this.config.tieWordEmbeddings || V === 0
+        ? null
+        : this.addModule('lm_head', linearFrom(weights.at('lm_head'), C, V, false));
     this.params = new Map(Object.entries(this.namedParameters()));
     for (let l = 0; l < this.base.blocks.length; l++) {
       for (const [path, m] of this.base.blocks.at(l).namedModules()) {
@@ -157,9 +158,15 @@ export class CausalLM extends Module {
     return this.parameters({ trainableOnly: true });
   }
 
-  /** The token-embedding matrix `[V, hidden]`. */
+  /** The token-embedding matrix `[V, hidden]` (a model with `vocabSize` 0 has none: LabError). */
   embeddingMatrix(): tf.Variable {
-    return this.base.tokenEmbedding.weight;
+    const table = this.base.tokenEmbedding;
+    if (!table)
+      throw new LabError(
+        'UNSUPPORTED',
+        'embeddingMatrix: expected a model with token embeddings, got vocabSize 0 (pass inputEmbeds, read hidden)',
+      );
+    return table.weight;
   }
 
   /**
@@ -181,7 +188,7 @@ export class CausalLM extends Module {
   /** Projects final hidden states `[N, hidden]` to logits `[N, V]` (tied or untied head). */
   head(hidden: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      if (!this.lmHead) return tf.matMul(hidden, this.embeddingMatrix(), false, true); // [N, V]
+      if (!this.lmHead) return tf.matMul(hidden, this.embeddingMatrix(), false, true); // [N, V] (tied; none without a vocabulary)
       return tf.matMul(hidden, this.lmHead.weight); // [N, V]
     });
   }
@@ -213,6 +220,7 @@ export class CausalLM extends Module {
     });
 
     const result = tf.tidy(() => {
+      if (input.ids !== undefined) this.embeddingMatrix(); // vocabSize 0: a clear error before the id check
       const x = input.inputEmbeds
         ? checkEmbeds(input.inputEmbeds, cfg.hiddenSize)
         : this.embed(toIds2d(input.ids!, cfg.vocabSize)); // [B, T, C]
@@ -220,7 +228,7 @@ export class CausalLM extends Module {
       if (T < 1) throw new LabError('EMPTY_INPUT', 'forward: expected at least one token, got 0');
       const hidden = this.base.forward(x, ctx); // [B, T, C]
       const attentions = [...ctx.attentions.entries()].map(([l, p]) => ({ l, p })); // tidy keeps arrays, not Maps
-      if (input.logits === false) return { hidden, attentions };
+      if (input.logits === false || (input.logits === undefined && cfg.vocabSize === 0)) return { hidden, attentions };
       const rows = tf.reshape(hidden, [B * T, cfg.hiddenSize]) as tf.Tensor2D; // [B·T, C]
       const logits = tf.reshape(this.head(rows), [B, T, cfg.vocabSize]) as tf.Tensor3D; // [B, T, V]
       return { hidden, logits, attentions };

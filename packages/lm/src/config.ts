@@ -43,6 +43,7 @@ export type LMArchitecture = 'llama' | 'gpt2';
  */
 export interface CausalLMConfig {
   architecture: LMArchitecture;
+  /** Token vocabulary; 0 = no token embedding and no head: inputs come as `inputEmbeds`, outputs as hidden states. */
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -123,8 +124,9 @@ export function fillConfig(
 
 /** The checks every family shares (sizes, head grouping, ε, window, RoPE factor); returns the config. */
 export function checkCommonConfig(config: CausalLMConfig): CausalLMConfig {
+  // vocabSize 0: no token embedding and no head (continuous inputs through inputEmbeds only).
+  assertInRange(config.vocabSize, 'config.vocabSize', { min: 0, integer: true });
   for (const key of [
-    'vocabSize',
     'hiddenSize',
     'numLayers',
     'numHeads',

@@ -9,8 +9,8 @@ import type { Weights } from './weights.js';
  * its parameter names are the Hugging Face names, and adds the shared embedding lookup and head.
  */
 export interface DecoderModel extends Module {
-  /** Token embeddings, `weight` `[V, C]` (also the tied head). */
-  readonly tokenEmbedding: Embedding;
+  /** Token embeddings, `weight` `[V, C]` (also the tied head); null when `vocabSize` is 0. */
+  readonly tokenEmbedding: Embedding | null;
   /** The decoder blocks; the linear layers inside block i are short-named `layers.{i}.<path>`. */
   readonly blocks: ModuleList;
   /** Input embeddings `[B, T, C]` → final-norm hidden states `[B, T, C]`. */

@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LabError, initBackend, maxRelativeError, tf } from '@lab/core';
 import { CausalLM } from '../src/causal-lm.js';
 import { gpt2Config } from '../src/gpt2/config.js';
 import { tokenNll } from '../src/nll.js';
 import { generate } from '../src/generate.js';
+import { loadCausalLM, saveCausalLM } from '../src/hf.js';
 import { goldenTinyGpt2 } from './helpers.js';
 import gpt2Golden from './fixtures/lm-gpt2-golden.json';
 
@@ -89,6 +93,28 @@ describe('GPT-2', () => {
     expect(Array.from(fast)).toEqual(slow.slice(3));
     expect(() => model.forward({ ids: [0, 23] })).toThrow(/outside the vocabulary/);
     expect(() => generate(model, [], { maxNewTokens: 1 })).toThrow(LabError);
+    model.dispose();
+  });
+});
+
+describe('GPT-2 without a token embedding (vocabSize 0, continuous inputs)', () => {
+  it('has no wte and no head, runs on inputEmbeds, refuses ids and logits, and round-trips through a folder', () => {
+    const config = gpt2Config({ vocabSize: 0, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositionEmbeddings: 8 });
+    const model = CausalLM.random(config, { seed: 2 });
+    expect([...model.params.keys()].some((n) => n.includes('wte') || n.includes('lm_head'))).toBe(false);
+    const embeds = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const out = model.forward({ inputEmbeds: embeds });
+    expect(out.logits).toBeUndefined();
+    expect(out.hidden.shape).toEqual([2, 5, 8]);
+    expect(() => model.forward({ ids: [0, 1] })).toThrow(/vocabSize 0/);
+    expect(() => model.head(tf.zeros([1, 8]) as tf.Tensor2D)).toThrow(LabError);
+    const dir = mkdtempSync(join(tmpdir(), 'lab-novocab-'));
+    saveCausalLM(model, dir);
+    const back = loadCausalLM(dir);
+    const again = back.forward({ inputEmbeds: embeds });
+    expect(maxRelativeError(again.hidden.dataSync(), out.hidden.dataSync()).error).toBe(0);
+    tf.dispose([embeds, out.hidden, again.hidden]);
+    back.dispose();
     model.dispose();
   });
 });

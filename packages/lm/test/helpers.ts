@@ -102,7 +102,6 @@ export function goldenTinyGpt2(cfg: {
   const params = new Map<string, tf.Tensor>();
   const put = (name: string, data: Float32Array, shape: number[]) => params.set(name, variableFrom(data, shape, name));
   const vec = (n: number, f: (j: number) => number) => Float32Array.from({ length: n }, (_, j) => f(j));
-  put('transformer.wte.weight', new Float32Array(E), [1, E]); // unused: inputs come as embeddings
   put('transformer.wpe.weight', grid(2 * cfg.n_positions, E, 0.07, 0.19, 0.4, 0.1), [2 * cfg.n_positions, E]);
   for (let l = 0; l < cfg.n_layer; l++) {
     const p = `transformer.h.${l}`;
@@ -162,7 +161,7 @@ export function goldenTinyGpt2(cfg: {
     [E],
   );
   const config = gpt2Config({
-    vocabSize: 1,
+    vocabSize: 0, // no token table: inputs come as embeddings, outputs are hidden states
     hiddenSize: E,
     numLayers: cfg.n_layer,
     numHeads: cfg.n_head,

@@ -6,10 +6,8 @@ import { GPT2Model } from './model.js';
 /** Parameter names and shapes of a GPT-2 checkpoint (Conv1D weights are `[in, out]` already), in file order. */
 function gpt2ParameterShapes(config: CausalLMConfig): [string, number[]][] {
   const { hiddenSize: C, intermediateSize: I, vocabSize: V, maxPositionEmbeddings: P } = config;
-  const out: [string, number[]][] = [
-    ['transformer.wte.weight', [V, C]],
-    ['transformer.wpe.weight', [P, C]],
-  ];
+  const out: [string, number[]][] = V > 0 ? [['transformer.wte.weight', [V, C]]] : [];
+  out.push(['transformer.wpe.weight', [P, C]]);
   for (let l = 0; l < config.numLayers; l++) {
     const pre = `transformer.h.${l}`;
     out.push([`${pre}.ln_1.weight`, [C]], [`${pre}.ln_1.bias`, [C]]);
@@ -20,7 +18,7 @@ function gpt2ParameterShapes(config: CausalLMConfig): [string, number[]][] {
     out.push([`${pre}.mlp.c_proj.weight`, [I, C]], [`${pre}.mlp.c_proj.bias`, [C]]);
   }
   out.push(['transformer.ln_f.weight', [C]], ['transformer.ln_f.bias', [C]]);
-  if (!config.tieWordEmbeddings) out.push(['lm_head.weight', [C, V]]);
+  if (!config.tieWordEmbeddings && V > 0) out.push(['lm_head.weight', [C, V]]);
   return out;
 }
 

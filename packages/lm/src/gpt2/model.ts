@@ -10,7 +10,7 @@ import { GPT2Block } from './block.js';
  * pre-LayerNorm blocks, a final LayerNorm `ln_f`.
  */
 export class GPT2Model extends Module implements DecoderModel {
-  readonly wte: Embedding;
+  readonly wte: Embedding | null;
   readonly wpe: Embedding;
   readonly h: ModuleList<GPT2Block>;
   readonly ln_f: LayerNorm;
@@ -21,7 +21,7 @@ export class GPT2Model extends Module implements DecoderModel {
   ) {
     super();
     const { vocabSize: V, hiddenSize: C, numLayers: L, maxPositionEmbeddings: P, normEps: eps } = config;
-    this.wte = this.addModule('wte', embedding(w.at('wte'), V, C));
+    this.wte = V > 0 ? this.addModule('wte', embedding(w.at('wte'), V, C)) : null;
     this.wpe = this.addModule('wpe', embedding(w.at('wpe'), P, C));
     this.h = this.addModule(
       'h',
@@ -30,7 +30,7 @@ export class GPT2Model extends Module implements DecoderModel {
     this.ln_f = this.addModule('ln_f', loaded(new LayerNorm(C, { eps }), w.at('ln_f')));
   }
 
-  get tokenEmbedding(): Embedding {
+  get tokenEmbedding(): Embedding | null {
     return this.wte;
   }
 

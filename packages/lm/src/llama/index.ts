@@ -6,7 +6,7 @@ import { LlamaModel } from './model.js';
 /** Parameter names and shapes of a LLaMA-family checkpoint (linear weights `[in, out]`), in file order. */
 function llamaParameterShapes(config: CausalLMConfig): [string, number[]][] {
   const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: I, vocabSize: V } = config;
-  const out: [string, number[]][] = [['model.embed_tokens.weight', [V, C]]];
+  const out: [string, number[]][] = V > 0 ? [['model.embed_tokens.weight', [V, C]]] : [];
   for (let l = 0; l < config.numLayers; l++) {
     const pre = `model.layers.${l}`;
     out.push([`${pre}.input_layernorm.weight`, [C]]);
@@ -31,7 +31,7 @@ function llamaParameterShapes(config: CausalLMConfig): [string, number[]][] {
     }
   }
   out.push(['model.norm.weight', [C]]);
-  if (!config.tieWordEmbeddings) out.push(['lm_head.weight', [C, V]]);
+  if (!config.tieWordEmbeddings && V > 0) out.push(['lm_head.weight', [C, V]]);
   return out;
 }
 

@@ -11,7 +11,7 @@ import { LlamaBlock } from './block.js';
  * with rotary positions, a final RMSNorm. No position table: positions enter as RoPE inside attention.
  */
 export class LlamaModel extends Module implements DecoderModel {
-  readonly embed_tokens: Embedding;
+  readonly embed_tokens: Embedding | null;
   readonly layers: ModuleList<LlamaBlock>;
   readonly norm: RMSNorm;
 
@@ -21,13 +21,13 @@ export class LlamaModel extends Module implements DecoderModel {
   ) {
     super();
     const { vocabSize: V, hiddenSize: C, numLayers: L, normEps: eps } = config;
-    this.embed_tokens = this.addModule('embed_tokens', embedding(w.at('embed_tokens'), V, C));
+    this.embed_tokens = V > 0 ? this.addModule('embed_tokens', embedding(w.at('embed_tokens'), V, C)) : null;
     const blocks = Array.from({ length: L }, (_, l) => new LlamaBlock(config, l, w.at('layers').at(l)));
     this.layers = this.addModule('layers', new ModuleList(blocks));
     this.norm = this.addModule('norm', loaded(new RMSNorm(C, { eps }), w.at('norm')));
   }
 
-  get tokenEmbedding(): Embedding {
+  get tokenEmbedding(): Embedding | null {
     return this.embed_tokens;
   }
 
