@@ -487,8 +487,9 @@ export async function replicate(options: MadeReplicateOptions = {}): Promise<Rep
     );
   if (shares.length > 0) {
     const s = (k: 'ce' | 'size' | 'entropy' | 'sizeMean') => mean(shares.map((x) => x[k]));
+    const weak = (['ce', 'size', 'entropy'] as const).filter((k) => s(k) < 0.05);
     notes.push(
-      `Gradient shares of the mask objective on the first isolated batch after the warm-up (mean over seeds): CE ${(100 * s('ce')).toFixed(1)} %, size Σm ${(100 * s('size')).toFixed(1)} %, entropy ${(100 * s('entropy')).toFixed(1)} %; the former mean(m) form would carry ${(100 * s('sizeMean')).toFixed(2)} %.${s('size') < 0.05 ? ' The size term carries < 5 % of the gradient at these defaults.' : ''}`,
+      `Gradient shares of the mask objective on the first isolated batch after the warm-up (mean over seeds): CE ${(100 * s('ce')).toFixed(1)} %, size Σm ${(100 * s('size')).toFixed(1)} %, entropy ${(100 * s('entropy')).toFixed(1)} %; the former mean(m) form would carry ${(100 * s('sizeMean')).toFixed(2)} %.${weak.length > 0 ? ` Carrying < 5 % of the gradient at these defaults: ${weak.join(', ')}.` : ''}`,
     );
   }
   return buildReport({

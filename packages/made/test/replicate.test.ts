@@ -30,6 +30,8 @@ describe('replicate', () => {
       expect(report.verdict).toBe('inconclusive');
     expect(report.notes.join('\n')).toMatch(/Loss signal: AUC/);
     expect(report.notes.join('\n')).toMatch(/Gradient shares of the mask objective/);
+    // the entropy term carries < 5 % of the mask objective's gradient at the defaults, and the report says so
+    expect(report.notes.join('\n')).toMatch(/Carrying < 5 % of the gradient at these defaults: entropy/);
     expect(report.chart).toBeDefined();
     expect(JSON.stringify(report.chart)).toMatch(/attack success rate \(%\)/);
     expect(events.at(-1)).toMatchObject({ done: events.at(-1)!.total });
