@@ -46,9 +46,9 @@ const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'â€
 
 const replicateCmd = replicateCommand({
   presets: PRESETS,
-  defaultPreset: 'quick',
+  defaultPreset: 'standard',
   description:
-    'Miniature replication on CBAS-like concept shift: ERM, IRM, VREx, CIA, CIA-LRA over paired seeds, plus mechanism checks.',
+    'Replication on GOOD-CBAS-like concept shift: a headroom control, then ERM vs CIA-LRA (both label scopes) over paired graphs with OOD-validation selection.',
   // `--quick` is the older spelling of `--preset quick`.
   replicate: ({ quick, ...options }) =>
     replicate({ ...options, ...(quick ? { preset: 'quick' } : {}) } as CiaReplicateOptions),
@@ -58,7 +58,7 @@ const replicateCmd = replicateCommand({
       choices: ['mini', 'large'] as const,
       description: "'mini' (700 nodes) or 'large' (2,800 nodes); default: the preset's",
     },
-    epochs: { type: 'number', integer: true, min: 1, description: 'training epochs per run (default 200)' },
+    epochs: { type: 'number', integer: true, min: 1, description: "training epochs per run (default: the preset's)" },
     quick: { type: 'boolean', description: 'same as --preset quick' },
   },
   extra: (values) => ({

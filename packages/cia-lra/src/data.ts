@@ -26,6 +26,8 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
     trainFraction: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
     valCorrelation: { min: 0, max: 1 },
     testCorrelation: { min: 0, max: 1 },
+    split: ['allTrain', 'good'],
+    randomEdges: { min: 0, integer: true },
   });
   assertInRange(o.valFraction, 'valFraction', {
     min: 0,
@@ -49,6 +51,7 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
   const trainMask = new Uint8Array(n);
   const valMask = new Uint8Array(n);
   const testMask = new Uint8Array(n);
+  const idValMask = o.split === 'good' ? new Uint8Array(n) : undefined;
   const colour = new Int32Array(n);
   const draw = rng.fork('colour');
   for (let rank = 0; rank < n; rank++) {
@@ -56,7 +59,9 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
     let correlation: number;
     let fixedColour = -1;
     if (rank < nTrain) {
-      trainMask[v] = 1;
+      // GOOD split: within the training environments, ranks 0, 3, 6, … train; 1, 4, … ID validation; 2, 5, … ID test.
+      if (o.split === 'allTrain' || rank % 3 === 0) trainMask[v] = 1;
+      else if (rank % 3 === 1) idValMask![v] = 1;
       // Equal environments over the training part of the shuffle.
       env[v] = Math.min(numEnvs - 1, Math.floor((rank * numEnvs) / nTrain));
       correlation = o.trainCorrelations[env[v]!] ?? 0;
@@ -74,10 +79,11 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
   }
   const x = new Float32Array(n * 4);
   for (let v = 0; v < n; v++) x.set(CBAS_COLOURS[colour[v]!]!, v * 4);
+  const { src, dst } = o.randomEdges > 0 ? withRandomEdges(base, o.randomEdges, rng.fork('edges')) : base;
   const g: NodeGraph = {
     numNodes: n,
-    src: base.src,
-    dst: base.dst,
+    src,
+    dst,
     x,
     featDim: 4,
     y,
@@ -86,9 +92,37 @@ export function cbasGraph(options: Partial<CbasOptions> = {}): NodeGraph {
     trainMask,
     valMask,
     testMask,
+    ...(idValMask ? { idValMask } : {}),
   };
   validateNodeGraph(g);
   return g;
+}
+
+/** Adds `count` undirected edges between uniform node pairs (no self-loops, no duplicates), both directions. */
+function withRandomEdges(
+  g: { numNodes: number; src: Int32Array; dst: Int32Array },
+  count: number,
+  rng: Rng,
+): { src: Int32Array; dst: Int32Array } {
+  const n = g.numNodes;
+  const free = (n * (n - 1)) / 2 - g.src.length / 2;
+  if (count > free)
+    throw new LabError('OUT_OF_RANGE', `randomEdges: expected at most ${free} (the missing node pairs), got ${count}`);
+  const seen = new Set<number>();
+  for (let e = 0; e < g.src.length; e++) seen.add(g.src[e]! * n + g.dst[e]!);
+  const src = Array.from(g.src);
+  const dst = Array.from(g.dst);
+  for (let added = 0; added < count;) {
+    const u = rng.int(n);
+    const v = rng.int(n);
+    if (u === v || seen.has(u * n + v)) continue;
+    seen.add(u * n + v);
+    seen.add(v * n + u);
+    src.push(u, v);
+    dst.push(v, u);
+    added++;
+  }
+  return { src: Int32Array.from(src), dst: Int32Array.from(dst) };
 }
 
 function fail(message: string): never {

@@ -12,6 +12,9 @@ export {
   replicationLambdas,
   PRESETS,
   PRESET_CONFIGS,
+  CIA_CRITERIA,
+  RANDOM_EDGE_VARIANT,
+  ciaArms,
 } from './config.js';
 export type {
   HopMode,
@@ -26,6 +29,8 @@ export type {
   CiaPreset,
   CiaPresetConfig,
   CiaScale,
+  CiaArm,
+  GridPoint,
 } from './config.js';
 
 // ── graph data ──────────────────────────────────────────────────────────────────────────
@@ -54,7 +59,9 @@ export type { HopMatrix, LraClassTable, LraPairs } from './cia-lra.js';
 export { NodeGCN } from './model.js';
 export type { NodeGCNConfig } from './model.js';
 export { trainNodeOOD, resolveNodeOODOptions, crossEnvironmentDistance } from './train.js';
-export type { NodeOODResult, TrainHooks } from './train.js';
+export type { NodeOODResult, TrainHooks, GradientShare } from './train.js';
 
 // ── replication ─────────────────────────────────────────────────────────────────────────
-export { replicate } from './replicate.js';
+export { replicate, ARM_LABEL } from './replicate.js';
+export { ciaChart } from './chart.js';
+export type { CiaChartInput } from './chart.js';

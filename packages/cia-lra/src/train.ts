@@ -1,4 +1,4 @@
-import { Adam, LabError, fit, strictOptions, tf, type ProgressEvent } from '@lab/core';
+import { Adam, LabError, Rng, fit, strictOptions, tf, type ProgressEvent } from '@lab/core';
 import {
   ciaLossUnchecked,
   ciaLraLossUnchecked,
@@ -37,9 +37,23 @@ export interface NodeOODResult {
   crossEnvDistance: number;
   /** crossEnvDistance / the same mean over same-class pairs from the same environment (scale-free). */
   crossEnvRatio: number;
+  /**
+   * Methods with a penalty (not ERM, not GroupDRO), when training reaches `penaltyStartEpoch`: the gradient
+   * norms of the two terms on the first penalised batch, measured on the full batch in eval mode right after
+   * the warm-up (so the measurement changes nothing in the run), and `share` = ‖∇θ λ·penalty‖ / ‖∇θ (CE + λ·penalty)‖.
+   */
+  gradientShare?: GradientShare;
   /** Per epoch: training objective, OOD validation and OOD test accuracy. */
   history: { loss: number[]; oodVal: number[]; oodTest: number[] };
   seconds: number;
+}
+
+/** Gradient norms of the CE and of the λ-weighted penalty w.r.t. the parameters, and the penalty's share. */
+export interface GradientShare {
+  ce: number;
+  penalty: number;
+  /** ‖∇ λ·penalty‖ / ‖∇ (CE + λ·penalty)‖ (0 when both vanish). */
+  share: number;
 }
 
 /** Optional callbacks of {@link trainNodeOOD}. */
@@ -134,6 +148,56 @@ export function crossEnvironmentDistance(
   return { distance, ratio: sameCount > 0 ? distance / (same / sameCount) : NaN };
 }
 
+/** What one optimizer step's loss covers: CE weights (1 / #batch training nodes), env ids and CIA-LRA pairs of the batch. */
+interface Minibatch {
+  ceWeight: Float32Array; // [N]
+  env: Int32Array; // [N], −1 outside the batch
+  pairs?: Pick<LraPairs, 'i' | 'j' | 'w' | 'keptCount'>;
+}
+
+function batchOf(
+  g: NodeGraph,
+  env: Int32Array,
+  pairs: LraPairs | undefined,
+  inBatch: (i: number) => boolean,
+): Minibatch {
+  const n = g.numNodes;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (g.trainMask[i] && inBatch(i)) count++;
+  const ceWeight = new Float32Array(n);
+  const batchEnv = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (!inBatch(i)) continue;
+    if (g.trainMask[i]) ceWeight[i] = 1 / Math.max(1, count);
+    batchEnv[i] = env[i]!;
+  }
+  if (!pairs) return { ceWeight, env: batchEnv };
+  const keep: number[] = [];
+  for (let p = 0; p < pairs.keptCount; p++) if (inBatch(pairs.i[p]!) && inBatch(pairs.j[p]!)) keep.push(p);
+  const sub = {
+    i: Int32Array.from(keep, (p) => pairs.i[p]!),
+    j: Int32Array.from(keep, (p) => pairs.j[p]!),
+    w: Float32Array.from(keep, (p) => pairs.w[p]!),
+    keptCount: keep.length,
+  };
+  return { ceWeight, env: batchEnv, pairs: sub };
+}
+
+/** The full batch: every training node, every kept pair. */
+function fullBatchOf(g: NodeGraph, env: Int32Array, pairs: LraPairs | undefined): Minibatch {
+  return { ...batchOf(g, env, undefined, () => true), ...(pairs ? { pairs } : {}) };
+}
+
+/**
+ * A GraphSAINT-style minibatch of roots: `roots` node ids drawn uniformly with replacement from all nodes; the
+ * batch is the distinct set (the loss covers its training nodes and the CIA-LRA pairs with both ends in it).
+ */
+function rootBatch(g: NodeGraph, env: Int32Array, pairs: LraPairs | undefined, rng: Rng, roots: number): Minibatch {
+  const member = new Uint8Array(g.numNodes);
+  for (let k = 0; k < roots; k++) member[rng.int(g.numNodes)] = 1;
+  return batchOf(g, env, pairs, (i) => member[i] === 1);
+}
+
 /**
  * Trains a node classifier on `g` with one method (ERM, IRM, VREx, GroupDRO, Coral, CIA or CIA-LRA) and
  * selects the epoch with the best OOD-validation accuracy (`select: 'idVal'` for ID validation), as the
@@ -163,7 +227,6 @@ export async function trainNodeOOD(
       `graph.env: method '${o.method}' needs environment ids on the training nodes (${o.method === 'cia' ? 'at least 2 environments' : 'at least 1'}), got ${envIds.size}; use 'cia-lra' or 'erm' without environment labels`,
     );
   }
-  const trainCount = g.trainMask.reduce((a, b) => a + b, 0);
   const classCounts = new Int32Array(g.numClasses);
   for (let i = 0; i < n; i++) if (g.trainMask[i]) classCounts[g.y[i]!]!++;
   const empty = Array.from(classCounts.keys()).filter((c) => classCounts[c] === 0);
@@ -190,24 +253,56 @@ export async function trainNodeOOD(
   const x = tf.tensor2d(g.x, [n, g.featDim]);
   // Edge weights (if the graph has them) enter the GCN normalisation, as PyG's gcn_norm; CIA-LRA's hops and Q use the 0/1 adjacency.
   const edgeWeight = g.edgeWeight ? tf.tensor1d(g.edgeWeight) : undefined;
-  const trainWeight = tf.tensor1d(Float32Array.from(g.trainMask, (m) => (m ? 1 / trainCount : 0)));
   const history = { loss: [] as number[], oodVal: [] as number[], oodTest: [] as number[] };
   let best = { score: -Infinity, epoch: -1, oodVal: NaN, oodTest: NaN, idVal: NaN };
+  const fullBatch = fullBatchOf(g, env, pairs);
+  const sampler = new Rng(o.seed).fork('sampler');
+  /** One epoch's minibatches: the full batch `stepsPerEpoch` times, or fresh GraphSAINT-style roots per step. */
+  const batches = (): Minibatch[] =>
+    Array.from({ length: o.stepsPerEpoch }, () =>
+      o.sampler === 'full' ? fullBatch : rootBatch(g, env, pairs, sampler, o.batchRoots),
+    );
 
-  /** The training objective of one full-batch step: mean CE over training nodes (+ λ · penalty from penaltyStartEpoch). */
-  const objective = (epoch: number): tf.Scalar => {
-    const { logits, rep } = model.apply(x, g, true, edgeWeight);
-    if (o.method === 'groupdro') return groupDroLossUnchecked(logits, g.y, env, o.lambda);
-    const ce = tf.sum(tf.mul(nodeCrossEntropyUnchecked(logits, g.y), trainWeight)) as tf.Scalar; // mean CE over training nodes
-    if (o.method === 'erm' || epoch < o.penaltyStartEpoch) return ce;
+  /** The mean CE over the batch's training nodes and the unweighted penalty (null for ERM, GroupDRO and the warm-up). */
+  const terms = (batch: Minibatch, epoch: number, training: boolean): { ce: tf.Scalar; penalty: tf.Scalar | null } => {
+    const { logits, rep } = model.apply(x, g, training, edgeWeight);
+    if (o.method === 'groupdro') return { ce: groupDroLossUnchecked(logits, g.y, batch.env, o.lambda), penalty: null };
+    const weight = tf.tensor1d(batch.ceWeight);
+    const ce = tf.sum(tf.mul(nodeCrossEntropyUnchecked(logits, g.y), weight)) as tf.Scalar; // mean CE over the batch's training nodes
+    if (o.method === 'erm' || epoch < o.penaltyStartEpoch) return { ce, penalty: null };
     let penalty: tf.Scalar;
-    if (o.method === 'irm') penalty = irmPenaltyUnchecked(logits, g.y, env);
-    else if (o.method === 'vrex') penalty = vrexPenaltyUnchecked(logits, g.y, env);
-    else if (o.method === 'coral') penalty = coralPenaltyUnchecked(rep, env);
-    else if (o.method === 'cia') penalty = ciaLossUnchecked(rep, g.y, env);
-    else penalty = ciaLraLossUnchecked(rep, pairs!);
-    return tf.add(ce, tf.mul(penalty, o.lambda)) as tf.Scalar;
+    if (o.method === 'irm') penalty = irmPenaltyUnchecked(logits, g.y, batch.env);
+    else if (o.method === 'vrex') penalty = vrexPenaltyUnchecked(logits, g.y, batch.env);
+    else if (o.method === 'coral') penalty = coralPenaltyUnchecked(rep, batch.env);
+    else if (o.method === 'cia') penalty = ciaLossUnchecked(rep, g.y, batch.env);
+    else penalty = ciaLraLossUnchecked(rep, batch.pairs!);
+    return { ce, penalty };
   };
+  /** The training objective of one step: mean CE (+ λ · penalty from penaltyStartEpoch). */
+  const objective = (batch: Minibatch, epoch: number): tf.Scalar => {
+    const { ce, penalty } = terms(batch, epoch, true);
+    return penalty ? (tf.add(ce, tf.mul(penalty, o.lambda)) as tf.Scalar) : ce;
+  };
+  let gradientShare: GradientShare | undefined;
+  /** Gradient norms of both terms on the full batch, eval mode (no dropout draw, no BatchNorm update). */
+  const measureShare = (): GradientShare => {
+    const params = model.parameters();
+    const norm = (f: () => tf.Scalar) =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(f, params);
+        const sq = Object.values(grads).reduce((acc, gr) => acc + (tf.sum(tf.square(gr)).dataSync()[0] ?? 0), 0);
+        return Math.sqrt(sq);
+      });
+    const part = (which: 'ce' | 'penalty' | 'total') => () => {
+      const { ce, penalty } = terms(fullBatch, o.penaltyStartEpoch, false);
+      const weighted = tf.mul(penalty!, o.lambda) as tf.Scalar;
+      return which === 'ce' ? ce : which === 'penalty' ? weighted : (tf.add(ce, weighted) as tf.Scalar);
+    };
+    const total = norm(part('total'));
+    const penalty = norm(part('penalty'));
+    return { ce: norm(part('ce')), penalty, share: total > 0 ? penalty / total : 0 };
+  };
+  const hasPenalty = o.method !== 'erm' && o.method !== 'groupdro' && o.epochs > o.penaltyStartEpoch;
   /** OOD validation, OOD test and ID validation accuracy of the eval-mode model. */
   const evaluate = () => {
     const pred = tf.tidy(() => tf.argMax(model.apply(x, g, false, edgeWeight).logits, 1).dataSync() as Int32Array);
@@ -219,14 +314,14 @@ export async function trainNodeOOD(
   };
 
   try {
-    // Full batch: one step per epoch, then the eval-mode accuracies of the epoch (core's fit runs the loop).
-    await fit<null>({
+    // `stepsPerEpoch` steps (full batch or sampled roots), then the eval-mode accuracies of the epoch (core's fit runs the loop).
+    await fit<Minibatch>({
       model,
       optimizer,
       epochs: o.epochs,
-      stepsPerEpoch: 1,
-      data: () => [null],
-      loss: (_batch, { epoch }) => objective(epoch),
+      stepsPerEpoch: o.stepsPerEpoch,
+      data: batches,
+      loss: (batch, { epoch }) => objective(batch, epoch),
       validate: evaluate,
       progress: 'none',
       ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
@@ -239,6 +334,7 @@ export async function trainNodeOOD(
           history.oodTest.push(oodTest);
           const score = o.select === 'oodVal' ? oodVal : idVal;
           if (score > best.score) best = { score, epoch, oodVal, oodTest, idVal };
+          if (hasPenalty && epoch === Math.max(0, o.penaltyStartEpoch - 1)) gradientShare = measureShare();
           hooks.onEpoch?.(epoch, { loss, oodVal, oodTest });
         },
       },
@@ -264,11 +360,12 @@ export async function trainNodeOOD(
       ...(pairs ? { keptPairs: pairs.keptCount, candidatePairs: pairs.candidateCount } : {}),
       crossEnvDistance: distance.distance,
       crossEnvRatio: distance.ratio,
+      ...(gradientShare ? { gradientShare } : {}),
       history,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    tf.dispose([x, trainWeight, ...(edgeWeight ? [edgeWeight] : [])]);
+    tf.dispose([x, ...(edgeWeight ? [edgeWeight] : [])]);
     optimizer.dispose();
     model.dispose();
   }

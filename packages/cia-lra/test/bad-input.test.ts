@@ -236,6 +236,24 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'MALFORMED_FILE',
     /'x'\[1\] has 0 features, expected 1000/,
   ],
+  [
+    "cbasGraph: split 'ogb'",
+    () => cbasGraph({ split: 'ogb' as never }),
+    'INVALID_ARGUMENT',
+    /split: expected one of 'allTrain', 'good'/,
+  ],
+  [
+    'cbasGraph: randomEdges −1',
+    () => cbasGraph({ randomEdges: -1 }),
+    'OUT_OF_RANGE',
+    /randomEdges: expected an integer >= 0/,
+  ],
+  [
+    'cbasGraph: more random edges than missing pairs',
+    () => cbasGraph({ baseNodes: 4, m: 1, houses: 0, randomEdges: 100 }),
+    'OUT_OF_RANGE',
+    /randomEdges: expected at most \d+ \(the missing node pairs\), got 100/,
+  ],
 ];
 
 /** Async entry points: the same table, awaited. */
@@ -274,7 +292,7 @@ const asyncCases: [string, () => Promise<unknown>, string, RegExp][] = [
     'replicate: unknown preset',
     () => replicate({ preset: 'huge' as never }),
     'INVALID_ARGUMENT',
-    /preset: expected one of 'quick', 'full', got 'huge'/,
+    /preset: expected one of 'quick', 'standard', 'full', got 'huge'/,
   ],
   [
     'replicate: unknown key',
@@ -295,6 +313,30 @@ const asyncCases: [string, () => Promise<unknown>, string, RegExp][] = [
     /methods: expected a non-empty list of 'erm'/,
   ],
   ['replicate: epochs 0', () => replicate({ epochs: 0 }), 'OUT_OF_RANGE', /epochs: expected an integer >= 1, got 0/],
+  [
+    'replicate: empty methods',
+    () => replicate({ methods: [] }),
+    'INVALID_ARGUMENT',
+    /methods: expected a non-empty list/,
+  ],
+  [
+    "trainNodeOOD: sampler 'saint'",
+    () => trainNodeOOD(small(), { sampler: 'saint' as never }),
+    'INVALID_ARGUMENT',
+    /sampler: expected one of 'full', 'roots'/,
+  ],
+  [
+    'trainNodeOOD: stepsPerEpoch 0',
+    () => trainNodeOOD(small(), { stepsPerEpoch: 0 }),
+    'OUT_OF_RANGE',
+    /stepsPerEpoch: expected an integer >= 1, got 0/,
+  ],
+  [
+    'trainNodeOOD: batchRoots 2.5',
+    () => trainNodeOOD(small(), { sampler: 'roots', batchRoots: 2.5 }),
+    'OUT_OF_RANGE',
+    /batchRoots: expected an integer >= 1, got 2.5/,
+  ],
   [
     'replicate: unknown cbas key',
     () => replicate({ cbas: { nodes: 3 } as never }),

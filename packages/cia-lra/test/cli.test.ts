@@ -26,7 +26,7 @@ describe('lab-cia-lra', () => {
   it('replicate refuses an unknown preset and lists the presets', async () => {
     const r = await runCiaCli(['replicate', '--preset', 'bogus']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--preset: expected one of 'quick', 'full', got 'bogus'/);
+    expect(r.stderr).toMatch(/--preset: expected one of 'quick', 'standard', 'full', got 'bogus'/);
   });
 
   it('train on a GOOD file prints JSON alone with --json', async () => {
@@ -61,7 +61,7 @@ describe('lab-cia-lra', () => {
   });
 
   it('replicate runs the quick preset (1 epoch) and prints the report as JSON', async () => {
-    const r = await runCiaCli(['replicate', '--epochs', '1', '--json', '-']);
+    const r = await runCiaCli(['replicate', '--preset', 'quick', '--epochs', '1', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ package: '@lab/cia-lra', preset: 'quick', seeds: [0] });

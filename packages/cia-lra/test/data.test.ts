@@ -66,6 +66,33 @@ describe('cbasGraph', () => {
     expect(large.numNodes).toBe(2800);
   });
 
+  it("split 'good' is GOOD-CBAS's 140 / 140 / 140 / 140 / 140 with environments on all 420 training-environment nodes", () => {
+    const g = cbasGraph({ seed: 4, split: 'good' });
+    const count = (m: Uint8Array | undefined) => m!.reduce((a, b) => a + b, 0);
+    expect([count(g.trainMask), count(g.idValMask), count(g.valMask), count(g.testMask)]).toEqual([140, 140, 140, 140]);
+    expect(Array.from(g.env).filter((e) => e >= 0)).toHaveLength(420);
+    for (let v = 0; v < g.numNodes; v++)
+      if (g.trainMask[v] || g.idValMask![v]) expect(g.env[v]).toBeGreaterThanOrEqual(0);
+    // Same colours and environments as the all-train split of the same seed: only the labelled subset changes.
+    const all = cbasGraph({ seed: 4 });
+    expect(g.x).toEqual(all.x);
+    expect(g.env).toEqual(all.env);
+  });
+
+  it('randomEdges adds exactly that many new undirected edges (no self-loops, no duplicates), seeded', () => {
+    const plain = cbasGraph({ seed: 5, baseNodes: 60, houses: 10, m: 3 });
+    const g = cbasGraph({ seed: 5, baseNodes: 60, houses: 10, m: 3, randomEdges: 40 });
+    expect(g.src.length - plain.src.length).toBe(80);
+    const keys = new Set<string>();
+    for (let e = 0; e < g.src.length; e++) {
+      expect(g.src[e]).not.toBe(g.dst[e]);
+      keys.add(`${g.src[e]}-${g.dst[e]}`);
+    }
+    expect(keys.size).toBe(g.src.length);
+    for (let e = 0; e < g.src.length; e++) expect(keys.has(`${g.dst[e]}-${g.src[e]}`)).toBe(true);
+    expect(cbasGraph({ seed: 5, baseNodes: 60, houses: 10, m: 3, randomEdges: 40 }).src).toEqual(g.src);
+  });
+
   it('rejects bad options', () => {
     expect(() => cbasGraph({ shift: 'label' as never })).toThrow(/shift: expected one of 'concept', 'covariate'/);
     expect(() => cbasGraph({ trainFraction: 1.2 })).toThrow(/trainFraction/);

@@ -96,4 +96,44 @@ describe('trainNodeOOD', () => {
     expect(resolveNodeOODOptions({ faithful: true }).lra).toMatchObject({ hopMode: 'official', labelScope: 'all' });
     expect(resolveNodeOODOptions({ faithful: true, lra: { labelScope: 'train' } }).lra.labelScope).toBe('train');
   });
+
+  it("sampler 'roots' takes stepsPerEpoch sampled steps per epoch, leaks no tensors, and λ = 0 still equals ERM", async () => {
+    const g = small();
+    const opts = { ...quick, epochs: 3, sampler: 'roots', stepsPerEpoch: 4, batchRoots: 30 } as const;
+    let steps = 0;
+    let roots: Awaited<ReturnType<typeof trainNodeOOD>> | undefined;
+    const leaked = await tensorLeak(async () => {
+      roots = await trainNodeOOD(g, { ...opts, method: 'cia-lra', lambda: 0.5 }, { onProgress: () => void steps++ });
+    });
+    expect(leaked).toBe(0);
+    expect(roots!.history.loss).toHaveLength(3);
+    const erm = await trainNodeOOD(g, { ...opts, method: 'erm' });
+    const zero = await trainNodeOOD(g, { ...opts, method: 'cia-lra', lambda: 0 });
+    expect(zero.history).toEqual(erm.history);
+    // Sampled batches differ from the full batch; 4 full-batch steps per epoch differ from 1.
+    const full4 = await trainNodeOOD(g, { ...opts, method: 'erm', sampler: 'full' });
+    const full1 = await trainNodeOOD(g, { ...opts, method: 'erm', sampler: 'full', stepsPerEpoch: 1 });
+    expect(full4.history.loss).not.toEqual(erm.history.loss);
+    expect(full4.history.loss).not.toEqual(full1.history.loss);
+  });
+
+  it('measures the gradient share of the penalty after the warm-up: none for ERM, 0 at λ = 0, linear in λ', async () => {
+    const g = small();
+    const share = async (method: 'erm' | 'cia' | 'cia-lra', lambda: number) =>
+      (await trainNodeOOD(g, { ...quick, epochs: 3, method, lambda })).gradientShare;
+    expect(await share('erm', 0)).toBeUndefined();
+    for (const method of ['cia', 'cia-lra'] as const) {
+      const zero = (await share(method, 0))!;
+      expect(zero.penalty).toBe(0);
+      expect(zero.share).toBe(0);
+      const one = (await share(method, 1))!;
+      const two = (await share(method, 2))!;
+      // Measured at the same (warm-up) state: the CE gradient is the same, the penalty's scales with λ.
+      expect(one.ce).toBeCloseTo(zero.ce, 5);
+      expect(two.penalty / one.penalty).toBeCloseTo(2, 4);
+      expect(one.share).toBeGreaterThan(0);
+      expect(one.share).toBeLessThanOrEqual(1.0001);
+      expect(two.share).toBeGreaterThan(one.share);
+    }
+  });
 });
