@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm replicate [package ...] [--preset quick|full] [--seeds N] [--out reports]`
+// `pnpm replicate [package ...] [--preset quick|standard|full] [--seeds N] [--out reports]`
 // Finds every workspace package whose build exports `replicate`, runs each (one process per package) with a
 // live progress display, and writes <out>/replication.md, <out>/replication.json and <out>/<package>.svg.
 // Exit code is non-zero only when a package failed to run, never because a claim was not reproduced.
@@ -12,11 +12,12 @@ import { ProgressReporter, writeFileAtomic as writeAtomic } from '@lab/core';
 import { renderChart, renderMarkdown } from './replication-report.mjs';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
-const usage = `Usage: pnpm replicate [package ...] [--preset quick|full] [--seeds N] [--out DIR]
+const usage = `Usage: pnpm replicate [package ...] [--preset quick|standard|full] [--seeds N] [--out DIR]
 
 Runs the miniature replication of every @lab package that exports replicate() (or only those named,
 e.g. 'symnce' or '@lab/symnce') and writes DIR/replication.md, DIR/replication.json and one SVG per package.
-  --preset   quick (default; minutes on 2 cores) or full (the spec's size; much longer)
+  --preset   standard (default: the smallest run whose verdict is conclusive; about 20 minutes for all
+             packages on 2 cores), quick (CI-sized smoke runs) or full (the spec's size; hours)
   --seeds    number of seeds (default: the preset's)
   --out      output folder (default: reports)`;
 
@@ -25,7 +26,7 @@ try {
   args = parseArgs({
     allowPositionals: true,
     options: {
-      preset: { type: 'string', default: 'quick' },
+      preset: { type: 'string', default: 'standard' },
       seeds: { type: 'string' },
       out: { type: 'string', default: 'reports' },
       help: { type: 'boolean', short: 'h' },
@@ -41,8 +42,8 @@ if (args.values.help) {
 }
 const { preset, seeds } = args.values;
 const outDir = resolve(args.values.out); // relative to the working directory (the repository root under `pnpm replicate`)
-if (!['quick', 'full'].includes(preset)) {
-  console.error(`replicate: --preset: expected 'quick' or 'full', got '${preset}'`);
+if (!['quick', 'standard', 'full'].includes(preset)) {
+  console.error(`replicate: --preset: expected 'quick', 'standard' or 'full', got '${preset}'`);
   process.exit(2);
 }
 if (seeds !== undefined && !(Number.isInteger(Number(seeds)) && Number(seeds) > 0)) {

@@ -148,7 +148,7 @@ describe('pnpm replicate runner', () => {
         cwd: scratch,
         encoding: 'utf8',
       });
-    expect(bad(['--preset', 'huge']).stderr).toMatch(/--preset: expected 'quick' or 'full'/);
+    expect(bad(['--preset', 'huge']).stderr).toMatch(/--preset: expected 'quick', 'standard' or 'full'/);
     expect(bad(['--seeds', '0']).stderr).toMatch(/--seeds: expected a positive integer/);
     expect(bad(['nosuch']).stderr).toMatch(/unknown package 'nosuch'/);
   });
