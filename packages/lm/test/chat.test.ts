@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LabError } from '@lab/core';
 import { applyChatTemplate } from '../src/chat.js';
 import { HfTokenizer } from '../src/tokenizer.js';
+import { thrown } from './helpers.js';
 import { sentencePieceJson } from './tokenizer-fixtures.js';
 
 // Templates as the hub's tokenizer_config.json files hold them (Qwen2 ChatML, Llama-2 chat).
@@ -12,15 +12,6 @@ const CHATML =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const LLAMA2 =
   "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
-
-const thrown = (f: () => unknown): LabError => {
-  try {
-    f();
-  } catch (e) {
-    return e as LabError;
-  }
-  throw new Error('expected a LabError');
-};
 
 describe('applyChatTemplate (tokenizer_config.json chat_template via @huggingface/jinja)', () => {
   const chat = [

@@ -1,4 +1,7 @@
-import { tf } from '@lab/core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabError, saveSafetensors, tf } from '@lab/core';
 import { CausalLM } from '../src/causal-lm.js';
 import { gpt2Config } from '../src/gpt2/config.js';
 import { llamaConfig } from '../src/llama/config.js';
@@ -175,4 +178,35 @@ export function goldenTinyGpt2(cfg: {
     readInBias: vec(E, (j) => 0.05 * Math.cos(j)),
     readOut: grid(1, E, 0, 0.41, 0.3, 0.4),
   };
+}
+
+/** The LabError a call throws (fails the test when it throws nothing or something else). */
+export function thrown(f: () => unknown): LabError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof LabError) return e;
+    throw e;
+  }
+  throw new Error('expected a LabError, got none');
+}
+
+/** A case of fixtures/hf-reference.json (hf_reference.py): config.json, HF-layout tensors, ids, logits. */
+export interface ReferenceCase {
+  config: Record<string, unknown>;
+  tensors: Record<string, { shape: number[]; data: number[] }>;
+  input_ids: number[];
+  logits: number[];
+}
+
+/** Writes a reference case as a Hugging Face folder (config.json + model.safetensors) and returns its path. */
+export function referenceFolder(c: Pick<ReferenceCase, 'config' | 'tensors'>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-lm-ref-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c.config));
+  const tensors = Object.fromEntries(
+    Object.entries(c.tensors).map(([name, t]) => [name, tf.tensor(t.data, t.shape, 'float32')]),
+  );
+  saveSafetensors(join(dir, 'model.safetensors'), tensors);
+  tf.dispose(Object.values(tensors));
+  return dir;
 }

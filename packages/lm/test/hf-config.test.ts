@@ -1,8 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, initBackend, maxRelativeError, saveSafetensors, tensorLeak, tf } from '@lab/core';
+import { LabError, initBackend, maxRelativeError, tensorLeak, tf } from '@lab/core';
 import { parseHfConfig, toHfConfig } from '../src/families.js';
 import { HF_ACTIVATIONS, hfActivation } from '../src/functional.js';
 import { generate } from '../src/generate.js';
@@ -10,6 +7,7 @@ import { loadCausalLM } from '../src/hf.js';
 import { CausalLM } from '../src/causal-lm.js';
 import { llamaConfig } from '../src/llama/config.js';
 import reference from './fixtures/hf-reference.json';
+import { type ReferenceCase, referenceFolder, thrown } from './helpers.js';
 
 // Reference logits of fixtures/hf_reference.py: an independent float64 PyTorch re-implementation of
 // HF's modeling_llama.py / modeling_gpt2.py / modeling_rope_utils.py on tiny random checkpoints.
@@ -18,37 +16,10 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-type Case = {
-  config: Record<string, unknown>;
-  tensors: Record<string, { shape: number[]; data: number[] }>;
-  input_ids: number[];
-  logits: number[];
-};
-const cases = reference.cases as unknown as Record<string, Case>;
-
-/** Writes a case as a Hugging Face folder (config.json + model.safetensors in the HF layout). */
-function caseFolder(c: Case): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-lm-ref-'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(c.config));
-  const tensors = Object.fromEntries(
-    Object.entries(c.tensors).map(([name, t]) => [name, tf.tensor(t.data, t.shape, 'float32')]),
-  );
-  saveSafetensors(join(dir, 'model.safetensors'), tensors);
-  tf.dispose(Object.values(tensors));
-  return dir;
-}
+const cases = reference.cases as unknown as Record<string, ReferenceCase>;
+const caseFolder = referenceFolder;
 
 const logitsOf = (model: CausalLM, ids: number[]) => tf.tidy(() => model.forward({ ids }).logits!.dataSync().slice());
-
-const errorOf = (err: unknown) => err as LabError;
-const thrown = (f: () => unknown): LabError => {
-  try {
-    f();
-  } catch (e) {
-    return errorOf(e);
-  }
-  throw new Error('expected a LabError');
-};
 
 describe('config.json fidelity against the float64 HF reference', () => {
   for (const [name, c] of Object.entries(cases)) {

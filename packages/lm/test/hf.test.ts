@@ -8,7 +8,7 @@ import { parseHfConfig, toHfConfig } from '../src/families.js';
 import { gpt2Config } from '../src/gpt2/config.js';
 import { llamaConfig } from '../src/llama/config.js';
 import { loadCausalLM, saveCausalLM } from '../src/hf.js';
-import { goldenTinyLlama } from './helpers.js';
+import { goldenTinyLlama, thrown } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -102,13 +102,7 @@ describe('Hugging Face folders', () => {
     const kept = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.includes('down_proj')));
     saveSafetensors(join(dir, 'model.safetensors'), kept);
     tf.dispose(Object.values(tensors));
-    const err = (() => {
-      try {
-        loadCausalLM(dir);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const err = thrown(() => loadCausalLM(dir));
     expect(err).toBeInstanceOf(LabError);
     expect((err as Error).message).toMatch(/model\.layers\.0\.mlp\.down_proj\.weight/);
     rmSync(dir, { recursive: true });
@@ -162,17 +156,11 @@ describe('Hugging Face folders', () => {
     tensors['model.layers.0.self_attn.rotary_emb.inv_freq'] = tf.ones([2]); // known buffer: always dropped
     saveSafetensors(join(dir, 'model.safetensors'), tensors);
     tf.dispose(Object.values(tensors));
-    const err = (() => {
-      try {
-        loadCausalLM(dir);
-      } catch (e) {
-        return e as LabError;
-      }
-    })();
+    const err = thrown(() => loadCausalLM(dir));
     expect(err).toBeInstanceOf(LabError);
-    expect(err!.code).toBe('UNSUPPORTED');
-    expect(err!.message).toMatch(/'model\.layers\.0\.self_attn\.o_proj\.bias'/);
-    expect(err!.message).not.toMatch(/inv_freq/);
+    expect(err.code).toBe('UNSUPPORTED');
+    expect(err.message).toMatch(/'model\.layers\.0\.self_attn\.o_proj\.bias'/);
+    expect(err.message).not.toMatch(/inv_freq/);
     const ids = [1, 2, 3];
     for (const allowExtraTensors of [true, ['model.layers.0.self_attn.o_proj.bias']]) {
       const back = loadCausalLM(dir, { allowExtraTensors });

@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LabError, initBackend, maxRelativeError, tf } from '@lab/core';
+import { initBackend, maxRelativeError, tf } from '@lab/core';
 import { CausalLM } from '../src/causal-lm.js';
 import { loadCausalLM, saveCausalLM } from '../src/hf.js';
 import { hfHubCacheDir, isHfRepoId, resolveHfModelDir } from '../src/hub.js';
 import { llamaConfig } from '../src/llama/config.js';
 import { HfTokenizer } from '../src/tokenizer.js';
+import { thrown } from './helpers.js';
 import { sentencePieceJson } from './tokenizer-fixtures.js';
 
 beforeAll(async () => {
@@ -101,28 +102,19 @@ describe('loadCausalLM with a Hugging Face repo id (offline hub cache)', () => {
 
   it('says clearly what is missing: the repo, the revision, the snapshot', () => {
     const { cache, models } = fakeCache();
-    const fail = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(LabError);
-        return e as LabError;
-      }
-      throw new Error('expected a LabError');
-    };
-    let e = fail(() => loadCausalLM('org/absent', { cacheDir: cache }));
+    let e = thrown(() => loadCausalLM('org/absent', { cacheDir: cache }));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.message).toMatch(/models--org--absent.*nothing is downloaded/);
-    e = fail(() => loadCausalLM('org/tiny', { cacheDir: cache, revision: 'v2' }));
+    e = thrown(() => loadCausalLM('org/tiny', { cacheDir: cache, revision: 'v2' }));
     expect(e.message).toMatch(/revision: expected 'v2'.*refs[/\\]v2/);
-    e = fail(() => loadCausalLM('org/tiny', { cacheDir: cache, revision: 'f'.repeat(40) }));
+    e = thrown(() => loadCausalLM('org/tiny', { cacheDir: cache, revision: 'f'.repeat(40) }));
     expect(e.message).toMatch(/snapshot f{40}/);
     writeFileSync(join(cache, 'models--org--tiny', 'refs', 'main'), 'not-a-commit');
-    expect(fail(() => loadCausalLM('org/tiny', { cacheDir: cache })).code).toBe('MALFORMED_FILE');
-    expect(fail(() => resolveHfModelDir('org/tiny', { cacheDir: cache, revision: '../x' })).code).toBe(
+    expect(thrown(() => loadCausalLM('org/tiny', { cacheDir: cache })).code).toBe('MALFORMED_FILE');
+    expect(thrown(() => resolveHfModelDir('org/tiny', { cacheDir: cache, revision: '../x' })).code).toBe(
       'INVALID_ARGUMENT',
     );
-    expect(fail(() => resolveHfModelDir('not a repo'))).toBeInstanceOf(LabError);
+    expect(thrown(() => resolveHfModelDir('not a repo')).code).toBe('INVALID_ARGUMENT');
     expect([isHfRepoId('org/name'), isHfRepoId('../x'), isHfRepoId('a/b/c'), isHfRepoId('org/..')]).toEqual([
       true,
       false,

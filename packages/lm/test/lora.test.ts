@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LabError, initBackend, loadSafetensors, maxRelativeError, saveSafetensors, tensorLeak, tf } from '@lab/core';
+import { LabError, initBackend, loadSafetensors, maxRelativeError, tensorLeak, tf } from '@lab/core';
 import { CausalLM } from '../src/causal-lm.js';
 import { loadCausalLM } from '../src/hf.js';
 import { llamaConfig } from '../src/llama/config.js';
@@ -10,6 +10,7 @@ import { injectLora, loadLoraAdapter, saveLoraAdapter } from '../src/lora.js';
 import { tokenNll } from '../src/nll.js';
 import reference from './fixtures/hf-reference.json';
 import loraReference from './fixtures/lora-reference.json';
+import { type ReferenceCase, referenceFolder } from './helpers.js';
 
 // References of fixtures/lora_reference.py (float64); the PEFT folders follow PEFT's documented layout.
 
@@ -19,18 +20,9 @@ beforeAll(async () => {
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'lab-lora-'));
-type Case = { config: object; tensors: Record<string, { shape: number[]; data: number[] }>; input_ids: number[] };
-
 function baseModel(name: string): { model: CausalLM; ids: number[] } {
-  const c = (reference.cases as unknown as Record<string, Case>)[name]!;
-  const dir = tmp();
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(c.config));
-  const tensors = Object.fromEntries(
-    Object.entries(c.tensors).map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')]),
-  );
-  saveSafetensors(join(dir, 'model.safetensors'), tensors);
-  tf.dispose(Object.values(tensors));
-  return { model: loadCausalLM(dir), ids: c.input_ids };
+  const c = (reference.cases as unknown as Record<string, ReferenceCase>)[name]!;
+  return { model: loadCausalLM(referenceFolder(c)), ids: c.input_ids };
 }
 
 const logitsOf = (model: CausalLM, ids: number[]) => tf.tidy(() => model.forward({ ids }).logits!.dataSync().slice());
