@@ -94,36 +94,35 @@ export function replicationChart(report: ReplicationReport): ChartSpec | undefin
       encoding: { y: { field: 'value', type: 'quantitative' }, text: { field: 'text' } },
     },
   ];
-  const width = Math.max(240, 70 * variants.length);
-  const panels: Record<string, unknown>[] = [
-    {
-      title: 'Linear-probe accuracy on clean test digits',
-      width,
-      height: 260,
-      encoding: {
-        y: { type: 'quantitative', title: 'linear-probe accuracy (%)', scale: { zero: false } },
-      },
-      layer: [
-        ...seedLayers('acc', x),
-        ...meanLayers('acc', x),
-        ...threshold(baseMean, `criterion: above the baseline mean (${baseMean.toFixed(2)} %)`),
-      ],
-    },
+  /** One panel: `field` per variant, seeds joined, mean and interval, the criterion's rule at `rule`. */
+  const panel = (title: string, yTitle: string, field: string, xEnc: typeof x, rule: number, ruleText: string) => ({
+    title,
+    width: Math.max(220, 70 * xEnc.sort.length),
+    height: 260,
+    encoding: { y: { type: 'quantitative', title: yTitle, scale: { zero: false } } },
+    layer: [...seedLayers(field, xEnc), ...meanLayers(field, xEnc), ...threshold(rule, ruleText)],
+  });
+  const panels = [
+    panel(
+      'Linear-probe accuracy on clean test digits',
+      'linear-probe accuracy (%)',
+      'acc',
+      x,
+      baseMean,
+      `criterion: above the baseline mean (${baseMean.toFixed(2)} %)`,
+    ),
   ];
   if (variants.length > 1)
-    panels.push({
-      title: 'Paired difference against baseline',
-      width: Math.max(220, 70 * (variants.length - 1)),
-      height: 260,
-      encoding: {
-        y: { type: 'quantitative', title: 'Δ linear-probe accuracy vs baseline (points)', scale: { zero: false } },
-      },
-      layer: [
-        ...seedLayers('delta', xDelta),
-        ...meanLayers('delta', xDelta),
-        ...threshold(POSITIVE_CONTROL.ciLowAbove, 'criterion: Δ > 0 (control: interval above 0)'),
-      ],
-    });
+    panels.push(
+      panel(
+        'Paired difference against baseline',
+        'Δ linear-probe accuracy vs baseline (points)',
+        'delta',
+        xDelta,
+        POSITIVE_CONTROL.ciLowAbove,
+        'criterion: Δ > 0 (control: interval above 0)',
+      ),
+    );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
