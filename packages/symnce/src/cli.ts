@@ -15,7 +15,7 @@ import {
   type CliSpec,
 } from '@lab/core';
 import pkg from '../package.json';
-import { LOSSES, PRESETS, defaultTrainOptions, type RevForm } from './config.js';
+import { LOSSES, PRESETS, REV_FORMS, defaultTrainOptions, type RevForm } from './config.js';
 import { symmetricNoise } from './noise.js';
 import { replicate } from './replicate.js';
 import { evaluate, loadCheckpoint, trainContrastive } from './train.js';
@@ -42,10 +42,10 @@ async function mnistSplit(seed: number, trainSize: number, noise: number) {
 
 const revForm = {
   type: 'choice',
-  choices: ['mae', 'linear'],
+  choices: REV_FORMS,
   default: 'mae',
   param: 'revForm',
-  description: 'reverse-term form (both are reconstructions of the paper)',
+  description: 'reverse-term form (all are reconstructions of the paper)',
 } as const satisfies CliOption;
 
 const json = {
@@ -244,7 +244,7 @@ export const cliSpec: CliSpec = {
     }),
     replicate: replicateCommand({
       presets: PRESETS,
-      defaultPreset: 'quick',
+      defaultPreset: 'standard',
       description: 'Run the miniature replication (SupCon vs SymNCE on noisy MNIST, paired seeds) and print its report',
       replicate: ({ quick, ...options }) => {
         if (quick === true && options.preset !== 'quick')
@@ -256,7 +256,12 @@ export const cliSpec: CliSpec = {
       },
       options: {
         quick: { type: 'boolean', description: 'same as --preset quick (kept for old scripts)' },
-        'rev-form': revForm,
+        'rev-form': {
+          type: 'choice',
+          choices: REV_FORMS,
+          param: 'revForm',
+          description: "the primary reverse form, the verdict's arm (default: the preset's, linear)",
+        },
       },
       extra: (values) => ({ quick: values.quick, revForm: values['rev-form'] }),
     }),

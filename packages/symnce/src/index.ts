@@ -24,6 +24,8 @@ export {
   defaultTrainOptions,
   defaultEvaluateOptions,
   PRESETS,
+  REV_FORMS,
+  CALIBRATED_BETAS,
   symNceReplicationPresets,
 } from './config.js';
 export type {
@@ -39,6 +41,8 @@ export type {
   SymNcePreset,
   SymNceReplicateOptions,
   SymNceReplicationConfig,
+  NoiseSetting,
+  ReplicationArm,
 } from './config.js';
 
 // Label noise.
@@ -46,8 +50,9 @@ export { symmetricNoise, asymmetricNoise, ASYM_MAPS, truePositiveShare } from '.
 
 // Encoder, training, evaluation, checkpoints.
 export { ContrastiveEncoder } from './encoder.js';
-export { trainContrastive, evaluate, extractFeatures, loadCheckpoint } from './train.js';
-export type { TrainResult, EpochLog, LabeledSet, LoadedCheckpoint } from './train.js';
+export { trainContrastive, evaluate, extractFeatures, loadCheckpoint, reverseGradientShare } from './train.js';
+export type { TrainResult, EpochLog, LabeledSet, LoadedCheckpoint, GradientShare } from './train.js';
 
 // Miniature replication.
-export { replicate } from './replicate.js';
+export { replicate, settingName, REPLICATION_METRICS } from './replicate.js';
+export { replicationChart } from './chart.js';

@@ -190,6 +190,11 @@ function revNceTerm(batch: PreparedBatch, l: BatchLogits, temperature: number, f
     const prob = tf.exp(l.logProb) as tf.Tensor2D; // [N, N], zero on the diagonal
     return meanOverValid(tf.sub(1, meanOverPositives(prob, positives)) as tf.Tensor1D, hasPositive);
   }
+  if (form === 'mass') {
+    // r_i = 1 − Σ_{p∈P(i)} softmax_{a∈A(i)}(s_ia/τ)[p]: the softmax mass on the negatives, in [0, 1].
+    const prob = tf.exp(l.logProb) as tf.Tensor2D; // [N, N]
+    return meanOverValid(tf.sub(1, tf.sum(tf.mul(prob, positives), 1)) as tf.Tensor1D, hasPositive);
+  }
   // 'linear': r_i = −(1/|P(i)|) Σ_p e^{s_ip/τ} + (1/|N(i)|) Σ_n e^{s_in/τ}, computed as e^{1/τ} · e^{(s−1)/τ}
   // so float32 never overflows inside the sums (s ≤ 1); the magnitude still grows like e^{1/τ}.
   if (temperature < 0.2 && !warnedLinearTemperature) {
@@ -230,8 +235,9 @@ export function supConLoss(
 }
 
 /**
- * Reverse InfoNCE (RevNCE) — **reconstructed** (spec §2.3; the paper's Eqs. 17–18 were not available).
+ * Reverse InfoNCE (RevNCE) — **reconstructed** (spec §2.3; the paper's Eqs. 17–18 could not be read).
  * - `'mae'` (default): `r_i = 1 − (1/|P(i)|) Σ_{p∈P(i)} softmax_{A(i)}(s_i·/τ)[p]`, mean over anchors with |P(i)| > 0.
+ * - `'mass'`: `r_i = 1 − Σ_{p∈P(i)} softmax_{A(i)}(s_i·/τ)[p]` (the softmax mass off the positives), same anchors.
  * - `'linear'`: `r_i = −(1/|P(i)|) Σ_p e^{s_ip/τ} + (1/|N(i)|) Σ_n e^{s_in/τ}`, mean over anchors with
  *   |P(i)| > 0 and |N(i)| > 0 (warns once when τ < 0.2: it scales like e^{1/τ}).
  * Returns 0 (zero gradient) when no anchor is valid.

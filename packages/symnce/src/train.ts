@@ -53,6 +53,62 @@ export interface TrainResult {
   /** Mean loss per epoch. */
   history: number[];
   log: EpochLog[];
+  /**
+   * With `measureGradientShare` (SymNCE only): the parameter-gradient norms of SupCon and of β·RevNCE on the
+   * first batch after the warm-up (before its step), and their ratio `share = reverse / supcon`.
+   */
+  gradientShare?: GradientShare;
+}
+
+/** Gradient norms (L2 over every trainable parameter) of the two SymNCE terms on one batch. */
+export interface GradientShare {
+  supcon: number;
+  reverse: number;
+  /** `reverse / supcon`. */
+  share: number;
+}
+
+/** `[N, N]` 0/1 positives of SupCon on correctly labelled pairs only (the oracle): same observed and true label, both right. */
+function oraclePositiveMask(observed: Int32Array, truth: Int32Array): tf.Tensor2D {
+  const n = observed.length;
+  const mask = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    if (observed[i] !== truth[i]) continue;
+    for (let j = 0; j < n; j++)
+      if (j !== i && observed[j] === observed[i] && truth[j] === truth[i]) mask[i * n + j] = 1;
+  }
+  return tf.tensor2d(mask, [n, n]);
+}
+
+function gradientNorm(f: () => tf.Scalar, vars: tf.Variable[]): number {
+  const { value, grads } = tf.variableGrads(f, vars);
+  const norm = tf.tidy(() => Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
+  tf.dispose([value, ...Object.values(grads)]);
+  return norm;
+}
+
+/**
+ * The reverse term's gradient share on one batch (issue 17): ‖∇_θ β·RevNCE‖ / ‖∇_θ SupCon‖ over the encoder's
+ * and head's trainable parameters θ, for the rows `views` (`[2b, inputDim]`, view-major) with labels `labels`
+ * (repeated per view). A term whose share is below 0.05 barely changes the training.
+ */
+export function reverseGradientShare(
+  encoder: ContrastiveEncoder,
+  views: tf.Tensor2D,
+  labels: Int32Array,
+  options: { temperature: number; beta: number; revForm: TrainOptions['revForm'] },
+): GradientShare {
+  const { temperature, beta, revForm } = strictOptions(
+    options,
+    { temperature: 0.5, beta: 1, revForm: 'mae' as TrainOptions['revForm'] },
+    'reverseGradientShare options',
+    { temperature: trainChecks.temperature, beta: trainChecks.beta, revForm: trainChecks.revForm },
+  );
+  const vars = encoder.trainableVariables;
+  const u = () => encoder.project(encoder.features(views));
+  const supcon = gradientNorm(() => supConLoss(u(), labels, { temperature }), vars);
+  const reverse = beta * gradientNorm(() => revNceLoss(u(), labels, { temperature, revForm }), vars);
+  return { supcon, reverse, share: supcon > 0 ? reverse / supcon : Number.POSITIVE_INFINITY };
 }
 
 const CHECKPOINT_FORMAT = 'lab-symnce-checkpoint/1';
@@ -117,6 +173,8 @@ const trainKeys: TrainOptions = {
   onProgress: undefined,
   checkpoint: undefined,
   resumeFrom: undefined,
+  oracleLabels: undefined,
+  measureGradientShare: false,
 };
 
 type CheckpointOptions = NonNullable<TrainOptions['checkpoint']>;
@@ -155,8 +213,14 @@ function resolveOptions(options: Partial<TrainOptions>): TrainOptions & { warmup
 }
 
 /** The loss for one step on `u` (`[2b, d]`, view-major) with labels repeated per view. */
-function stepLoss(name: LossName, u: tf.Tensor2D, labels: Int32Array, o: TrainOptions): tf.Scalar {
-  const common = { temperature: o.temperature, baseTemperature: o.baseTemperature };
+function stepLoss(
+  name: LossName,
+  u: tf.Tensor2D,
+  labels: Int32Array,
+  o: TrainOptions,
+  positiveMask?: tf.Tensor2D,
+): tf.Scalar {
+  const common = { temperature: o.temperature, baseTemperature: o.baseTemperature, positiveMask };
   switch (name) {
     case 'supcon':
       return supConLoss(u, labels, common);
@@ -226,6 +290,15 @@ function runSignature(o: TrainOptions, n: number, dim: number): string {
 export async function trainContrastive(data: LabeledSet, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const o = resolveOptions(options);
   const { x, n, dim, labels } = hostRows(data, 'data');
+  const truth = o.oracleLabels === undefined ? undefined : Int32Array.from(o.oracleLabels);
+  if (truth !== undefined && truth.length !== n)
+    throw new LabError(
+      'SHAPE_MISMATCH',
+      `oracleLabels: expected ${n} labels (one per row of data.x), got ${truth.length}`,
+    );
+  if (truth !== undefined && o.loss !== 'supcon' && o.loss !== 'symnce')
+    throw new LabError('INVALID_ARGUMENT', `oracleLabels: only 'supcon' and 'symnce' take them, got loss '${o.loss}'`);
+  let gradientShare: GradientShare | undefined;
   const rng = new Rng(o.seed);
   const ownsEncoder = !(o.encoder instanceof ContrastiveEncoder);
   const encoder =
@@ -246,6 +319,30 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
   const stepsPerEpoch = Math.ceil(n / o.batchSize);
   const totalSteps = o.epochs * stepsPerEpoch;
   const imageOptions = o.imageSize ? { imageSize: o.imageSize } : {};
+  /** Two shifted views of the rows `idx` (`[2b, D]`, view-major), their labels and, for the oracle, its positives. */
+  const batchRows = (idx: ArrayLike<number>, viewRng: Rng) => {
+    const b = idx.length;
+    const y2 = new Int32Array(2 * b);
+    for (let i = 0; i < b; i++) y2[i] = y2[b + i] = labels[idx[i]!]!;
+    let mask: tf.Tensor2D | undefined;
+    if (truth !== undefined) {
+      const t2 = new Int32Array(2 * b);
+      for (let i = 0; i < b; i++) t2[i] = t2[b + i] = truth[idx[i]!]!;
+      mask = oraclePositiveMask(y2, t2);
+    }
+    const views = tf.tidy(() => {
+      const xb = tf.tensor2d(gatherRows(x, dim, Array.from(idx)), [b, dim]); // [b, D]
+      return (
+        o.augment === false
+          ? tf.concat([xb, xb])
+          : tf.concat([
+              randomShift(xb, o.augment.maxShift, viewRng, imageOptions),
+              randomShift(xb, o.augment.maxShift, viewRng, imageOptions),
+            ])
+      ) as tf.Tensor2D; // [2b, D] view-major
+    });
+    return { views, y2, mask };
+  };
   // The epoch being trained (fit counts from 0 after a resume), its loss, views and start time.
   let epoch = 0;
   let lossUsed: LossName = o.loss;
@@ -266,22 +363,25 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
           started = Date.now();
           lossUsed = o.loss === 'symnce' && epoch < o.warmupEpochs ? 'supcon' : o.loss;
           augmentRng = rng.fork(`augment-${epoch}`);
-          return batchIndices(n, o.batchSize, { shuffle: true, rng: rng.fork(`shuffle-${epoch}`) });
+          const batches = batchIndices(n, o.batchSize, { shuffle: true, rng: rng.fork(`shuffle-${epoch}`) });
+          if (o.measureGradientShare && o.loss === 'symnce' && epoch === o.warmupEpochs && batches.length > 0) {
+            // The first batch after the warm-up, before its step (views from their own stream: training is unchanged).
+            const first = batchRows(batches[0]!, rng.fork('gradient-share'));
+            try {
+              gradientShare = reverseGradientShare(encoder, first.views, first.y2, {
+                temperature: o.temperature,
+                beta: o.beta,
+                revForm: o.revForm,
+              });
+            } finally {
+              tf.dispose([first.views, ...(first.mask ? [first.mask] : [])]);
+            }
+          }
+          return batches;
         },
         loss: (idx) => {
-          const b = idx.length;
-          const y2 = new Int32Array(2 * b);
-          for (let i = 0; i < b; i++) y2[i] = y2[b + i] = labels[idx[i]!]!;
-          const xb = tf.tensor2d(gatherRows(x, dim, idx), [b, dim]); // [b, D]
-          const views = (
-            o.augment === false
-              ? tf.concat([xb, xb])
-              : tf.concat([
-                  randomShift(xb, o.augment.maxShift, augmentRng, imageOptions),
-                  randomShift(xb, o.augment.maxShift, augmentRng, imageOptions),
-                ])
-          ) as tf.Tensor2D; // [2b, D] view-major
-          return stepLoss(lossUsed, encoder.project(encoder.features(views)), y2, o);
+          const { views, y2, mask } = batchRows(idx, augmentRng);
+          return stepLoss(lossUsed, encoder.project(encoder.features(views)), y2, o, mask);
         },
         callbacks: {
           onStepEnd: ({ step }) => {
@@ -324,7 +424,7 @@ export async function trainContrastive(data: LabeledSet, options: Partial<TrainO
   } finally {
     optimizer.dispose();
   }
-  return { encoder, history, log };
+  return gradientShare ? { encoder, history, log, gradientShare } : { encoder, history, log };
 }
 
 function saveCheckpoint(

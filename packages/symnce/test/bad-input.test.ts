@@ -21,6 +21,7 @@ import {
   symNceLoss,
   symmetricNoise,
   trainContrastive,
+  reverseGradientShare,
   truePositiveShare,
   ASYM_MAPS,
 } from '../src/index.js';
@@ -161,7 +162,7 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'revNceLoss: unknown revForm',
     () => revNceLoss(z(), y, { revForm: 'cubic' as never }),
     'INVALID_ARGUMENT',
-    /revForm: expected one of 'mae', 'linear', got 'cubic'/,
+    /revForm: expected one of 'linear', 'mass', 'mae', got 'cubic'/,
   ],
   [
     "revNceLoss: 'linear' at τ = 0.01 (would be NaN, issue 15)",
@@ -299,6 +300,29 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ],
   // training and evaluation
   [
+    'trainContrastive: oracleLabels of the wrong length',
+    () => train({ oracleLabels: [0, 1] }),
+    'SHAPE_MISMATCH',
+    /oracleLabels: expected 8 labels \(one per row of data.x\), got 2/,
+  ],
+  [
+    'trainContrastive: oracleLabels with RINCE',
+    () => train({ loss: 'rince', oracleLabels: data.labels }),
+    'INVALID_ARGUMENT',
+    /oracleLabels: only 'supcon' and 'symnce' take them, got loss 'rince'/,
+  ],
+  [
+    'reverseGradientShare: unknown form',
+    () =>
+      reverseGradientShare(null as never, null as never, new Int32Array(0), {
+        temperature: 0.5,
+        beta: 1,
+        revForm: 'cubic' as never,
+      }),
+    'INVALID_ARGUMENT',
+    /revForm: expected one of 'linear', 'mass', 'mae', got 'cubic'/,
+  ],
+  [
     'trainContrastive: labels do not match x',
     () => trainContrastive({ x: data.x, labels: data.labels.slice(0, 3) }),
     'SHAPE_MISMATCH',
@@ -396,13 +420,13 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'replicate: unknown preset',
     () => replicate({ preset: 'huge' as never }),
     'INVALID_ARGUMENT',
-    /preset: expected one of 'quick', 'full', got 'huge'/,
+    /preset: expected one of 'quick', 'standard', 'full', got 'huge'/,
   ],
   [
     'replicate: unknown revForm',
     () => replicate({ revForm: 'cubic' as never }),
     'INVALID_ARGUMENT',
-    /revForm: expected one of 'mae', 'linear'/,
+    /revForm: expected one of 'linear', 'mass', 'mae'/,
   ],
   [
     'replicate: misspelt option',
@@ -418,9 +442,69 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ],
   [
     'replicate: noise rate 1.5',
-    () => replicate({ overrides: { noiseRates: [1.5] } }),
+    () => replicate({ overrides: { noise: [{ type: 'symmetric', rate: 1.5 }] } }),
     'OUT_OF_RANGE',
-    /overrides.noiseRates\[0\]: expected a number >= 0 and <= 1/,
+    /overrides.noise\[0\].rate: expected a number >= 0 and <= 1/,
+  ],
+  [
+    'replicate: symmetric noise 0.9 (no signal left)',
+    () => replicate({ overrides: { noise: [{ type: 'symmetric', rate: 0.9 }] } }),
+    'OUT_OF_RANGE',
+    /overrides.noise\[0\].rate: expected a symmetric rate < 0.9/,
+  ],
+  [
+    'replicate: unknown noise type',
+    () => replicate({ overrides: { noise: [{ type: 'pairwise' as never, rate: 0.4 }] } }),
+    'INVALID_ARGUMENT',
+    /overrides.noise\[0\].type: expected one of 'symmetric', 'asymmetric'/,
+  ],
+  [
+    'replicate: no noise setting',
+    () => replicate({ overrides: { noise: [] } }),
+    'INVALID_ARGUMENT',
+    /overrides.noise: expected a non-empty list/,
+  ],
+  [
+    'replicate: unknown form among the arms',
+    () => replicate({ overrides: { forms: ['cubic' as never] } }),
+    'INVALID_ARGUMENT',
+    /overrides.forms\[0\]: expected one of 'linear', 'mass', 'mae', got 'cubic'/,
+  ],
+  [
+    'replicate: primary form not among the arms',
+    () => replicate({ revForm: 'mae', overrides: { forms: ['linear'] } }),
+    'INVALID_ARGUMENT',
+    /primaryForm: expected one of the arms' forms \[linear\], got 'mae'/,
+  ],
+  [
+    'replicate: β of zero',
+    () => replicate({ overrides: { betas: { linear: 0, mass: 1, mae: 1 } } }),
+    'OUT_OF_RANGE',
+    /overrides.betas.linear: expected a number > 0/,
+  ],
+  [
+    'replicate: inverted share range',
+    () => replicate({ overrides: { shareRange: [2, 0.1] } }),
+    'OUT_OF_RANGE',
+    /overrides.shareRange: expected \[low, high\] with 0 < low < high/,
+  ],
+  [
+    'replicate: early-stopping holdout 0.9',
+    () => replicate({ overrides: { noisyProbe: { holdout: 0.9, epochs: [10] } } }),
+    'OUT_OF_RANGE',
+    /overrides.noisyProbe.holdout: expected a number > 0 and <= 0.5/,
+  ],
+  [
+    'replicate: early-stopping epochs empty',
+    () => replicate({ overrides: { noisyProbe: { holdout: 0.2, epochs: [] } } }),
+    'INVALID_ARGUMENT',
+    /overrides.noisyProbe.epochs: expected a non-empty list/,
+  ],
+  [
+    'replicate: positive share above 1',
+    () => replicate({ overrides: { minPositiveShare: 1.5 } }),
+    'OUT_OF_RANGE',
+    /minPositiveShare: expected a number >= 0 and <= 1/,
   ],
   [
     'replicate: more images than MNIST has',

@@ -20,6 +20,8 @@ vi.mock('../src/replicate.js', async (importOriginal) => {
     batchSize: 32,
     knnK: 5,
     probe: { epochs: 5 },
+    noisyProbe: { holdout: 0.25, epochs: [5] },
+    forms: ['linear' as const],
   };
   return { ...real, replicate: vi.fn((o: object) => real.replicate({ ...o, overrides: tiny })) };
 });
@@ -56,7 +58,9 @@ describe('lab-symnce', () => {
       '--quiet',
     ])
       expect(rep.stdout).toContain(flag);
-    expect(rep.stdout).toMatch(/--preset <name>\s+size of the run \(one of: quick, full; default: quick\)/);
+    expect(rep.stdout).toMatch(
+      /--preset <name>\s+size of the run \(one of: quick, standard, full; default: standard\)/,
+    );
     const train = await run(['train', '--help']);
     for (const flag of ['--checkpoint <path>', '--resume', '--overwrite', '--noise <number>', '--batch-size <int>'])
       expect(train.stdout).toContain(flag);
@@ -122,10 +126,10 @@ describe('lab-symnce', () => {
     [['train', '--epochs', ''], /--epochs: expected an integer >= 1, got ''/],
     [['train', '--epochs', '-1'], /--epochs: expected an integer >= 1, got -1/],
     [['train', '--train-size', '9000'], /--train-size: expected an integer >= 1 and <= 7000, got 9000/],
-    [['train', '--rev-form', 'cubic'], /--rev-form: expected one of 'mae', 'linear', got 'cubic'/],
+    [['train', '--rev-form', 'cubic'], /--rev-form: expected one of 'linear', 'mass', 'mae', got 'cubic'/],
     [['eval'], /--checkpoint: required/],
     [['eval', '--checkpoint', join(dir, 'nope.safetensors')], /NOT_FOUND: --checkpoint: cannot read/],
-    [['replicate', '--preset', 'huge'], /--preset: expected one of 'quick', 'full', got 'huge'/],
+    [['replicate', '--preset', 'huge'], /--preset: expected one of 'quick', 'standard', 'full', got 'huge'/],
     [['replicate', '--seeds', '0'], /--seeds: expected an integer >= 1/],
     [['replicate', '--out', join(dir, 'blocker', 'report')], /--out: cannot create the folder/],
     [['replicate', '--json', join(dir, 'blocker', 'r.json')], /--json: cannot create the folder/],
@@ -156,12 +160,12 @@ describe('lab-symnce', () => {
     const out = join(dir, 'report');
     const r = await run(['replicate', '--seeds', '1', '--out', out, '--quiet']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\*\*Verdict: (inconclusive|not-reproduced)\*\* · preset `quick` · seeds 0/);
+    expect(r.stdout).toMatch(/\*\*Verdict: inconclusive\*\* · preset `standard` · seeds 0/);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).package).toBe('@lab/symnce');
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('Verdict');
     const j = await run(['replicate', '--seeds', '1', '--rev-form', 'linear', '--json', '--quiet']);
     const report = JSON.parse(j.stdout);
-    expect(report.config).toMatchObject({ revForm: 'linear', epochs: 1 });
+    expect(report.config).toMatchObject({ primaryForm: 'linear', epochs: 1 });
     expect(report.command).toContain('--rev-form linear');
   });
 });

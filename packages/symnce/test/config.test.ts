@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CALIBRATED_BETAS,
   LINEAR_MIN_TEMPERATURE,
+  REV_FORMS,
   PRESETS,
   defaultRinceOptions,
   defaultSymNceOptions,
@@ -9,23 +11,45 @@ import {
 } from '../src/index.js';
 
 describe('config', () => {
-  it('uses the spec sizes in the presets', () => {
-    expect(PRESETS).toEqual(['quick', 'full']);
+  it('fixes the arms, β, criteria and sizes of the presets in advance (issue 17)', () => {
+    expect(PRESETS).toEqual(['quick', 'standard', 'full']);
     expect(Object.keys(symNceReplicationPresets).sort()).toEqual([...PRESETS].sort());
-    expect(symNceReplicationPresets.full).toMatchObject({
+    const common = {
       trainSize: 1000,
       probeSize: 1000,
       testSize: 2000,
-      noiseRates: [0, 0.6],
-      epochs: 60,
-      seeds: 5,
-      warmupEpochs: 5,
       temperature: 0.5,
-      beta: 1,
-      revForm: 'mae',
       batchSize: 128,
+      forms: ['linear', 'mass', 'mae'],
+      primaryForm: 'linear',
+      betas: CALIBRATED_BETAS,
+      shareRange: [0.1, 2],
+      knnK: 50,
+      minGain: 1,
+      minPositiveShare: 0.8,
+      minSeeds: 10,
+      controlMinGain: 1,
+    };
+    expect(symNceReplicationPresets.standard).toMatchObject({
+      ...common,
+      noise: [{ type: 'symmetric', rate: 0.8 }],
+      epochs: 20,
+      warmupEpochs: 2,
+      seeds: 10,
     });
-    expect(symNceReplicationPresets.quick).toMatchObject({ noiseRates: [0.6], epochs: 30, seeds: 1 });
+    expect(symNceReplicationPresets.full).toMatchObject({
+      ...common,
+      noise: [
+        { type: 'symmetric', rate: 0.8 },
+        { type: 'symmetric', rate: 0.6 },
+        { type: 'asymmetric', rate: 0.4 },
+      ],
+      epochs: 60,
+      seeds: 10,
+    });
+    expect(symNceReplicationPresets.quick).toMatchObject({ ...common, epochs: 10, seeds: 1 });
+    expect(symNceReplicationPresets.standard.knnK).toBeGreaterThanOrEqual(50);
+    expect(REV_FORMS).toEqual(['linear', 'mass', 'mae']);
   });
 
   it('documents the defaults of the losses and of training', () => {
