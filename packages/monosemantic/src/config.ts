@@ -148,6 +148,8 @@ export interface MonoReplicationConfig {
   /** SAE: k active latents (spec §5: 16 of L = projDim) and full-batch Adam steps (1500). */
   saeK: number;
   saeSteps: number;
+  /** SAE rows per step; `null` = the full batch (spec §5). `full` uses minibatches to fit 1024 latents in its budget. */
+  saeBatchSize: number | null;
   /** Probe epochs of the `rawSgd` protocol (spec §5: 100). */
   probeEpochs: number;
   /** Label-noise rates of the probe (spec §5: 0, 0.5, 0.8; `full`: 0.5, 0.8, 0.9 as well). */
@@ -174,6 +176,7 @@ export const PRESET_CONFIGS: Record<MonoPreset, MonoReplicationConfig> = {
     batchSize: 64,
     saeK: 4,
     saeSteps: 30,
+    saeBatchSize: null,
     probeEpochs: 5,
     labelNoise: [0, 0.5, 0.8],
     fewShotPerClass: 5,
@@ -193,6 +196,7 @@ export const PRESET_CONFIGS: Record<MonoPreset, MonoReplicationConfig> = {
     batchSize: 256,
     saeK: 16,
     saeSteps: 1500,
+    saeBatchSize: null,
     probeEpochs: 100,
     labelNoise: [0, 0.5, 0.8],
     fewShotPerClass: 20,
@@ -215,7 +219,8 @@ export const PRESET_CONFIGS: Record<MonoPreset, MonoReplicationConfig> = {
     batchSize: 256,
     saeK: 128,
     saeSteps: 1500,
-    probeEpochs: 200,
+    saeBatchSize: 512,
+    probeEpochs: 100,
     labelNoise: [0, 0.5, 0.8, 0.9],
     fewShotPerClass: 10,
     pixelNoise: [0.3, 0.6],

@@ -99,7 +99,12 @@ async function runSeed(
       encoder.dispose();
     }
     progress(`seed ${seed} · SAE`);
-    const sae = new TopKSAE(config.projDim, { k: config.saeK, steps: config.saeSteps, seed });
+    const sae = new TopKSAE(config.projDim, {
+      k: config.saeK,
+      steps: config.saeSteps,
+      seed,
+      ...(config.saeBatchSize === null ? {} : { batchSize: config.saeBatchSize }),
+    });
     try {
       const { finalLoss } = await sae.fit(features.CL!.probe);
       const codes = (x: tf.Tensor2D) => {
