@@ -126,12 +126,13 @@ function maskRows(mask: MaskedNllInput['lossMask'], B: number, T: number): Float
  * scalar (`mean`, `sum`) or `[B, T − 1]` (`none`, 0 where unscored).
  */
 export function maskedNll(model: CausalLM, input: MaskedNllInput, options: MaskedNllOptions = {}): tf.Tensor {
-  const { queryChunk, attentionWindow, maxLogits, reduction } = strictOptions<Required<MaskedNllOptions>>(
-    options as Required<MaskedNllOptions>,
-    { queryChunk: 256, attentionWindow: undefined as never, maxLogits: 2 ** 22, reduction: 'mean' },
+  const o = strictOptions<MaskedNllOptions>(
+    options,
+    { queryChunk: 256, attentionWindow: undefined, maxLogits: 2 ** 22, reduction: 'mean' },
     'maskedNll options',
     { queryChunk: { min: 1, integer: true }, maxLogits: { min: 1, integer: true }, reduction: ['mean', 'sum', 'none'] },
   );
+  const { queryChunk = 256, attentionWindow, maxLogits = 2 ** 22, reduction = 'mean' } = o;
   if ((input.ids === undefined) === (input.inputEmbeds === undefined))
     throw new LabError(
       'INVALID_ARGUMENT',

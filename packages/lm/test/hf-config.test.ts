@@ -33,6 +33,19 @@ describe('config.json fidelity against the float64 HF reference', () => {
     });
   }
 
+  it('every case matches on the cpu backend too', async () => {
+    await initBackend('cpu');
+    try {
+      for (const [name, c] of Object.entries(cases)) {
+        const model = loadCausalLM(caseFolder(c));
+        expect(maxRelativeError(logitsOf(model, c.input_ids), c.logits, 1e-4).error, name).toBeLessThan(1e-5);
+        model.dispose();
+      }
+    } finally {
+      await initBackend('wasm');
+    }
+  });
+
   it('the changed field matters: the same checkpoint under the default config gives other logits', () => {
     const c = cases.gpt2_scale_attn_by_inverse_layer_idx!;
     const plain = { ...c, config: { ...c.config, scale_attn_by_inverse_layer_idx: false } };
