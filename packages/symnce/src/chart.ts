@@ -57,6 +57,7 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
   const metric = report.metric;
   const settings = [...new Set(report.rows.map((r) => r.setting))];
   const columns: object[] = [];
+  const trend: object[] = [];
   for (const setting of settings) {
     const rows = report.rows.filter((r) => r.setting === setting && Number.isFinite(r.metrics[metric]));
     const base = new Map(rows.filter((r) => r.method === 'SupCon').map((r) => [r.seed, r.metrics[metric]!]));
@@ -70,6 +71,7 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
       const own = rows.filter((r) => r.method === arm);
       own.forEach((r) => acc.push({ arm, seed: String(r.seed), acc: r.metrics[metric] }));
       accMeans.push({ arm, ...meanCi(own.map((r) => r.metrics[metric]!)) });
+      trend.push({ arm, setting, ...meanCi(own.map((r) => r.metrics[metric]!)) });
       if (arm === 'SupCon') continue;
       const paired = own.filter((r) => base.has(r.seed));
       const d = paired.map((r) => r.metrics[metric]! - base.get(r.seed)!);
@@ -95,10 +97,10 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
     });
     const gainArms = arms.filter((a) => a !== 'SupCon');
     columns.push({
-      vconcat: [
+      hconcat: [
         panel(
           `${setting}: clean-label linear probe`,
-          'clean-probe accuracy on clean test digits (%)',
+          'clean-probe accuracy (%)',
           'acc',
           arms,
           acc,
@@ -110,7 +112,7 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
           ? [
               panel(
                 `${setting}: paired gain over SupCon`,
-                'Δ clean-probe accuracy vs SupCon (points)',
+                'Δ vs SupCon (points)',
                 'gain',
                 gainArms,
                 gain,
@@ -125,6 +127,29 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
     });
   }
   if (columns.length === 0) return undefined;
+  // Accuracy against the noise setting per arm (the paper's tables read across noise rates): means with intervals.
+  const x = {
+    field: 'setting',
+    type: 'ordinal',
+    sort: settings,
+    title: 'label noise (setting)',
+    axis: { labelAngle: 0 },
+  };
+  const color = { field: 'arm', type: 'nominal', title: 'arm' };
+  const y = { field: 'mean', type: 'quantitative', title: 'clean-probe accuracy (%)', scale: { zero: false } };
+  const against = {
+    title: 'Clean-label linear probe against label noise, per arm',
+    width: Math.max(220, 120 * settings.length),
+    height: 200,
+    layer: [
+      { data: { values: trend }, mark: { type: 'line', point: true }, encoding: { x, y, color } },
+      {
+        data: { values: trend },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color },
+      },
+    ],
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -132,9 +157,12 @@ export function replicationChart(report: ReplicationReport, cfg: SymNceReplicati
       subtitle: [
         `verdict ${report.verdict} · preset ${report.preset} · ${report.seeds.length} paired seed(s) · primary SymNCE-${cfg.primaryForm}`,
         'grey: one seed, joined across arms · blue: mean and 95 % t interval · red: the criterion',
+        'accuracy on the clean test digits, probe trained on clean probe digits',
       ],
     },
-    hconcat: columns,
+    // With one setting the panels below already are the accuracy at that noise rate.
+    vconcat: settings.length > 1 ? [against, ...columns] : columns,
     spacing: 30,
+    resolve: { scale: { color: 'independent' } },
   };
 }
