@@ -61,7 +61,7 @@ export function ciaChart(report: ReplicationReport, input: CiaChartInput): Chart
     type: 'nominal',
     sort,
     title: null,
-    axis: { labelAngle: 0, labelLimit: 220, labelExpr: "split(datum.label, ' (')" },
+    axis: { labelAngle: 0, labelLimit: 220 },
   });
   const seedLayers = (panel: string, sort: string[], title: string) => [
     {
@@ -105,6 +105,13 @@ export function ciaChart(report: ReplicationReport, input: CiaChartInput): Chart
       encoding: { y: { datum: value, type: 'quantitative' }, x: { value: 0 }, text: { value: text } },
     },
   ];
+  /** One panel: the per-graph points joined, the means with their intervals, and the threshold rules. */
+  const panel = (key: string, sort: string[], title: string, axis: string, perArm: number, rules: object[]) => ({
+    width: Math.max(160, perArm * sort.length),
+    height: 260,
+    title,
+    layer: [...seedLayers(key, sort, axis), ...meanLayers(`${key}Mean`, sort), ...rules],
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -112,28 +119,15 @@ export function ciaChart(report: ReplicationReport, input: CiaChartInput): Chart
       subtitle: `preset ${report.preset} · ${n} paired graph(s) · grey: one graph, joined across methods · blue: mean and 95 % t interval`,
     },
     data: { values: [...points, ...accMeans, ...gains, ...gainMeans] },
+    spacing: 60,
     hconcat: [
-      {
-        width: Math.max(200, 110 * arms.length),
-        height: 260,
-        title: 'OOD test accuracy per method',
-        layer: [
-          ...seedLayers('acc', order, 'OOD test accuracy (%)'),
-          ...meanLayers('accMean', order),
-          ...hline(100 * criteria.ermHeadroom, `control: ERM ≤ ${100 * criteria.ermHeadroom} %`, '#d62728', [2, 3]),
-        ],
-      },
-      {
-        width: Math.max(160, 130 * gainArms.length),
-        height: 260,
-        title: 'Gain over ERM on the same graph',
-        layer: [
-          ...seedLayers('gain', gainArms, 'OOD test accuracy − ERM (percentage points)'),
-          ...meanLayers('gainMean', gainArms),
-          ...hline(0, '0', '#555555', [1, 0]),
-          ...hline(criteria.minGainPoints, `criterion: mean ≥ +${criteria.minGainPoints} point`, '#d62728', [6, 3]),
-        ],
-      },
+      panel('acc', order, 'OOD test accuracy per method', 'OOD test accuracy (%)', 110, [
+        ...hline(100 * criteria.ermHeadroom, `control: ERM ≤ ${100 * criteria.ermHeadroom} %`, '#d62728', [2, 3]),
+      ]),
+      panel('gain', gainArms, 'Gain over ERM on the same graph', 'OOD test accuracy − ERM (percentage points)', 130, [
+        ...hline(0, '', '#555555', [1, 0]),
+        ...hline(criteria.minGainPoints, `criterion: mean ≥ +${criteria.minGainPoints} point`, '#d62728', [6, 3]),
+      ]),
     ],
   };
 }

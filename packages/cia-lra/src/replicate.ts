@@ -46,6 +46,14 @@ const ARM_METHOD: Record<CiaArm, { method: NodeOODOptions['method']; labelScope:
   'cia-lra-all': { method: 'cia-lra', labelScope: 'all' },
 };
 
+/** Short arm names for the chart's axis. */
+const CHART_LABEL: Record<CiaArm, string> = {
+  erm: 'ERM',
+  cia: 'CIA',
+  'cia-lra': 'CIA-LRA (train)',
+  'cia-lra-all': 'CIA-LRA (all, official)',
+};
+
 /** How reports name each arm. */
 export const ARM_LABEL: Record<CiaArm, string> = {
   erm: 'ERM',
@@ -506,7 +514,7 @@ export async function replicate(options: CiaReplicateOptions = {}): Promise<Repl
     seconds: (performance.now() - started) / 1000,
     backend: currentBackend(),
   });
-  const chart = ciaChart(report, { arms, stats, labels: ARM_LABEL, criteria: CIA_CRITERIA });
+  const chart = ciaChart(report, { arms, stats, labels: CHART_LABEL, criteria: CIA_CRITERIA });
   if (chart) report.chart = chart;
   o.onProgress?.({ stage: 'done', done: total, total });
   return report;

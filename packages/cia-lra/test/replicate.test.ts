@@ -63,8 +63,11 @@ describe('replicate (smoke, tiny graph)', () => {
 
   it('a failed positive control (no headroom) makes the verdict inconclusive and skips the comparison', async () => {
     // Colour = label everywhere, including OOD test: ERM has nothing left to gain.
-    const easy = { ...tiny, trainCorrelations: [1, 1, 1, 1, 1], valCorrelation: 1, testCorrelation: 1, randomEdges: 0 };
-    const report = await replicate({ preset: 'quick', epochs: 8, hidden: 16, cbas: easy });
+    const easy = {
+      ...{ baseNodes: 60, houses: 16, m: 3 },
+      ...{ trainCorrelations: [1, 1, 1, 1, 1], valCorrelation: 1, testCorrelation: 1, randomEdges: 0 },
+    };
+    const report = await replicate({ preset: 'quick', epochs: 12, hidden: 16, cbas: easy });
     const control = report.criteria.find((c) => c.name.startsWith('[control]'))!;
     expect(control.value).toBeGreaterThan(0.85);
     expect(control.passed).toBe(false);
