@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import {
   LabError,
   strictOptions,
@@ -9,6 +9,7 @@ import {
   float32ToBfloat16,
   float32ToFloat16,
   loadSafetensors,
+  resolveSafetensorsShards,
   tf,
   writeFileAtomic,
 } from '@lab/core';
@@ -72,11 +73,9 @@ export function loadCausalLM(dirOrRepoId: string, options: LoadCausalLMOptions =
   let files: string[];
   if (existsSync(single)) files = [single];
   else if (existsSync(index)) {
-    const weightMap = readJson(index, 'loadCausalLM').weight_map;
-    if (weightMap === null || typeof weightMap !== 'object') {
-      throw new LabError('MALFORMED_FILE', `loadCausalLM: '${index}' has no weight_map object`);
-    }
-    files = [...new Set(Object.values(weightMap as Record<string, unknown>))].map((f) => shardPath(dir, f, index));
+    // Core reads the index strictly: bounded size, no duplicate keys, shards inside the folder (HF-cache blob
+    // links allowed), every shard present.
+    files = resolveSafetensorsShards(dir).files;
   } else {
     throw new LabError(
       'NOT_FOUND',
@@ -144,27 +143,6 @@ function extraTensorPolicy(allow: LoadCausalLMOptions['allowExtraTensors']): (na
     );
   const names = new Set(allow);
   return (name) => names.has(name);
-}
-
-/** A shard file named by an index: a relative path that stays inside the model folder. */
-function shardPath(dir: string, file: unknown, index: string): string {
-  const root = resolve(dir);
-  const path = typeof file === 'string' && file !== '' ? resolve(root, file) : '';
-  const rel = path === '' ? '' : relative(root, path);
-  if (
-    path === '' ||
-    isAbsolute(String(file)) ||
-    rel === '' ||
-    rel === '..' ||
-    rel.startsWith(`..${sep}`) ||
-    isAbsolute(rel)
-  ) {
-    throw new LabError(
-      'MALFORMED_FILE',
-      `loadCausalLM: weight_map of '${index}': expected shard file names inside the model folder, got ${JSON.stringify(file)}`,
-    );
-  }
-  return path;
 }
 
 /** Options of {@link saveCausalLM}. */
