@@ -169,7 +169,7 @@ function threadState(): ThreadState {
   return g[STATE];
 }
 
-/** Threads the 'wasm' backend runs core's matrix products and convolutions on (1 until {@link configureWasmThreads} asks for more). */
+/** Threads the 'wasm' backend runs core's matrix products and convolutions on (1 until `initBackend('wasm', { threads })` or `LAB_WASM_THREADS` asks for more). */
 export function wasmThreads(): number {
   return threadState().threads;
 }
