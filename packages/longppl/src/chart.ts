@@ -1,6 +1,6 @@
 // The replication chart (issue 16 item 3): the claim as the paper's figure shows it. Tier 1: accuracy against
-// LongPPL and against PPL across the zoo (one fitted line per seed), and the per-seed correlations beside the
-// criterion's thresholds; tier 2: long-context accuracy of CE and LongCE per paired seed with the mean's 95 % t CI.
+// LongPPL and against PPL across the zoo (one fitted line per seed, linear axes as in the paper's scatter plots),
+// and the per-seed correlations beside the criterion's thresholds; tier 2: long-context accuracy of CE and LongCE per paired seed with the mean's 95 % t CI.
 import { type ChartSpec, type ReplicationReport, pairedStatistics } from '@lab/core';
 import type { Tier2Options } from './config.js';
 import type { Tier1SeedResult } from './tier1.js';
@@ -13,27 +13,24 @@ export const R_PPL_MIN = -0.3;
 
 const seedColor = { field: 'seed', type: 'nominal', title: 'seed' } as const;
 
-function scatter(metric: 'longppl' | 'ppl', title: string, log: boolean): ChartSpec {
+/** Accuracy against `metric` across the tier-1 zoo, one least-squares line per seed (the fit whose r the criterion reads). */
+function scatter(metric: 'longppl' | 'ppl', title: string, rs: string): ChartSpec {
   const x = {
     field: metric,
     type: 'quantitative',
-    title: `${title} (exp of mean NLL in nats${log ? '; log axis' : ''})`,
-    scale: log ? { type: 'log' } : { zero: false },
+    title: `${title} (exp of mean NLL in nats)`,
+    scale: { zero: false },
   };
   const y = { field: 'accuracy', type: 'quantitative', title: 'query-value accuracy (fraction)' };
   return {
-    title: `accuracy vs ${title} (tier 1 zoo)`,
+    title: { text: `accuracy vs ${title} (tier 1 zoo)`, subtitle: `r per seed: ${rs}` },
     width: 230,
     height: 220,
     transform: [{ filter: "datum.layer === 'zoo'" }],
     layer: [
       { mark: { type: 'point', filled: true, size: 40, opacity: 0.8 }, encoding: { x, y, color: seedColor } },
       {
-        transform: [
-          ...(log ? [{ calculate: `log(datum.${metric})`, as: 'logx' }] : []),
-          { regression: 'accuracy', on: log ? 'logx' : metric, groupby: ['seed'] },
-          ...(log ? [{ calculate: 'exp(datum.logx)', as: metric }] : []),
-        ],
+        transform: [{ regression: 'accuracy', on: metric, groupby: ['seed'] }],
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: { x, y, color: seedColor },
       },
@@ -66,8 +63,26 @@ export function longPPLChart(
     }
     values.push({ layer: 'threshold', quantity: 'r(LongPPL, acc)', r: R_LONGPPL_MAX, label: `≤ ${R_LONGPPL_MAX}` });
     values.push({ layer: 'threshold', quantity: 'r(PPL, acc)', r: R_PPL_MIN, label: `≥ ${R_PPL_MIN}` });
-    panels.push(scatter('longppl', 'LongPPL', true), scatter('ppl', 'PPL', false));
-    const x = { field: 'quantity', type: 'nominal', title: null, sort: ['r(LongPPL, acc)', 'r(PPL, acc)'] };
+    const rs = (f: (r: Tier1SeedResult) => number) => tier1.map((r) => f(r).toFixed(2)).join(', ');
+    panels.push(
+      scatter(
+        'longppl',
+        'LongPPL',
+        rs((r) => r.summary.rLongPPL),
+      ),
+      scatter(
+        'ppl',
+        'PPL',
+        rs((r) => r.summary.rPPL),
+      ),
+    );
+    const x = {
+      field: 'quantity',
+      type: 'nominal',
+      title: null,
+      sort: ['r(LongPPL, acc)', 'r(PPL, acc)'],
+      axis: { labelAngle: 0 },
+    };
     const y = { field: 'r', type: 'quantitative', title: 'Pearson r with accuracy', scale: { domain: [-1, 1] } };
     panels.push({
       title: 'per-seed correlations and criterion thresholds',

@@ -220,22 +220,23 @@ export interface Tier2Options extends TierSearchOptions {
 }
 
 /**
- * Tier 2 as fixed before the comparison: n = 96 (4 definitions in [8, 43), 4 queries from 48: distances 5–85),
- * LLaMA 2 layers × d 48 × 4 heads, Adam 1e-2, batch 8; base 600 CE steps; 150 fine-tuning steps per arm;
- * K = 16, d = 16 (the official 4096 / 1024 scaled to n = 96 keeps most query distances above K), γ = 5.
+ * Tier 2 as fixed before the comparison: n = 64 (3 definitions in [8, 35), 3 queries from 39: distances 4–55),
+ * LLaMA 2 layers × d 64 × 4 heads (SwiGLU 128), Adam 1e-3, batch 16; base 2000 CE steps (calibrated on the base
+ * stream only); 100 fine-tuning steps per arm with checkpoints every 25; K = 16, d = 16 (the official 4096 / 1024
+ * scaled to n = 64: most query distances exceed K), γ = 5 (official); α = 2, β = −2 for LongPPL.
  */
 export const defaultTier2Options: Tier2Options = {
-  corpus: { length: 96, nDefinitions: 4, nQueries: 4, definitionEnd: 0.45, queryStart: 0.5 },
-  hidden: 48,
+  corpus: { length: 64, nDefinitions: 3, nQueries: 3, definitionEnd: 0.55, queryStart: 0.6 },
+  hidden: 64,
   layers: 2,
   heads: 4,
-  intermediate: 96,
-  learningRate: 1e-2,
-  batchSize: 8,
-  baseSteps: 600,
+  intermediate: 128,
+  learningRate: 1e-3,
+  batchSize: 16,
+  baseSteps: 2000,
   baseSeed: 1000,
-  fineTuneSteps: 150,
-  evalEvery: 50,
+  fineTuneSteps: 100,
+  evalEvery: 25,
   evalDocs: 32,
   truncLen: 16,
   slidingWindow: 16,

@@ -26,10 +26,13 @@ describe('replicate', () => {
     expect(report.criteria.map((c) => c.name)).toHaveLength(4);
     expect(['reproduced', 'not-reproduced', 'inconclusive']).toContain(report.verdict);
     expect(events.length).toBeGreaterThan(0);
-    const chart = report.chart as { hconcat: { title: string }[]; data: { values: { layer: string }[] } };
+    const chart = report.chart as {
+      hconcat: { title: string | { text: string; subtitle: string } }[];
+      data: { values: { layer: string }[] };
+    };
     expect(chart.hconcat.map((p) => p.title)).toEqual([
-      'accuracy vs LongPPL (tier 1 zoo)',
-      'accuracy vs PPL (tier 1 zoo)',
+      { text: 'accuracy vs LongPPL (tier 1 zoo)', subtitle: `r per seed: ${zoo.metrics.rLongPPL!.toFixed(2)}` },
+      { text: 'accuracy vs PPL (tier 1 zoo)', subtitle: `r per seed: ${zoo.metrics.rPPL!.toFixed(2)}` },
       'per-seed correlations and criterion thresholds',
     ]);
     expect(chart.data.values.filter((v) => v.layer === 'threshold')).toHaveLength(2);
