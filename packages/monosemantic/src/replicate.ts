@@ -305,13 +305,18 @@ function consistencyChart(report: ReplicationReport, clMean: number) {
   if (!chart) return undefined;
   const spec = chart.spec as { layer: unknown[] };
   const thresholds = [
-    { label: `NCL threshold (CL + ${CRITERIA.nclConsistencyMargin})`, value: clMean + CRITERIA.nclConsistencyMargin },
-    { label: `SAE threshold (CL + ${CRITERIA.saeConsistencyMargin})`, value: clMean + CRITERIA.saeConsistencyMargin },
+    { label: `NCL ≥ CL + ${CRITERIA.nclConsistencyMargin}`, value: clMean + CRITERIA.nclConsistencyMargin },
+    { label: `SAE ≥ CL + ${CRITERIA.saeConsistencyMargin}`, value: clMean + CRITERIA.saeConsistencyMargin },
   ];
-  for (const t of thresholds)
+  for (const t of thresholds) {
     spec.layer.push({
       mark: { type: 'rule', color: '#d62728', strokeDash: [4, 4] },
-      encoding: { y: { datum: t.value }, tooltip: { value: t.label } },
+      encoding: { y: { datum: t.value } },
     });
+    spec.layer.push({
+      mark: { type: 'text', color: '#d62728', align: 'left', dy: -6, fontSize: 10 },
+      encoding: { y: { datum: t.value }, x: { datum: 'CL' }, text: { value: t.label } },
+    });
+  }
   return chart;
 }
