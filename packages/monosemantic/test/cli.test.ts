@@ -38,16 +38,13 @@ beforeAll(async () => {
   saveSafetensors(join(dir, 'f.safetensors'), { feats: tf.tensor2d(rows), other: tf.zeros([2]) });
 });
 
+/** `lab-monosemantic metrics --features <file> --labels y.json …extra`. */
+const metrics = (file: string, ...extra: string[]) =>
+  runCliCaptured(cliSpec, ['metrics', '--features', join(dir, file), '--labels', join(dir, 'y.json'), ...extra]);
+
 describe('lab-monosemantic', () => {
   it('metrics scores a .npy feature file', async () => {
-    const run = await runCliCaptured(cliSpec, [
-      'metrics',
-      '--features',
-      join(dir, 'f.npy'),
-      '--labels',
-      join(dir, 'y.json'),
-      '--json',
-    ]);
+    const run = await metrics('f.npy', '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -57,39 +54,17 @@ describe('lab-monosemantic', () => {
   });
 
   it('metrics reads a named tensor from safetensors, and asks for a name when there are several', async () => {
-    const ok = await runCliCaptured(cliSpec, [
-      'metrics',
-      '--features',
-      join(dir, 'f.safetensors'),
-      '--key',
-      'feats',
-      '--labels',
-      join(dir, 'y.json'),
-      '--json',
-      join(dir, 'm.json'),
-    ]);
+    const ok = await metrics('f.safetensors', '--key', 'feats', '--json', join(dir, 'm.json'));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/semanticConsistency\s+0\.8333/);
     expect(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')).sparsity).toBeCloseTo(4 / 12, 5);
-    const ambiguous = await runCliCaptured(cliSpec, [
-      'metrics',
-      '--features',
-      join(dir, 'f.safetensors'),
-      '--labels',
-      join(dir, 'y.json'),
-    ]);
+    const ambiguous = await metrics('f.safetensors');
     expect(ambiguous.code).not.toBe(0);
     expect(ambiguous.stderr).toMatch(/several tensors, name one/);
   });
 
   it('metrics refuses a missing features file before any work', async () => {
-    const run = await runCliCaptured(cliSpec, [
-      'metrics',
-      '--features',
-      join(dir, 'none.npy'),
-      '--labels',
-      join(dir, 'y.json'),
-    ]);
+    const run = await metrics('none.npy');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--features/);
   });
