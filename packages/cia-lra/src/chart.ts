@@ -124,7 +124,7 @@ export function ciaChart(report: ReplicationReport, input: CiaChartInput): Chart
       panel('acc', order, 'OOD test accuracy per method', 'OOD test accuracy (%)', 110, [
         ...hline(100 * criteria.ermHeadroom, `control: ERM ≤ ${100 * criteria.ermHeadroom} %`, '#d62728', [2, 3]),
       ]),
-      panel('gain', gainArms, 'Gain over ERM on the same graph', 'OOD test accuracy − ERM (percentage points)', 130, [
+      panel('gain', gainArms, 'Gain over ERM on the same graph', 'gain over ERM (percentage points)', 130, [
         ...hline(0, '', '#555555', [1, 0]),
         ...hline(criteria.minGainPoints, `criterion: mean ≥ +${criteria.minGainPoints} point`, '#d62728', [6, 3]),
       ]),
