@@ -7,6 +7,7 @@ import {
   defaultRinceOptions,
   defaultSymNceOptions,
   defaultTrainOptions,
+  settingName,
   symNceReplicationPresets,
 } from '../src/index.js';
 
@@ -37,16 +38,9 @@ describe('config', () => {
       warmupEpochs: 2,
       seeds: 10,
     });
-    expect(symNceReplicationPresets.full).toMatchObject({
-      ...common,
-      noise: [
-        { type: 'symmetric', rate: 0.8 },
-        { type: 'symmetric', rate: 0.6 },
-        { type: 'asymmetric', rate: 0.4 },
-      ],
-      epochs: 60,
-      seeds: 10,
-    });
+    expect(symNceReplicationPresets.full).toMatchObject({ ...common, epochs: 60, seeds: 10 });
+    // issue 17: η ∈ {0.6, 0.8} symmetric plus 0.4 asymmetric, the main (criterion) setting first
+    expect(symNceReplicationPresets.full.noise.map(settingName)).toEqual(['sym η=0.8', 'sym η=0.6', 'asym η=0.4']);
     expect(symNceReplicationPresets.quick).toMatchObject({ ...common, epochs: 10, seeds: 1 });
     expect(symNceReplicationPresets.standard.knnK).toBeGreaterThanOrEqual(50);
     expect(REV_FORMS).toEqual(['linear', 'mass', 'mae']);
