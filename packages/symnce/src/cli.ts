@@ -245,7 +245,8 @@ export const cliSpec: CliSpec = {
     replicate: replicateCommand({
       presets: PRESETS,
       defaultPreset: 'standard',
-      description: 'Run the miniature replication (SupCon vs SymNCE on noisy MNIST, paired seeds) and print its report',
+      description:
+        'Run the miniature replication (SupCon, the oracle control, SymNCE with each reverse form; noisy MNIST, paired seeds) and print its report',
       replicate: ({ quick, ...options }) => {
         if (quick === true && options.preset !== 'quick')
           throw new LabError(
