@@ -38,6 +38,19 @@ function scatter(metric: 'longppl' | 'ppl', title: string, rs: string): ChartSpe
   };
 }
 
+/** Each seed's points of the rows with `layer`, joined across the x categories (paired seeds). */
+function pairedSeedLayers(layer: string, x: object, y: { field: string }): ChartSpec[] {
+  const transform = [{ filter: `datum.layer === '${layer}'` }];
+  return [
+    { transform, mark: { type: 'line', color: '#bbbbbb' }, encoding: { x, y, detail: { field: 'seed' } } },
+    {
+      transform,
+      mark: { type: 'point', filled: true, size: 45 },
+      encoding: { x, y, color: seedColor, tooltip: [{ field: 'seed' }, { field: y.field }] },
+    },
+  ];
+}
+
 /** The package's chart of a report (tier 1 when it ran, tier 2 when its comparison ran). */
 export function longPPLChart(
   report: ReplicationReport,
@@ -47,6 +60,7 @@ export function longPPLChart(
 ): ChartSpec | undefined {
   const values: Record<string, unknown>[] = [];
   const panels: ChartSpec[] = [];
+  const base = report.rows.find((r) => r.method === 'base');
   if (tier1.length > 0) {
     for (const r of tier1) {
       for (const row of r.rows)
@@ -89,16 +103,7 @@ export function longPPLChart(
       width: 160,
       height: 220,
       layer: [
-        {
-          transform: [{ filter: "datum.layer === 'r'" }],
-          mark: { type: 'line', color: '#bbbbbb' },
-          encoding: { x, y, detail: { field: 'seed' } },
-        },
-        {
-          transform: [{ filter: "datum.layer === 'r'" }],
-          mark: { type: 'point', filled: true, size: 50 },
-          encoding: { x, y, color: seedColor, tooltip: [{ field: 'seed' }, { field: 'r' }] },
-        },
+        ...pairedSeedLayers('r', x, y),
         {
           transform: [{ filter: "datum.layer === 'threshold'" }],
           mark: { type: 'tick', color: '#d62728', thickness: 2, size: 50 },
@@ -122,7 +127,6 @@ export function longPPLChart(
       const ci = acc.length > 1 ? s.ci : { low: s.mean, high: s.mean };
       values.push({ layer: 'armMean', arm, accuracy: s.mean, low: ci.low, high: ci.high });
     }
-    const base = report.rows.find((r) => r.method === 'base');
     if (base) values.push({ layer: 'base', accuracy: base.metrics.accuracy, label: 'base model' });
     const x = { field: 'arm', type: 'nominal', title: `fine-tuning objective (${t2.fineTuneSteps} steps)` };
     const y = {
@@ -136,16 +140,7 @@ export function longPPLChart(
       width: 170,
       height: 220,
       layer: [
-        {
-          transform: [{ filter: "datum.layer === 'arm'" }],
-          mark: { type: 'line', color: '#bbbbbb' },
-          encoding: { x, y, detail: { field: 'seed' } },
-        },
-        {
-          transform: [{ filter: "datum.layer === 'arm'" }],
-          mark: { type: 'point', filled: true, size: 40 },
-          encoding: { x, y, color: seedColor, tooltip: [{ field: 'seed' }, { field: 'accuracy' }] },
-        },
+        ...pairedSeedLayers('arm', x, y),
         {
           transform: [{ filter: "datum.layer === 'armMean'" }],
           mark: { type: 'rule', strokeWidth: 2, color: '#1f77b4' },
@@ -160,6 +155,36 @@ export function longPPLChart(
           transform: [{ filter: "datum.layer === 'base'" }],
           mark: { type: 'rule', strokeDash: [4, 3], color: '#7f7f7f' },
           encoding: { y },
+        },
+      ],
+    });
+  }
+  if (tier2.length === 0 && base) {
+    // The comparison did not run: show why (the positive control against its gate and chance).
+    values.push({ layer: 'control', what: 'base model', accuracy: base.metrics.accuracy });
+    values.push({ layer: 'control', what: 'chance', accuracy: base.metrics.chance });
+    values.push({ layer: 'gate', accuracy: t2.minBaseAccuracy, label: `gate ≥ ${t2.minBaseAccuracy}` });
+    values.push({ layer: 'gate', accuracy: t2.maxBaseAccuracy, label: `ceiling ≤ ${t2.maxBaseAccuracy}` });
+    const y = { field: 'accuracy', type: 'quantitative', title: 'long-context query-value accuracy (fraction)' };
+    panels.push({
+      title: { text: 'tier 2 positive control', subtitle: 'LongCE vs CE runs only inside the gate' },
+      width: 150,
+      height: 220,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'control'" }],
+          mark: { type: 'bar', width: 30, color: '#9ecae1' },
+          encoding: { x: { field: 'what', type: 'nominal', title: null, axis: { labelAngle: 0 } }, y },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'gate'" }],
+          mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] },
+          encoding: { y },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'gate'" }],
+          mark: { type: 'text', color: '#d62728', align: 'right', dy: -6, x: 148 },
+          encoding: { y, text: { field: 'label' } },
         },
       ],
     });

@@ -44,6 +44,11 @@ describe('replicate', () => {
     expect(report.criteria).toHaveLength(0);
     expect(report.rows.map((r) => r.method)).toEqual(['base']);
     expect(report.notes.join(' ')).toMatch(/did not learn key–value retrieval/);
+    const chart = report.chart as { hconcat: { title: unknown }[]; data: { values: { layer: string }[] } };
+    expect(chart.hconcat.map((p) => p.title)).toEqual([
+      { text: 'tier 2 positive control', subtitle: 'LongCE vs CE runs only inside the gate' },
+    ]);
+    expect(chart.data.values.filter((v) => v.layer === 'gate')).toHaveLength(2);
   });
 
   it('tier 2 with the gate open: paired CE / LongCE rows, a paired comparison and two criteria', async () => {
