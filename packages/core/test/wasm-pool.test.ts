@@ -52,6 +52,27 @@ describe('KernelPool (worker threads over shared WASM memory)', () => {
     }
   });
 
+  it('fails with a LabError instead of hanging when a worker dies (stall watchdog)', async () => {
+    const pool = new KernelPool(module, memory, ['lab_matmul_f32'], 1);
+    const previous = process.env.LAB_WASM_POOL_STALL_MS;
+    try {
+      expectProducts(pool, 0); // the worker started and works
+      await (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
+      process.env.LAB_WASM_POOL_STALL_MS = '300';
+      const started = performance.now();
+      expect(() => pool.run('lab_matmul_f32', [A, B, PACKED, C, M, K, N, 1, 0, 0, 0], kernels.lab_matmul_f32)).toThrow(
+        /1 kernel worker thread\(s\) did not finish lab_matmul_f32 .* LAB_WASM_THREADS=1/,
+      );
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(pool.parts).toBe(1); // closed: later jobs run on the calling thread
+      expectProducts(pool, 0);
+    } finally {
+      if (previous === undefined) delete process.env.LAB_WASM_POOL_STALL_MS;
+      else process.env.LAB_WASM_POOL_STALL_MS = previous;
+      pool.close();
+    }
+  });
+
   it('reports a share that failed on a worker, and keeps working afterwards', () => {
     const pool = new KernelPool(module, memory, ['lab_matmul_f32'], 1);
     try {

@@ -1,3 +1,4 @@
+import { LabError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -25,6 +26,9 @@ const ARGS = 7;
 const MAX_ARGS = 16;
 const MESSAGE_OFFSET = 4 * (ARGS + MAX_ARGS);
 const MESSAGE_BYTES = 256;
+
+/** How long a job may make no progress before the pool gives up on its workers (LAB_WASM_POOL_STALL_MS overrides). */
+const STALL_TIMEOUT_MS = 300_000;
 
 /** How long the first job waits for the workers to start before the pool gives up on them (default). */
 const START_TIMEOUT_MS = 10_000;
@@ -121,10 +125,34 @@ export class KernelPool {
     try {
       local(...args, 0, this.parts);
     } finally {
-      for (let left = Atomics.load(ctl, RUNNING); left !== 0; left = Atomics.load(ctl, RUNNING))
-        Atomics.wait(ctl, RUNNING, left);
+      this.awaitJob(kernel);
     }
     if (ctl[FAILED] !== 0) throw new Error(`@lab/core: a worker failed while running ${kernel}`);
+  }
+
+  /**
+   * Blocks until every worker has finished the current job. A worker that never reports back (it died, or
+   * the job stalled) would block this thread forever: after `LAB_WASM_POOL_STALL_MS` (default 5 minutes)
+   * without progress the pool closes and the call fails with a LabError that says how to run on one thread.
+   */
+  private awaitJob(kernel: string): void {
+    const ctl = this.control;
+    const stallMs = Number(process.env.LAB_WASM_POOL_STALL_MS ?? '') || STALL_TIMEOUT_MS;
+    let since = performance.now();
+    let last = Atomics.load(ctl, RUNNING);
+    for (let left = last; left !== 0; left = Atomics.load(ctl, RUNNING)) {
+      if (left !== last) {
+        last = left;
+        since = performance.now();
+      }
+      if (Atomics.wait(ctl, RUNNING, left, 1000) === 'timed-out' && performance.now() - since > stallMs) {
+        this.close();
+        throw new LabError(
+          'BACKEND_UNAVAILABLE',
+          `@lab/core: ${left} kernel worker thread(s) did not finish ${kernel} within ${Math.round(stallMs / 1000)} s; the worker pool is closed — rerun with LAB_WASM_THREADS=1 (one thread) and report this`,
+        );
+      }
+    }
   }
 
   /**
