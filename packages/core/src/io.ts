@@ -14,8 +14,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes temporary files that an interrupted write of `name` in `dir` left behind (their process is gone). */
-function removeStaleTemps(dir: string, name: string): void {
+/**
+ * Removes the temporary files that interrupted writes in `dir` left behind (their process is gone), for the
+ * targets `name` accepts (a file name, or a test for names such as checkpoints' step-numbered files).
+ */
+export function removeStaleTemps(dir: string, name: string | ((target: string) => boolean)): void {
+  const wanted = typeof name === 'string' ? (target: string) => target === name : name;
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -24,7 +28,7 @@ function removeStaleTemps(dir: string, name: string): void {
   }
   for (const entry of entries) {
     const m = TEMP.exec(entry);
-    if (m && m[1] === name && !alive(Number(m[2]))) rmSync(join(dir, entry), { force: true });
+    if (m && wanted(m[1]!) && !alive(Number(m[2]))) rmSync(join(dir, entry), { force: true });
   }
 }
 

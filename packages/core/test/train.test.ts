@@ -285,6 +285,11 @@ describe('fit', () => {
     saveCheckpoint(ckpt, { model: net, epoch: 0, step: 3 });
     saveCheckpoint(ckpt, { model: net, epoch: 1, step: 6 });
     expect(readdirSync(ckpt).filter((f) => f.startsWith('.') || f.endsWith('.tmp'))).toEqual([]);
+    // An optimizer-state write killed half-way (its process gone) left a temporary file: the next save removes it.
+    const stale = join(ckpt, '.optimizer-00000003-abc.safetensors.999999999.1.tmp');
+    writeFileSync(stale, 'partial');
+    saveCheckpoint(ckpt, { model: net, epoch: 2, step: 9 });
+    expect(existsSync(stale)).toBe(false);
     expect(readdirSync(ckpt).filter((f) => f.startsWith('model-'))).toHaveLength(1);
     expect(loadCheckpoint(join(dir, 'none'), { model: net })).toBeNull();
     writeFileSync(join(ckpt, 'checkpoint.json'), '{"version": 2}');

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../errors.js';
-import { writeFileAtomic } from '../io.js';
+import { removeStaleTemps, writeFileAtomic } from '../io.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { loadSafetensors, saveSafetensors } from '../safetensors.js';
@@ -71,6 +71,9 @@ export function saveCheckpoint(
     if (/^(model|optimizer)-.*\.safetensors$/.test(f) && f !== modelFile && f !== optimizerFile)
       rmSync(join(dir, f), { force: true });
   }
+  // Step-numbered files get new names every save, so a write killed half-way leaves a temporary file that no
+  // later write of the same name would clean up: remove those of processes that are gone.
+  removeStaleTemps(dir, (target) => /^(model|optimizer)-.*\.safetensors$/.test(target));
   return meta;
 }
 
