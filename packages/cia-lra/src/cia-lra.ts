@@ -235,7 +235,7 @@ export interface LraPairs {
 
 /**
  * Validates and completes CIA-LRA options with core's `strictOptions`: unknown keys, wrong types and values
- * outside {@link lraOptionChecks} throw a `LabError` naming the key; `where` names the caller in messages.
+ * outside their documented ranges throw a `LabError` naming the key; `where` names the caller in messages.
  */
 export function resolveLraOptions(options: Partial<LraOptions> = {}, where = 'lra options'): LraOptions {
   return strictOptions(options, defaultLraOptions, where, lraOptionChecks);
