@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,10 @@ function copyWorkspace(): string {
   const skip = (src: string) => !/node_modules|\.vitest-report|[\\/]\.nx/.test(src);
   cpSync(join(repo, 'tools'), join(dir, 'tools'), { recursive: true, filter: skip });
   cpSync(join(repo, 'packages', 'core'), join(dir, 'packages', 'core'), { recursive: true, filter: skip });
+  // The workspace's tools package depends on every package (for the CLI conventions test); this clone has core only.
+  const tools = JSON.parse(readFileSync(join(dir, 'tools', 'package.json'), 'utf8'));
+  tools.devDependencies = { '@lab/core': 'workspace:*' };
+  writeFileSync(join(dir, 'tools', 'package.json'), JSON.stringify(tools, null, 2));
   return dir;
 }
 

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { defaultChart, renderChartSvg } from '../chart.js';
 import { writeFileAtomic } from '../io.js';
-import type { ProgressEvent, ReplicationReport } from '../report.js';
+import type { Preset, ReplicateOptions, ReplicationReport } from '../report.js';
 import { formatReport } from '../report-format.js';
 import { type CliCommand, defineCommand } from './driver.js';
 import type { CliOption, OptionValues } from './options.js';
@@ -15,13 +15,11 @@ export interface ReplicateCommandOptions<T extends Record<string, CliOption>> {
   defaultPreset: string;
   /** One line for `--help` (default: "Run the miniature replication and print its report"). */
   description?: string;
-  /** The package's `replicate()`. */
-  replicate: (options: {
-    preset: string;
-    seeds?: number[];
-    onProgress: (event: ProgressEvent) => void;
-    [extra: string]: unknown;
-  }) => Promise<ReplicationReport>;
+  /**
+   * The package's `replicate()`. A method signature (bivariant parameter), so a package's own options type
+   * (its presets, its extra options) fits.
+   */
+  replicate(options: ReplicateOptions & { [extra: string]: unknown }): Promise<ReplicationReport>;
   /** Extra flags of this package's replicate command. */
   options?: T;
   /** Maps the extra flags to `replicate()` options (default: none passed). */
@@ -62,7 +60,7 @@ export function replicateCommand<T extends Record<string, CliOption> = Record<ne
       const extra = options.extra ? options.extra(values as OptionValues<T>) : {};
       const report = await options.replicate({
         ...extra,
-        preset: values.preset as string,
+        preset: values.preset as Preset,
         ...(values.seeds === undefined ? {} : { seeds: values.seeds }),
         onProgress: progress.onProgress,
       });
