@@ -1,6 +1,6 @@
 // Renders ReplicationReports (the shape defined in @lab/core's src/report.ts) into Markdown, JSON and SVG.
 // Dependency-light on purpose: only vega + vega-lite, loaded lazily for the charts.
-import { defaultChart, formatReport, renderChartSvg } from '@lab/core';
+import { defaultChart, formatReport, pairedStatistics, renderChartSvg } from '@lab/core';
 
 const fmt = (v, digits = 4) =>
   typeof v !== 'number' ? String(v) : Number.isInteger(v) ? String(v) : v.toFixed(digits);
@@ -20,17 +20,35 @@ export function renderPackage(entry) {
 }
 
 /** The whole Markdown report. */
+/**
+ * The key number of a report for the summary: its first paired comparison's mean difference with a 95 % t
+ * interval over seeds (core's pairedStatistics), else the first criterion's value.
+ */
+export function keyNumber(report) {
+  const c = report.comparisons?.[0];
+  if (c && c.differences.length > 0) {
+    const s = pairedStatistics(c.differences);
+    const ci = c.differences.length > 1 ? ` [${fmt(s.ci.low, 3)}, ${fmt(s.ci.high, 3)}]` : '';
+    const where = c.setting ? ` (${c.setting})` : '';
+    return `${c.method} − ${c.baseline}, ${c.metric}${where}: ${fmt(s.mean, 3)}${ci}, ${c.positive}/${c.differences.length} seeds > 0`;
+  }
+  const k = report.criteria?.[0];
+  return k ? `${k.name}: ${fmt(k.value, 3)} (${k.threshold})` : '';
+}
+
+/** The whole Markdown report: a one-screen summary table, then each package's section. */
 export function renderMarkdown(entries, { command, startedAt, seconds }) {
   const head = [
     '# @lab miniature replications',
     '',
     `Generated ${startedAt} by \`${command}\` in ${fmt(seconds, 1)} s.`,
     '',
-    '| package | verdict | primary metric | seconds |',
-    '|---|---|---|---|',
-    ...entries.map(
-      (e) =>
-        `| ${e.name} | ${e.error ? 'failed to run' : e.report.verdict} | ${e.error ? '' : cell(e.report.metric)} | ${fmt(e.seconds, 1)} |`,
+    '| package | claim | verdict | key number (mean, 95 % t interval) | seeds | seconds |',
+    '|---|---|---|---|---|---|',
+    ...entries.map((e) =>
+      e.error
+        ? `| ${e.name} | | failed to run | | | ${fmt(e.seconds, 1)} |`
+        : `| ${e.name} | ${cell(e.report.claim)} | **${e.report.verdict}** | ${cell(keyNumber(e.report))} | ${e.report.seeds.length} | ${fmt(e.seconds, 1)} |`,
     ),
     '',
   ];

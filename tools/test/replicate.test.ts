@@ -67,6 +67,10 @@ describe('replication report rendering', () => {
     expect(md).toMatch(/0.1000, -0.0200/);
     expect(md).toMatch(/\*\*Verdict: reproduced\*\*/);
     expect(md).toMatch(/Rerun: `pnpm replicate x`/);
+    // One-screen summary: claim, verdict, the first comparison's mean with its t interval, seeds, time.
+    expect(md).toMatch(
+      /\| @lab\/x \| method beats baseline \| \*\*reproduced\*\* \| ours − base, acc \(eta=0.6\): 0\.040 \[-0\.722, 0\.802\], 1\/2 seeds > 0 \| 2 \| 1\.5 \|/,
+    );
   });
 
   it('reports a failed package with its error', () => {
@@ -130,7 +134,7 @@ describe('pnpm replicate runner', () => {
     expect(byName['@lab/good'].report.verdict).toBe('not-reproduced');
     expect(byName['@lab/bad'].error).toMatch(/exploded on purpose/);
     const md = readFileSync(join(scratch, 'out', 'replication.md'), 'utf8');
-    expect(md).toMatch(/@lab\/bad \| failed to run/);
+    expect(md).toMatch(/@lab\/bad \| \| failed to run/);
     expect(existsSync(join(scratch, 'out', 'good.svg'))).toBe(true);
   });
 
