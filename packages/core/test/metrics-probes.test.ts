@@ -276,6 +276,13 @@ describe('linearProbe', () => {
     await expect(linearProbe(x, y, xq, yq, { epochs: -1 })).rejects.toThrow(/epochs/);
     await expect(linearProbe(x, y, xq, yq, { protocol: 'x' as 'rawSgd' })).rejects.toThrow(/protocol/);
     await expect(linearProbe(x, y, xq, yq, { numClasses: 1 })).rejects.toThrow(/numClasses/);
+    // One stray label (99) must not make a 100-way probe: refused unless numClasses says so.
+    await expect(linearProbe(x, [0, 1, 99, 1], xq, yq)).rejects.toThrow(
+      /trainLabels: class ids 0 … 99 inferred from the largest label, but 97 of them never occur/,
+    );
+    await expect(linearProbe(x, y, xq, [0, 5])).rejects.toThrow(/never occur in trainLabels \(e.g. 2, 3, 4, 5\)/);
+    const wide = await linearProbe(x, [0, 1, 99, 1], xq, yq, { numClasses: 100, epochs: 1 });
+    expect(wide.accuracy).toBeGreaterThanOrEqual(0);
     const nan = tf.tensor2d([
       [NaN, 0, 0],
       [0, 0, 0],

@@ -285,6 +285,16 @@ export async function linearProbe(
   if (cfg.numClasses !== undefined) {
     assertInRange(cfg.numClasses, 'numClasses', { min: numClasses, integer: true });
     numClasses = cfg.numClasses;
+  } else {
+    // Inferring the class count from the largest id must not turn one stray label (99 among ten classes)
+    // into a 100-way probe: every id below the largest must occur among the training labels.
+    const seen = new Set(yTrain);
+    const missing = Array.from({ length: numClasses }, (_, c) => c).filter((c) => !seen.has(c));
+    if (missing.length > 0)
+      throw new LabError(
+        'INVALID_ARGUMENT',
+        `trainLabels: class ids 0 … ${numClasses - 1} inferred from the largest label, but ${missing.length} of them never occur in trainLabels (e.g. ${missing.slice(0, 5).join(', ')}); pass numClasses to probe with absent classes`,
+      );
   }
   numClasses = Math.max(numClasses, 2);
 
