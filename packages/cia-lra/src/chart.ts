@@ -1,4 +1,4 @@
-import { studentTQuantile, type ChartSpec, type PairedStatistics, type ReplicationReport } from '@lab/core';
+import { meanInterval, type ChartSpec, type PairedStatistics, type ReplicationReport } from '@lab/core';
 import type { CiaArm } from './config.js';
 
 /** What {@link ciaChart} draws besides the report's rows. */
@@ -32,11 +32,8 @@ export function ciaChart(report: ReplicationReport, input: CiaChartInput): Chart
   }));
   const accMeans = arms.map((arm) => {
     const v = points.filter((p) => p.arm === label(arm)).map((p) => p.value);
-    const n = v.length;
-    const m = v.reduce((a, b) => a + b, 0) / n;
-    const sd = n > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1)) : 0;
-    const half = n > 1 ? (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) : 0;
-    return { panel: 'accMean', arm: label(arm), mean: m, low: m - half, high: m + half };
+    const { mean, n, ci } = meanInterval(v);
+    return { panel: 'accMean', arm: label(arm), mean, low: n > 1 ? ci.low : mean, high: n > 1 ? ci.high : mean };
   });
   const erm = new Map(rows.filter((r) => r.method === 'erm').map((r) => [r.seed, r.metrics.oodTest!]));
   const gains = rows

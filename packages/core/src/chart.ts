@@ -2,7 +2,7 @@
 // `lab-<name> replicate --out DIR` and `pnpm replicate` render it to SVG with the same renderer.
 import { LabError } from './errors.js';
 import type { ReplicationReport } from './report.js';
-import { studentTQuantile } from './stats.js';
+import { meanInterval } from './stats.js';
 
 /** A vega-lite (v6) specification with its data inlined (`data: { values: [...] }`). */
 export type ChartSpec = Record<string, unknown>;
@@ -21,15 +21,15 @@ export function defaultChart(report: ReplicationReport): ChartSpec | null {
   const groups = new Map<string, number[]>();
   for (const p of points) {
     const key = `${p.setting}\u0000${p.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), p.value]);
+    const values = groups.get(key);
+    if (values) values.push(p.value);
+    else groups.set(key, [p.value]);
   }
   const means = [...groups].map(([key, values]) => {
     const [setting, method] = key.split('\u0000') as [string, string];
-    const n = values.length;
-    const mean = values.reduce((a, b) => a + b, 0) / n;
-    const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-    const half = n > 1 ? (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) : 0;
-    return { setting, method, mean, low: mean - half, high: mean + half, n };
+    const { mean, n, ci } = meanInterval(values);
+    // One seed has no interval: draw it as a point (low = high = mean).
+    return { setting, method, mean, low: n > 1 ? ci.low : mean, high: n > 1 ? ci.high : mean, n };
   });
   const methods = [...new Set(points.map((p) => p.method))];
   const x = { field: 'method', type: 'nominal', sort: methods, title: null, axis: { labelAngle: -30 } };

@@ -33,6 +33,7 @@ export {
   pairedDiff,
   formatMeanStd,
   pairedStatistics,
+  meanInterval,
   signFlipPValue,
   studentTCdf,
   studentTQuantile,

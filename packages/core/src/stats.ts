@@ -155,15 +155,27 @@ export interface PairedStatistics extends MeanStd {
  * // s.mean 0.94, s.ci { level: 0.95, low: 0.41, high: 1.47 }, s.pValue 0.0625 (2 of 32 sign patterns)
  */
 export function pairedStatistics(differences: readonly number[], level = 0.95): PairedStatistics {
-  if (!(level > 0 && level < 1))
-    throw new LabError('OUT_OF_RANGE', `level: expected a number > 0 and < 1, got ${level}`);
-  const summary = meanStd(differences);
-  const { mean, std, n } = summary;
-  const half = n > 1 ? (studentTQuantile(1 - (1 - level) / 2, n - 1) * std) / Math.sqrt(n) : Number.NaN;
+  const { ci, ...summary } = meanInterval(differences, level);
   return {
     ...summary,
-    ci: { level, low: mean - half, high: mean + half },
-    pValue: n <= SIGN_FLIP_EXACT_MAX ? signFlipPValue(differences) : null,
+    ci,
+    pValue: summary.n <= SIGN_FLIP_EXACT_MAX ? signFlipPValue(differences) : null,
     positive: differences.filter((d) => d > 0).length,
   };
+}
+
+/**
+ * Mean, sample standard deviation and the two-sided t-based confidence interval of the mean (`level`,
+ * default 0.95) of per-seed values; the interval's bounds are NaN for a single value.
+ */
+export function meanInterval(
+  values: readonly number[],
+  level = 0.95,
+): MeanStd & { ci: { level: number; low: number; high: number } } {
+  if (!(level > 0 && level < 1))
+    throw new LabError('OUT_OF_RANGE', `level: expected a number > 0 and < 1, got ${level}`);
+  const summary = meanStd(values);
+  const { mean, std, n } = summary;
+  const half = n > 1 ? (studentTQuantile(1 - (1 - level) / 2, n - 1) * std) / Math.sqrt(n) : Number.NaN;
+  return { ...summary, ci: { level, low: mean - half, high: mean + half } };
 }

@@ -1,4 +1,4 @@
-import { studentTQuantile, type ChartSpec, type ReplicationRow } from '@lab/core';
+import { meanInterval, type ChartSpec, type ReplicationRow } from '@lab/core';
 
 /*
  * The report's chart (issue 16, item 3): attack success rate against clean accuracy per defense, as the
@@ -15,12 +15,9 @@ const PANELS: { title: string; abl: string; made: string }[] = [
 ];
 
 function meanCi(values: number[]): { mean: number; low: number; high: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  const half = n > 1 ? (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) : 0;
+  const { mean, n, ci } = meanInterval(values);
   // percentages: the interval is clipped to [0, 100]
-  return { mean, low: Math.max(0, mean - half), high: Math.min(100, mean + half) };
+  return { mean, low: n > 1 ? Math.max(0, ci.low) : mean, high: n > 1 ? Math.min(100, ci.high) : mean };
 }
 
 /** The vega-lite spec of a MADE report (data inlined), or undefined when the run has no defended arm. */
