@@ -16,7 +16,7 @@ const usage = `Usage: pnpm replicate [package ...] [--preset quick|standard|full
 
 Runs the miniature replication of every @lab package that exports replicate() (or only those named,
 e.g. 'symnce' or '@lab/symnce') and writes DIR/replication.md, DIR/replication.json and one SVG per package.
-  --preset   standard (default: the smallest run whose verdict is conclusive; about 20 minutes for all
+  --preset   standard (default: the smallest run whose verdict is conclusive; an estimated 15–25 minutes for all
              packages on 2 cores), quick (CI-sized smoke runs) or full (the spec's size; hours)
   --seeds    number of seeds (default: the preset's)
   --out      output folder (default: reports)`;
